@@ -1,0 +1,29 @@
+//! The deterministic simulation engine. It knows nothing of protocols: it
+//! runs [`Node`] state machines, moves their messages through a lossy
+//! [`Network`], applies [`Fault`]s and writes a [`Trace`].
+//!
+//! Determinism rules kept here: virtual time only ([`SimTime`]), one seeded
+//! ChaCha8 stream per purpose ([`rng`]), ordered collections wherever an
+//! iteration can reach the trace, and an event queue ordered by
+//! (time, sequence number).
+
+mod fault;
+mod harness;
+mod id;
+mod network;
+mod node;
+mod queue;
+pub mod rng;
+mod time;
+mod trace;
+mod world;
+
+pub use fault::{Fault, ScheduledFault};
+pub use harness::Harness;
+pub use id::{MsgId, NodeId, PartitionId, TimerId};
+pub use network::{DropReason, Fate, Latency, LinkConfig, NetConfig, Network};
+pub use node::{Ctx, Effect, Node};
+pub use queue::EventQueue;
+pub use time::SimTime;
+pub use trace::{EventKind, Observation, StableHasher, Trace, TraceEvent, stable_hash};
+pub use world::{InFlight, Stats, World, WorldConfig};

@@ -1,0 +1,586 @@
+//! The world: nodes, network, event queue, faults and trace, driven one
+//! event at a time.
+
+use super::queue::EventQueue;
+use super::rng::{Stream, stream};
+use super::{
+    Ctx, DropReason, Effect, EventKind, Fate, Fault, MsgId, NetConfig, Network, Node, NodeId,
+    PartitionId, ScheduledFault, SimTime, TimerId, Trace,
+};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How a world is set up.
+#[derive(Clone, Debug, Default)]
+pub struct WorldConfig {
+    /// The run's seed; every random draw derives from it.
+    pub seed: u64,
+    /// Latency, loss, duplication and ordering.
+    pub net: NetConfig,
+    /// How long a forced log write takes (zero: instant).
+    pub write_latency: SimTime,
+    /// Store trace events (off for fast sweeps; the hash is kept either way).
+    pub recording: bool,
+}
+
+/// Counters kept by the world, whatever the recording setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Events processed by [`World::step`].
+    pub steps: u64,
+    /// Messages handed to the network (duplicates not counted).
+    pub sent: u64,
+    /// Messages that reached a handler (duplicates counted).
+    pub delivered: u64,
+    /// Messages dropped for any reason.
+    pub dropped: u64,
+    /// Copies made by the network.
+    pub duplicated: u64,
+    /// Timers that fired.
+    pub timers: u64,
+    /// Forced log writes that completed.
+    pub forced_writes: u64,
+    /// Lazy log writes that completed.
+    pub lazy_writes: u64,
+}
+
+/// Something waiting in the event queue.
+enum Pending<N: Node> {
+    Deliver {
+        id: MsgId,
+        from: NodeId,
+        to: NodeId,
+        msg: N::Msg,
+    },
+    Timer {
+        node: NodeId,
+        timer: TimerId,
+        token: u64,
+    },
+    /// A forced write completes; the effects queued behind it run.
+    Resume {
+        node: NodeId,
+        incarnation: u32,
+        record: N::Record,
+        rest: Vec<Effect<N>>,
+    },
+    /// A lazy write completes.
+    Durable {
+        node: NodeId,
+        incarnation: u32,
+        record: N::Record,
+    },
+}
+
+/// One node and everything the world keeps for it.
+struct Slot<N: Node> {
+    name: String,
+    /// The state before `on_start`: what a restart starts from.
+    boot: N,
+    state: N,
+    up: bool,
+    /// Bumped on each crash, so work scheduled before it is discarded.
+    incarnation: u32,
+    durable: Vec<N::Record>,
+    /// Armed timers and the token of their live schedule.
+    timers: BTreeMap<TimerId, u64>,
+    rng: ChaCha8Rng,
+}
+
+/// A message still on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    /// When it will arrive.
+    pub at: SimTime,
+    /// Its id.
+    pub id: MsgId,
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+}
+
+/// A deterministic simulated world of nodes of type `N`.
+pub struct World<N: Node> {
+    now: SimTime,
+    started: bool,
+    nodes: Vec<Slot<N>>,
+    queue: EventQueue<Pending<N>>,
+    net: Network,
+    faults: Vec<ScheduledFault>,
+    next_fault: usize,
+    write_latency: SimTime,
+    next_msg: u32,
+    next_token: u64,
+    trace: Trace<N>,
+    stats: Stats,
+    outbox: Vec<Effect<N>>,
+}
+
+impl<N: Node> World<N> {
+    /// A world of `nodes` (name and boot state, ids in order) with a fault
+    /// schedule. Nothing runs until the first [`World::step`].
+    pub fn new(config: WorldConfig, nodes: Vec<(String, N)>, faults: Vec<ScheduledFault>) -> Self {
+        let seed = config.seed;
+        let nodes = nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, boot))| Slot {
+                name,
+                state: boot.clone(),
+                boot,
+                up: true,
+                incarnation: 0,
+                durable: Vec::new(),
+                timers: BTreeMap::new(),
+                rng: stream(seed, Stream::Node(i as u32)),
+            })
+            .collect();
+        let mut faults = faults;
+        // Stable: faults at the same time keep their listed order.
+        faults.sort_by_key(|f| f.at);
+        World {
+            now: SimTime::ZERO,
+            started: false,
+            nodes,
+            queue: EventQueue::default(),
+            net: Network::new(config.net, stream(seed, Stream::Network)),
+            faults,
+            next_fault: 0,
+            write_latency: config.write_latency,
+            next_msg: 0,
+            next_token: 0,
+            trace: Trace::new(config.recording),
+            stats: Stats::default(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace<N> {
+        &self.trace
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Every node id, in order.
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<N> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// A node's name.
+    pub fn name(&self, id: NodeId) -> &str {
+        &self.nodes[id.index()].name
+    }
+
+    /// A node's current state (its boot image while it is crashed).
+    pub fn node(&self, id: NodeId) -> &N {
+        &self.nodes[id.index()].state
+    }
+
+    /// Whether a node is running.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.nodes[id.index()].up
+    }
+
+    /// A node's durable log.
+    pub fn durable_log(&self, id: NodeId) -> &[N::Record] {
+        &self.nodes[id.index()].durable
+    }
+
+    /// The network (configuration and active partitions).
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Faults scheduled but not yet applied.
+    pub fn pending_faults(&self) -> &[ScheduledFault] {
+        &self.faults[self.next_fault..]
+    }
+
+    /// Messages on the wire, earliest arrival first.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut v: Vec<InFlight> = self
+            .queue
+            .iter()
+            .filter_map(|(at, p)| match p {
+                Pending::Deliver { id, from, to, .. } => Some(InFlight {
+                    at,
+                    id: *id,
+                    from: *from,
+                    to: *to,
+                }),
+                _ => None,
+            })
+            .collect();
+        v.sort_by_key(|m| (m.at, m.id));
+        v
+    }
+
+    /// The time of the next thing that will happen, if anything will.
+    pub fn next_time(&self) -> Option<SimTime> {
+        if !self.started {
+            return Some(SimTime::ZERO);
+        }
+        let fault = self.faults.get(self.next_fault).map(|f| f.at);
+        match (fault, self.queue.peek_time()) {
+            (Some(f), Some(e)) => Some(f.min(e)),
+            (f, e) => f.or(e),
+        }
+    }
+
+    /// Add a fault to the schedule (it must not lie in the past).
+    pub fn schedule(&mut self, fault: ScheduledFault) {
+        let at = fault.at.max(self.now);
+        let pos = self.faults[self.next_fault..].partition_point(|f| f.at <= at) + self.next_fault;
+        self.faults.insert(pos, ScheduledFault { at, ..fault });
+    }
+
+    /// Apply `fault` now, between steps.
+    pub fn inject(&mut self, fault: Fault) {
+        self.ensure_started();
+        self.apply_fault(fault);
+    }
+
+    /// Process the next event (starting the nodes first if needed). Returns
+    /// false when nothing is left to do.
+    pub fn step(&mut self) -> bool {
+        if !self.started {
+            self.ensure_started();
+            return true;
+        }
+        let fault_at = self.faults.get(self.next_fault).map(|f| f.at);
+        let event_at = self.queue.peek_time();
+        let fault_first = match (fault_at, event_at) {
+            (Some(f), Some(e)) => f <= e,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return false,
+        };
+        self.stats.steps += 1;
+        if fault_first {
+            let f = self.faults[self.next_fault].clone();
+            self.next_fault += 1;
+            self.now = self.now.max(f.at);
+            self.apply_fault(f.fault);
+        } else {
+            let (at, pending) = self.queue.pop().expect("peeked");
+            self.now = at;
+            self.dispatch(pending);
+        }
+        true
+    }
+
+    /// Run every event up to and including `t`, then set the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        while self.next_time().is_some_and(|n| n <= t) {
+            self.step();
+        }
+        self.now = self.now.max(t);
+    }
+
+    /// Run every event strictly before `t`, then set the clock to `t`. A
+    /// fault injected next behaves exactly like one scheduled at `t`.
+    pub fn run_before(&mut self, t: SimTime) {
+        while self.next_time().is_some_and(|n| n < t) {
+            self.step();
+        }
+        self.now = self.now.max(t);
+    }
+
+    /// Run until nothing is left or `max_steps` steps have run; returns
+    /// whether the world went quiet.
+    pub fn run_until_quiescent(&mut self, max_steps: u64) -> bool {
+        for _ in 0..max_steps {
+            if !self.step() {
+                return true;
+            }
+        }
+        self.next_time().is_none()
+    }
+
+    fn ensure_started(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for i in 0..self.nodes.len() {
+            let id = NodeId(i as u32);
+            self.trace.push(self.now, EventKind::Start { node: id });
+            let slot = &mut self.nodes[i];
+            let mut ctx = Ctx::new(self.now, id, &mut slot.rng, &mut self.outbox);
+            slot.state.on_start(&mut ctx);
+            self.flush(id);
+        }
+    }
+
+    fn dispatch(&mut self, pending: Pending<N>) {
+        match pending {
+            Pending::Deliver { id, from, to, msg } => self.deliver(id, from, to, msg),
+            Pending::Timer { node, timer, token } => self.fire(node, timer, token),
+            Pending::Resume {
+                node,
+                incarnation,
+                record,
+                rest,
+            } => {
+                // A crash since the write began loses it and what waited on it.
+                if self.nodes[node.index()].incarnation == incarnation {
+                    self.make_durable(node, record, true);
+                    self.apply(node, rest);
+                }
+            }
+            Pending::Durable {
+                node,
+                incarnation,
+                record,
+            } => {
+                if self.nodes[node.index()].incarnation == incarnation {
+                    self.make_durable(node, record, false);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, id: MsgId, from: NodeId, to: NodeId, msg: N::Msg) {
+        let reason = if !self.nodes[to.index()].up {
+            Some(DropReason::NodeDown)
+        } else if self.net.is_blocked(from, to) {
+            // The partition began while the message was on the wire.
+            Some(DropReason::Partition)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.drop_msg(id, from, to, reason);
+            return;
+        }
+        self.stats.delivered += 1;
+        self.trace
+            .push(self.now, EventKind::Deliver { msg: id, from, to });
+        let slot = &mut self.nodes[to.index()];
+        let mut ctx = Ctx::new(self.now, to, &mut slot.rng, &mut self.outbox);
+        slot.state.on_message(from, msg, &mut ctx);
+        self.flush(to);
+    }
+
+    fn fire(&mut self, node: NodeId, timer: TimerId, token: u64) {
+        let slot = &mut self.nodes[node.index()];
+        // A re-armed, cancelled or crashed-away timer is stale: skip it.
+        if !slot.up || slot.timers.get(&timer) != Some(&token) {
+            return;
+        }
+        slot.timers.remove(&timer);
+        self.stats.timers += 1;
+        self.trace.push(self.now, EventKind::Timer { node, timer });
+        let slot = &mut self.nodes[node.index()];
+        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        slot.state.on_timer(timer, &mut ctx);
+        self.flush(node);
+    }
+
+    /// Apply what the last handler pushed, reusing the outbox's allocation.
+    fn flush(&mut self, node: NodeId) {
+        let mut effects = std::mem::take(&mut self.outbox);
+        self.apply_drain(node, &mut effects);
+        self.outbox = effects;
+    }
+
+    fn apply(&mut self, node: NodeId, mut effects: Vec<Effect<N>>) {
+        self.apply_drain(node, &mut effects);
+    }
+
+    fn apply_drain(&mut self, node: NodeId, effects: &mut Vec<Effect<N>>) {
+        let mut iter = effects.drain(..);
+        while let Some(effect) = iter.next() {
+            match effect {
+                Effect::Send { to, msg } => self.send(node, to, msg),
+                Effect::SetTimer { timer, after } => {
+                    let token = self.next_token;
+                    self.next_token += 1;
+                    self.nodes[node.index()].timers.insert(timer, token);
+                    self.queue
+                        .push(self.now + after, Pending::Timer { node, timer, token });
+                }
+                Effect::CancelTimer { timer } => {
+                    self.nodes[node.index()].timers.remove(&timer);
+                }
+                Effect::Record(obs) => self.trace.observe(self.now, node, obs),
+                Effect::Persist { record, forced } => {
+                    if self.write_latency == SimTime::ZERO {
+                        self.make_durable(node, record, forced);
+                        continue;
+                    }
+                    let incarnation = self.nodes[node.index()].incarnation;
+                    let at = self.now + self.write_latency;
+                    if forced {
+                        // Everything after a forced write waits for the disk.
+                        let rest = iter.collect();
+                        self.queue.push(
+                            at,
+                            Pending::Resume {
+                                node,
+                                incarnation,
+                                record,
+                                rest,
+                            },
+                        );
+                        return;
+                    }
+                    self.queue.push(
+                        at,
+                        Pending::Durable {
+                            node,
+                            incarnation,
+                            record,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn make_durable(&mut self, node: NodeId, record: N::Record, forced: bool) {
+        if forced {
+            self.stats.forced_writes += 1;
+        } else {
+            self.stats.lazy_writes += 1;
+        }
+        self.trace
+            .push(self.now, EventKind::Persist { node, forced });
+        self.trace.record_persisted(&record);
+        self.nodes[node.index()].durable.push(record);
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        assert!(to.index() < self.nodes.len(), "send to unknown node {to}");
+        let id = self.new_msg_id();
+        self.stats.sent += 1;
+        self.trace
+            .push(self.now, EventKind::Send { msg: id, from, to });
+        self.trace.message_sent(id, &msg);
+        match self.net.route(self.now, from, to) {
+            Fate::Dropped(reason) => self.drop_msg(id, from, to, reason),
+            Fate::Arrives(at, copy) => {
+                if let Some(copy_at) = copy {
+                    let cid = self.new_msg_id();
+                    self.stats.duplicated += 1;
+                    self.trace
+                        .push(self.now, EventKind::Duplicate { msg: id, copy: cid });
+                    self.trace.message_sent(cid, &msg);
+                    let dup = Pending::Deliver {
+                        id: cid,
+                        from,
+                        to,
+                        msg: msg.clone(),
+                    };
+                    self.queue.push(copy_at, dup);
+                }
+                self.queue.push(at, Pending::Deliver { id, from, to, msg });
+            }
+        }
+    }
+
+    fn new_msg_id(&mut self) -> MsgId {
+        let id = MsgId(self.next_msg);
+        self.next_msg = self
+            .next_msg
+            .checked_add(1)
+            .expect("fewer than 2^32 messages");
+        id
+    }
+
+    fn drop_msg(&mut self, msg: MsgId, from: NodeId, to: NodeId, reason: DropReason) {
+        self.stats.dropped += 1;
+        self.trace.push(
+            self.now,
+            EventKind::Drop {
+                msg,
+                from,
+                to,
+                reason,
+            },
+        );
+    }
+
+    fn apply_fault(&mut self, fault: Fault) {
+        match fault {
+            Fault::Crash(node) => self.crash(node),
+            Fault::Restart(node) => self.restart(node),
+            Fault::Partition { id, a, b, one_way } => {
+                self.net.partition(id, &a, &b, one_way, self.nodes.len());
+                self.trace.push(self.now, EventKind::Partition { id });
+            }
+            Fault::Heal(id) => {
+                if self.net.heal(id) {
+                    self.trace.push(self.now, EventKind::Heal { id });
+                }
+            }
+            Fault::HealAll => {
+                for id in self.net.heal_all() {
+                    self.trace.push(self.now, EventKind::Heal { id });
+                }
+            }
+            Fault::DropMessage(msg) => self.drop_in_flight(msg),
+        }
+    }
+
+    fn crash(&mut self, node: NodeId) {
+        let Some(slot) = self.nodes.get_mut(node.index()) else {
+            return;
+        };
+        if !slot.up {
+            return;
+        }
+        slot.up = false;
+        slot.incarnation += 1;
+        slot.timers.clear();
+        // Volatile state is gone; show the boot image until the restart.
+        slot.state = slot.boot.clone();
+        self.trace.push(self.now, EventKind::Crash { node });
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let Some(slot) = self.nodes.get_mut(node.index()) else {
+            return;
+        };
+        if slot.up {
+            return;
+        }
+        slot.up = true;
+        slot.state = slot.boot.clone();
+        self.trace.push(self.now, EventKind::Restart { node });
+        let slot = &mut self.nodes[node.index()];
+        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        slot.state.on_recover(&slot.durable, &mut ctx);
+        self.flush(node);
+    }
+
+    fn drop_in_flight(&mut self, target: MsgId) {
+        let Some(m) = self.in_flight().into_iter().find(|m| m.id == target) else {
+            return;
+        };
+        self.queue
+            .retain(|p| !matches!(p, Pending::Deliver { id, .. } if *id == target));
+        self.drop_msg(m.id, m.from, m.to, DropReason::Injected);
+    }
+
+    /// The ids of active partitions.
+    pub fn active_partitions(&self) -> Vec<PartitionId> {
+        self.net.active_partitions().collect()
+    }
+}
