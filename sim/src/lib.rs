@@ -16,6 +16,11 @@
 //!
 //! - [`engine`]: virtual time, nodes as sans-IO state machines, the network,
 //!   faults, the event queue and the trace.
+//! - [`protocols`]: the business workload and the transaction protocols as
+//!   sans-IO roles (2PC so far).
+//! - [`lab`]: runs, checkers, metrics and the run report.
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod lab;
+pub mod protocols;

@@ -1,0 +1,95 @@
+//! The invariant checkers, one per invariant (TigerBeetle's style). Each
+//! reads a [`RunView`] and returns the violations it finds, each naming the
+//! invariant, the transaction and the trace position.
+
+mod at_most_once;
+mod atomicity;
+mod commit_validity;
+mod conservation;
+mod decision_stability;
+mod prepared_abort;
+mod termination;
+
+use super::report::Violation;
+use super::view::RunView;
+use crate::protocols::Protocol;
+use crate::protocols::workload::TxId;
+
+/// A checker: a name and a function.
+pub struct Checker {
+    /// The invariant's name, as it appears in violations.
+    pub name: &'static str,
+    /// What it guards, in one line.
+    pub guards: &'static str,
+    /// The protocols it applies to.
+    pub protocols: &'static [Protocol],
+    /// The check.
+    pub check: fn(&RunView<'_>) -> Vec<Violation>,
+}
+
+const ALL: &[Protocol] = &Protocol::ALL;
+const TWO_PC: &[Protocol] = &[Protocol::TwoPc];
+
+/// Every checker.
+pub const CHECKERS: &[Checker] = &[
+    Checker {
+        name: atomicity::NAME,
+        guards: "no participant commits a transaction another aborted",
+        protocols: TWO_PC,
+        check: atomicity::check,
+    },
+    Checker {
+        name: commit_validity::NAME,
+        guards: "commit only after every yes vote and a logged decision",
+        protocols: TWO_PC,
+        check: commit_validity::check,
+    },
+    Checker {
+        name: decision_stability::NAME,
+        guards: "a coordinator's decision never changes, across crashes too",
+        protocols: TWO_PC,
+        check: decision_stability::check,
+    },
+    Checker {
+        name: prepared_abort::NAME,
+        guards: "a prepared participant never aborts on its own",
+        protocols: TWO_PC,
+        check: prepared_abort::check,
+    },
+    Checker {
+        name: at_most_once::NAME,
+        guards: "each effect applied at most once per idempotency key",
+        protocols: ALL,
+        check: at_most_once::check,
+    },
+    Checker {
+        name: conservation::NAME,
+        guards: "money and inventory conserved",
+        protocols: ALL,
+        check: conservation::check,
+    },
+    Checker {
+        name: termination::NAME,
+        guards: "every transaction terminates once faults heal",
+        protocols: ALL,
+        check: termination::check,
+    },
+];
+
+/// Run every checker that applies to the view's protocol.
+pub fn check_all(view: &RunView<'_>) -> Vec<Violation> {
+    CHECKERS
+        .iter()
+        .filter(|c| c.protocols.contains(&view.protocol))
+        .flat_map(|c| (c.check)(view))
+        .collect()
+}
+
+fn violation(invariant: &str, tx: Option<TxId>, trace_index: u64, message: String) -> Violation {
+    Violation {
+        invariant: invariant.to_string(),
+        tx: tx.map(|t| t.0),
+        trace_index,
+        message,
+    }
+}

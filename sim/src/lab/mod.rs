@@ -1,0 +1,18 @@
+//! The lab: runs a workload under a protocol, judges it with the checkers
+//! and measures it.
+//!
+//! - [`run`]: build, drive and judge a world from a [`RunSpec`].
+//! - [`checkers`]: one checker per invariant.
+//! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes.
+//! - [`report`]: the serializable [`RunReport`].
+
+pub mod checkers;
+pub mod metrics;
+pub mod outcome;
+pub mod report;
+pub mod run;
+pub mod view;
+
+pub use report::{Metrics, Percentiles, RunReport, TxReport, Violation};
+pub use run::{Bugs, Run, RunSpec, build_world, judge, node_names, run};
+pub use view::RunView;

@@ -1,0 +1,99 @@
+//! How each transaction ended, read from the observations.
+
+use super::view::RunView;
+use crate::engine::{NodeId, Observation};
+use crate::protocols::workload::{TxId, Workflow};
+use crate::protocols::{Obs, Outcome, Protocol};
+use std::collections::BTreeMap;
+
+/// The outcome of every transaction of the run.
+pub fn outcomes(
+    protocol: Protocol,
+    workflow: &Workflow,
+    obs: &[Observation<Obs>],
+) -> BTreeMap<TxId, Outcome> {
+    match protocol {
+        Protocol::TwoPc => two_pc_outcomes(workflow, obs),
+        Protocol::Orchestrated | Protocol::Choreographed => saga_outcomes(workflow, obs),
+    }
+}
+
+/// Where a 2PC participant left a transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Local {
+    Prepared,
+    Committed,
+    Aborted,
+}
+
+fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<TxId, Outcome> {
+    let mut last: BTreeMap<(TxId, NodeId), Local> = BTreeMap::new();
+    for o in obs {
+        let state = match o.obs {
+            Obs::Prepared { .. } => Local::Prepared,
+            Obs::Committed { .. } => Local::Committed,
+            Obs::Aborted { .. } => Local::Aborted,
+            _ => continue,
+        };
+        last.insert((o.obs.tx(), o.node), state);
+    }
+    let participants = workflow.participants().len();
+    workflow
+        .tx_ids()
+        .map(|tx| {
+            let states: Vec<Local> = last
+                .range((tx, NodeId(0))..=(tx, NodeId(u32::MAX)))
+                .map(|(_, s)| *s)
+                .collect();
+            let n = |s| states.iter().filter(|x| **x == s).count();
+            let (c, a, p) = (n(Local::Committed), n(Local::Aborted), n(Local::Prepared));
+            let outcome = if c > 0 && (a > 0 || c + p < participants && p == 0) {
+                Outcome::Inconsistent
+            } else if p > 0 {
+                Outcome::Blocked
+            } else if c == participants {
+                Outcome::Committed
+            } else {
+                // Nobody committed and nobody is in doubt: aborted, whether
+                // by decision, presumption or never having started.
+                Outcome::Aborted
+            };
+            (tx, outcome)
+        })
+        .collect()
+}
+
+fn saga_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<TxId, Outcome> {
+    let mut out: BTreeMap<TxId, Outcome> = workflow
+        .tx_ids()
+        .map(|t| (t, Outcome::Unfinished))
+        .collect();
+    for o in obs {
+        if let Obs::TxFinished { tx, outcome } = o.obs {
+            out.insert(tx, outcome);
+        }
+    }
+    out
+}
+
+/// End-to-end latency per transaction: from its start to the client-facing
+/// role learning the outcome.
+pub fn latencies(view: &RunView<'_>) -> BTreeMap<TxId, f64> {
+    let mut start = BTreeMap::new();
+    let mut lat = BTreeMap::new();
+    for o in view.obs {
+        match o.obs {
+            Obs::TxStarted { tx } => {
+                start.entry(tx).or_insert(o.time);
+            }
+            Obs::TxFinished { tx, .. } => {
+                if let Some(s) = start.get(&tx) {
+                    lat.entry(tx)
+                        .or_insert_with(|| (o.time - *s).as_millis_f64());
+                }
+            }
+            _ => {}
+        }
+    }
+    lat
+}

@@ -1,0 +1,135 @@
+//! The run report: what a run did, in a serde-serializable shape whose field
+//! names are a stable interface (the CLI's JSON output).
+
+use crate::protocols::{Outcome, Protocol};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A broken invariant, pointing at the trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The invariant's name (e.g. `atomicity`).
+    pub invariant: String,
+    /// The transaction involved, if one is.
+    pub tx: Option<u32>,
+    /// The trace position where it shows.
+    pub trace_index: u64,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+/// p50, p99 and max of a sample, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles of `values` (zeros when empty).
+    pub fn of(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Percentiles::default();
+        }
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Percentiles {
+            p50: rank(0.5),
+            p99: rank(0.99),
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+/// Per-run measurements.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Messages handed to the network.
+    pub messages_sent: u64,
+    /// Messages that reached a handler (copies included).
+    pub messages_delivered: u64,
+    /// Messages lost, cut by a partition or sent to a crashed node.
+    pub messages_dropped: u64,
+    /// Copies made by the network.
+    pub messages_duplicated: u64,
+    /// Forced (synchronous) log writes.
+    pub forced_log_writes: u64,
+    /// End-to-end latency of finished transactions.
+    pub latency_ms: Percentiles,
+    /// Total time locks were held, over all participants and transactions.
+    pub lock_hold_ms: f64,
+    /// Total time participants spent prepared without knowing the outcome.
+    pub in_doubt_ms: f64,
+    /// Retransmissions and retries.
+    pub retries: u64,
+    /// Compensations applied.
+    pub compensations: u64,
+    /// Isolation anomalies seen by a concurrent reader.
+    pub anomalies: u64,
+    /// Engine steps (events) the run took.
+    pub events: u64,
+    /// Virtual time when the run stopped.
+    pub duration_ms: f64,
+}
+
+/// One transaction's fate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TxReport {
+    /// The transaction.
+    pub tx: u32,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// End-to-end latency, when it finished.
+    pub latency_ms: Option<f64>,
+}
+
+/// Everything a run produced except the trace itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Which protocol.
+    pub protocol: Protocol,
+    /// The seed.
+    pub seed: u64,
+    /// The stable hash of the whole trace.
+    pub trace_hash: String,
+    /// Counts by outcome name (every outcome present, zeros included).
+    pub outcomes: BTreeMap<String, u32>,
+    /// Measurements.
+    pub metrics: Metrics,
+    /// Broken invariants.
+    pub violations: Vec<Violation>,
+    /// Per transaction.
+    pub transactions: Vec<TxReport>,
+    /// Final resource amounts per service (service name → resource → amount).
+    pub final_state: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+impl RunReport {
+    /// How many transactions ended with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> u32 {
+        self.outcomes.get(outcome.name()).copied().unwrap_or(0)
+    }
+
+    /// Violations of the invariant named `name`.
+    pub fn violations_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Violation> {
+        self.violations.iter().filter(move |v| v.invariant == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let p = Percentiles::of(&v);
+        assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
+        assert_eq!(Percentiles::of(&[]).max, 0.0);
+    }
+}

@@ -1,0 +1,233 @@
+//! Running a workload under a protocol: build the world, drive it, judge it.
+
+use super::checkers::check_all;
+use super::metrics::metrics;
+use super::outcome::outcomes;
+use super::report::{RunReport, TxReport};
+use super::view::RunView;
+use crate::engine::{
+    Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
+};
+use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug, TwoPcConfig};
+use crate::protocols::workload::{ServiceId, Workflow};
+use crate::protocols::{LabNode, Outcome, Protocol, Timing, Toggles};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Deliberately broken variants, for negative controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bugs {
+    /// 2PC participants abort prepared transactions when they restart.
+    pub participant_forgets_prepared: bool,
+}
+
+/// Everything that determines a run.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    /// Which protocol.
+    pub protocol: Protocol,
+    /// The seed.
+    pub seed: u64,
+    /// The business workflow.
+    pub workflow: Arc<Workflow>,
+    /// The network.
+    pub net: NetConfig,
+    /// Forced-write latency.
+    pub write_latency: SimTime,
+    /// Faults by time. Node 0 is the coordinator, orchestrator or broker;
+    /// node `1 + i` is service `i`, in every protocol.
+    pub faults: Vec<ScheduledFault>,
+    /// Teaching toggles.
+    pub toggles: Toggles,
+    /// Timeouts and retries.
+    pub timing: Timing,
+    /// Store trace events (the hash is computed either way).
+    pub recording: bool,
+    /// Stop at this virtual time even if the world is not quiet.
+    pub horizon: SimTime,
+    /// Stop after this many steps.
+    pub max_steps: u64,
+    /// Broken variants.
+    pub bugs: Bugs,
+}
+
+impl RunSpec {
+    /// A spec with defaults: no faults, default network, a horizon of 30 s.
+    pub fn new(protocol: Protocol, seed: u64, workflow: Workflow) -> Self {
+        RunSpec {
+            protocol,
+            seed,
+            workflow: Arc::new(workflow),
+            net: NetConfig::default(),
+            write_latency: SimTime::ZERO,
+            faults: Vec::new(),
+            toggles: Toggles::default(),
+            timing: Timing::default(),
+            recording: true,
+            horizon: SimTime::from_secs(30),
+            max_steps: 2_000_000,
+            bugs: Bugs::default(),
+        }
+    }
+
+    /// The same spec under another protocol.
+    pub fn with_protocol(&self, protocol: Protocol) -> Self {
+        RunSpec {
+            protocol,
+            ..self.clone()
+        }
+    }
+}
+
+/// The node names of a protocol's world, in id order.
+pub fn node_names(protocol: Protocol, workflow: &Workflow) -> Vec<String> {
+    let central = match protocol {
+        Protocol::TwoPc => "coordinator",
+        Protocol::Orchestrated => "orchestrator",
+        Protocol::Choreographed => "broker",
+    };
+    std::iter::once(central.to_string())
+        .chain(workflow.services.iter().map(|s| s.name.clone()))
+        .collect()
+}
+
+/// Build the world for `spec`, not yet started.
+pub fn build_world(spec: &RunSpec) -> World<LabNode> {
+    let services: Vec<NodeId> = (0..spec.workflow.services.len())
+        .map(|i| RunView::service_node(ServiceId(i as u16)))
+        .collect();
+    let names = node_names(spec.protocol, &spec.workflow);
+    let nodes: Vec<LabNode> = match spec.protocol {
+        Protocol::TwoPc | Protocol::Orchestrated | Protocol::Choreographed => {
+            let cfg = Arc::new(TwoPcConfig {
+                workflow: Arc::clone(&spec.workflow),
+                coordinator: NodeId(0),
+                services,
+                toggles: spec.toggles.clone(),
+                timing: spec.timing.clone(),
+            });
+            let bug = spec
+                .bugs
+                .participant_forgets_prepared
+                .then_some(ParticipantBug::ForgetPreparedOnRecovery);
+            std::iter::once(LabNode::Coordinator(Coordinator::new(Arc::clone(&cfg))))
+                .chain((0..spec.workflow.services.len()).map(|i| {
+                    LabNode::Participant(Participant::new(
+                        Arc::clone(&cfg),
+                        ServiceId(i as u16),
+                        bug,
+                    ))
+                }))
+                .collect()
+        }
+    };
+    let config = WorldConfig {
+        seed: spec.seed,
+        net: spec.net.clone(),
+        write_latency: spec.write_latency,
+        recording: spec.recording,
+    };
+    World::new(
+        config,
+        names.into_iter().zip(nodes).collect(),
+        spec.faults.clone(),
+    )
+}
+
+/// A finished run: the world (with its trace) and the report.
+pub struct Run {
+    /// The world as the run left it.
+    pub world: World<LabNode>,
+    /// What happened.
+    pub report: RunReport,
+}
+
+/// Run `spec` to quiescence (or its horizon) and judge it.
+pub fn run(spec: &RunSpec) -> Run {
+    let mut world = build_world(spec);
+    drive(&mut world, spec);
+    let report = judge(spec, &world);
+    Run { world, report }
+}
+
+/// Step `world` until it is quiet, past the horizon or out of steps.
+pub fn drive(world: &mut World<LabNode>, spec: &RunSpec) {
+    let mut steps = 0;
+    while steps < spec.max_steps && world.next_time().is_some_and(|t| t <= spec.horizon) {
+        world.step();
+        steps += 1;
+    }
+}
+
+/// The final business state of every service; a node that ended crashed is
+/// rebuilt from its durable log, as its restart would.
+pub fn final_values(world: &World<LabNode>) -> Vec<BTreeMap<String, i64>> {
+    world
+        .node_ids()
+        .skip(1)
+        .map(|id| {
+            let mut node = world.node(id).clone();
+            if !world.is_up(id) {
+                let mut out = Vec::new();
+                let mut r = rng::stream(0, rng::Stream::Node(id.0));
+                let mut ctx = Ctx::new(world.now(), id, &mut r, &mut out);
+                node.on_recover(world.durable_log(id), &mut ctx);
+            }
+            node.service().map(|s| s.values.clone()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Judge a world that `spec` ran: outcomes, metrics, violations.
+pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
+    let obs = world.trace().observations();
+    let healed = world.node_ids().all(|n| world.is_up(n))
+        && world.active_partitions().is_empty()
+        && world.pending_faults().is_empty();
+    let view = RunView {
+        protocol: spec.protocol,
+        workflow: &spec.workflow,
+        obs,
+        final_values: final_values(world),
+        outcomes: outcomes(spec.protocol, &spec.workflow, obs),
+        healed,
+        end: world.now(),
+        end_index: world.trace().len(),
+    };
+    let violations = check_all(&view);
+    let metrics = metrics(&view, world.stats());
+    let lat = super::outcome::latencies(&view);
+    let mut counts: BTreeMap<String, u32> = Outcome::ALL
+        .iter()
+        .map(|o| (o.name().to_string(), 0))
+        .collect();
+    for o in view.outcomes.values() {
+        *counts.entry(o.name().to_string()).or_insert(0) += 1;
+    }
+    let transactions = view
+        .outcomes
+        .iter()
+        .map(|(tx, o)| TxReport {
+            tx: tx.0,
+            outcome: *o,
+            latency_ms: lat.get(tx).copied(),
+        })
+        .collect();
+    let final_state = spec
+        .workflow
+        .services
+        .iter()
+        .zip(&view.final_values)
+        .map(|(s, v)| (s.name.clone(), v.clone()))
+        .collect();
+    RunReport {
+        protocol: spec.protocol,
+        seed: spec.seed,
+        trace_hash: format!("{:016x}", world.trace().hash()),
+        outcomes: counts,
+        metrics,
+        violations,
+        transactions,
+        final_state,
+    }
+}

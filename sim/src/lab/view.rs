@@ -1,0 +1,48 @@
+//! What the checkers and metrics read: the observations, the final business
+//! state and how the run ended. Built once per run.
+
+use crate::engine::{NodeId, Observation, SimTime};
+use crate::protocols::workload::{ServiceId, TxId, Workflow};
+use crate::protocols::{Obs, Outcome, Protocol};
+use std::collections::BTreeMap;
+
+/// A finished run, as the checkers see it.
+pub struct RunView<'a> {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The workflow.
+    pub workflow: &'a Workflow,
+    /// Every observation in trace order.
+    pub obs: &'a [Observation<Obs>],
+    /// Final resource amounts by service (rebuilt from the log for nodes
+    /// that ended crashed).
+    pub final_values: Vec<BTreeMap<String, i64>>,
+    /// The outcome of every transaction.
+    pub outcomes: BTreeMap<TxId, Outcome>,
+    /// Every crashed node restarted, every partition healed and no fault
+    /// was pending when the run ended: liveness must hold.
+    pub healed: bool,
+    /// When the run stopped.
+    pub end: SimTime,
+    /// Trace length at the end (for violations about the final state).
+    pub end_index: u64,
+}
+
+impl RunView<'_> {
+    /// The node of service `s` (node 0 is the coordinator, orchestrator or
+    /// broker; services follow in order).
+    pub fn service_node(s: ServiceId) -> NodeId {
+        NodeId(u32::from(s.0) + 1)
+    }
+
+    /// The service at node `n`, if it is one.
+    pub fn service_of(&self, n: NodeId) -> Option<ServiceId> {
+        let i = n.0.checked_sub(1)?;
+        (i < self.workflow.services.len() as u32).then_some(ServiceId(i as u16))
+    }
+
+    /// Observations about `tx`.
+    pub fn about(&self, tx: TxId) -> impl Iterator<Item = &Observation<Obs>> {
+        self.obs.iter().filter(move |o| o.obs.tx() == tx)
+    }
+}

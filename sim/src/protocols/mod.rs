@@ -1,0 +1,152 @@
+//! The transaction protocols, as sans-IO roles on the engine's node API.
+//!
+//! - [`workload`]: the business workflow all protocols share.
+//! - [`service`]: a service's resources and idempotency table.
+//! - [`two_pc`]: two-phase commit (coordinator and participants).
+//!
+//! Every role is one variant of [`LabNode`], so one world type runs any
+//! protocol, and the checkers read one observation type, [`Obs`].
+
+pub mod lab_node;
+pub mod obs;
+pub mod service;
+pub mod timer;
+pub mod two_pc;
+pub mod workload;
+
+pub use lab_node::{LabNode, Msg, Record};
+pub use obs::{AbortWhy, Obs, Outcome};
+
+use crate::engine::SimTime;
+use serde::{Deserialize, Serialize};
+
+/// Which protocol a run uses.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum Protocol {
+    /// Two-phase commit.
+    #[default]
+    #[serde(rename = "2pc")]
+    TwoPc,
+    /// A saga run by an orchestrator.
+    #[serde(rename = "orchestrated")]
+    Orchestrated,
+    /// A saga carried by events through a broker.
+    #[serde(rename = "choreographed")]
+    Choreographed,
+}
+
+impl Protocol {
+    /// All three, in display order.
+    pub const ALL: [Protocol; 3] = [
+        Protocol::TwoPc,
+        Protocol::Orchestrated,
+        Protocol::Choreographed,
+    ];
+
+    /// The short name used in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::TwoPc => "2pc",
+            Protocol::Orchestrated => "orchestrated",
+            Protocol::Choreographed => "choreographed",
+        }
+    }
+}
+
+/// What a 2PC participant does when a resource it needs is locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LockPolicy {
+    /// Wait-die (Rosenkrantz et al. 1978): an older transaction queues
+    /// behind a younger holder, a younger one votes no at once. No deadlock,
+    /// and the oldest transaction always makes progress.
+    #[default]
+    WaitDie,
+    /// Always queue behind the holder, giving up after `lock_wait`: prone to
+    /// distributed deadlock, broken only by timeouts (a lesson of its own).
+    Wait,
+    /// Vote no at once.
+    FailFast,
+}
+
+/// The teaching toggles: switch a safeguard off to watch what breaks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Toggles {
+    /// Services deduplicate operations by idempotency key.
+    pub idempotency: bool,
+    /// Choreographed services publish through an outbox atomic with the
+    /// local commit.
+    pub outbox: bool,
+    /// 2PC presumed abort (off: presumed nothing).
+    pub presumed_abort: bool,
+    /// 2PC in-doubt participants also ask their peers.
+    pub cooperative_termination: bool,
+    /// Sagas mark touched resources pending so concurrent sagas wait.
+    pub semantic_lock: bool,
+    /// 2PC lock conflicts: wait or fail fast.
+    pub lock_policy: LockPolicy,
+}
+
+impl Default for Toggles {
+    fn default() -> Self {
+        Toggles {
+            idempotency: true,
+            outbox: true,
+            presumed_abort: true,
+            cooperative_termination: false,
+            semantic_lock: false,
+            lock_policy: LockPolicy::WaitDie,
+        }
+    }
+}
+
+/// Timeouts and retry policy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timing {
+    /// A 2PC coordinator aborts when votes are this late.
+    pub vote_timeout: SimTime,
+    /// Resend an unacknowledged decision or command this often.
+    pub retransmit: SimTime,
+    /// An in-doubt participant asks for the outcome this often.
+    pub inquiry: SimTime,
+    /// A participant waiting for a lock gives up after this long.
+    pub lock_wait: SimTime,
+    /// A saga step's reply timeout.
+    pub step_timeout: SimTime,
+    /// Attempts per saga step before failing backward (after the pivot,
+    /// retriable steps retry without limit).
+    pub max_attempts: u32,
+    /// Base of the exponential retry backoff.
+    pub backoff_base: SimTime,
+    /// Cap of the retry backoff.
+    pub backoff_max: SimTime,
+    /// Attempts of a compensation before the saga is flagged stuck.
+    pub compensation_attempts: u32,
+    /// Gap between logging a 2PC decision and sending it (zero: the same
+    /// instant); lets a lesson crash the coordinator in between.
+    pub decision_send_delay: SimTime,
+    /// Broker redelivery interval for unacknowledged events.
+    pub redelivery: SimTime,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            vote_timeout: SimTime::from_millis(100),
+            retransmit: SimTime::from_millis(50),
+            inquiry: SimTime::from_millis(80),
+            lock_wait: SimTime::from_millis(200),
+            step_timeout: SimTime::from_millis(60),
+            max_attempts: 4,
+            backoff_base: SimTime::from_millis(10),
+            backoff_max: SimTime::from_millis(200),
+            compensation_attempts: 8,
+            decision_send_delay: SimTime::ZERO,
+            redelivery: SimTime::from_millis(60),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The business core of a service, shared by every protocol: resources,
+//! local transactions, and the idempotency table keyed by
+//! (transaction, step, operation).
+
+use super::workload::{Op, ServiceId, ServiceSpec, StepId, StepSpec, TxId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The idempotency key of one operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OpKey {
+    /// The transaction.
+    pub tx: TxId,
+    /// The step.
+    pub step: StepId,
+    /// Action or compensation.
+    pub op: Op,
+}
+
+/// How a service answered an operation; remembered per key so a retry or a
+/// duplicate gets the same answer without doing the work again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// Done; the resource changed by the step's amount.
+    Done,
+    /// Refused as a business failure (never retried).
+    Rejected(String),
+    /// A compensation that arrived before its action: nothing to undo, and
+    /// the action is now refused if it turns up late.
+    NullCompensation,
+    /// An action that arrived after its (null) compensation: refused.
+    RefusedLate,
+}
+
+/// One local transaction, as written to the service's durable log.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LocalCommit {
+    /// What it was.
+    pub key: OpKey,
+    /// The resource it changed.
+    pub resource: String,
+    /// By how much (0 for a refusal or a null compensation).
+    pub delta: i64,
+    /// The answer given.
+    pub reply: Reply,
+}
+
+/// A service's resources and idempotency table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    /// Which service.
+    pub id: ServiceId,
+    /// Current amounts.
+    pub values: BTreeMap<String, i64>,
+    /// Deduplicate by key (a teaching toggle).
+    pub idempotency: bool,
+    table: BTreeMap<OpKey, Reply>,
+}
+
+impl Service {
+    /// A service at its starting amounts.
+    pub fn new(id: ServiceId, spec: &ServiceSpec, idempotency: bool) -> Self {
+        Service {
+            id,
+            values: spec.resources.clone(),
+            idempotency,
+            table: BTreeMap::new(),
+        }
+    }
+
+    /// The remembered answer for `key`, if idempotency is on.
+    pub fn seen(&self, key: &OpKey) -> Option<&Reply> {
+        if self.idempotency {
+            self.table.get(key)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the action for (`tx`, `step`) has been applied and not undone.
+    pub fn holds(&self, tx: TxId, step: StepId) -> bool {
+        let key = |op| OpKey { tx, step, op };
+        self.table.get(&key(Op::Action)) == Some(&Reply::Done)
+            && !self.table.contains_key(&key(Op::Compensation))
+    }
+
+    /// The current amount of `resource` (zero if unknown).
+    pub fn value(&self, resource: &str) -> i64 {
+        self.values.get(resource).copied().unwrap_or(0)
+    }
+
+    /// Decide an action without applying it: a rejection names the reason.
+    pub fn check_action(&self, step: &StepSpec, reject: bool) -> Result<(), String> {
+        if reject {
+            return Err(format!("{} refused", step.name));
+        }
+        if self.value(&step.resource) < step.amount {
+            return Err(format!("{} sold out", step.resource));
+        }
+        Ok(())
+    }
+
+    /// The local transaction that performs `op` of `step` for `tx`: what it
+    /// changes and what it answers. Pure; [`Service::apply`] makes it so.
+    pub fn plan(
+        &self,
+        tx: TxId,
+        step_id: StepId,
+        step: &StepSpec,
+        op: Op,
+        reject: bool,
+    ) -> LocalCommit {
+        let key = OpKey {
+            tx,
+            step: step_id,
+            op,
+        };
+        let (delta, reply) = match op {
+            Op::Action => {
+                let compensated = self.table.contains_key(&OpKey {
+                    op: Op::Compensation,
+                    ..key
+                });
+                if compensated {
+                    (0, Reply::RefusedLate)
+                } else {
+                    match self.check_action(step, reject) {
+                        Ok(()) => (-step.amount, Reply::Done),
+                        Err(why) => (0, Reply::Rejected(why)),
+                    }
+                }
+            }
+            Op::Compensation => {
+                let acted = self.table.get(&OpKey {
+                    op: Op::Action,
+                    ..key
+                });
+                match acted {
+                    Some(Reply::Done) => (step.amount, Reply::Done),
+                    Some(_) => (0, Reply::Done),
+                    None => (0, Reply::NullCompensation),
+                }
+            }
+        };
+        LocalCommit {
+            key,
+            resource: step.resource.clone(),
+            delta,
+            reply,
+        }
+    }
+
+    /// Apply a local transaction (live, or replayed from the log).
+    pub fn apply(&mut self, commit: &LocalCommit) {
+        *self.values.entry(commit.resource.clone()).or_insert(0) += commit.delta;
+        self.table.insert(commit.key, commit.reply.clone());
+    }
+
+    /// The idempotency table, in key order.
+    pub fn table(&self) -> impl Iterator<Item = (&OpKey, &Reply)> {
+        self.table.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocols::workload::Workflow;
+
+    fn payment() -> (Service, StepSpec) {
+        let w = Workflow::holiday();
+        (
+            Service::new(ServiceId(3), &w.services[3], true),
+            w.steps[3].clone(),
+        )
+    }
+
+    #[test]
+    fn action_then_compensation_restores_the_balance() {
+        let (mut s, step) = payment();
+        let act = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        s.apply(&act);
+        assert_eq!(s.value("sam"), 900);
+        let comp = s.plan(TxId(1), StepId(3), &step, Op::Compensation, false);
+        s.apply(&comp);
+        assert_eq!(s.value("sam"), 1_000);
+    }
+
+    #[test]
+    fn compensation_before_action_is_null_and_refuses_the_late_action() {
+        let (mut s, step) = payment();
+        let comp = s.plan(TxId(1), StepId(3), &step, Op::Compensation, false);
+        assert_eq!(comp.reply, Reply::NullCompensation);
+        s.apply(&comp);
+        let late = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        assert_eq!(late.reply, Reply::RefusedLate);
+        assert_eq!(late.delta, 0);
+    }
+
+    #[test]
+    fn insufficient_amount_is_a_business_rejection() {
+        let (mut s, mut step) = payment();
+        step.amount = 5_000;
+        let r = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        assert!(matches!(r.reply, Reply::Rejected(_)));
+        s.apply(&r);
+        assert_eq!(s.value("sam"), 1_000);
+    }
+}

@@ -1,0 +1,251 @@
+//! The business workload every protocol runs: services that own resources,
+//! a workflow of steps, the transactions and the failures planned for them.
+
+use crate::engine::SimTime;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A business transaction (one booking, one enrolment): the unit that
+/// commits, aborts, completes or is compensated.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct TxId(pub u32);
+
+impl fmt::Display for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "T{}", self.0)
+    }
+}
+
+/// A step of the workflow: its index in [`Workflow::steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(pub u16);
+
+impl StepId {
+    /// The index into the workflow's steps.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A service: its index in [`Workflow::services`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceId(pub u16);
+
+impl ServiceId {
+    /// The index into the workflow's services.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Which way an operation goes: the step's action or its compensation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Do the step (reserve, charge).
+    Action,
+    /// Semantically undo it (release, refund).
+    Compensation,
+}
+
+/// Richardson's step kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// Can be undone by its compensation.
+    #[default]
+    Compensatable,
+    /// The go/no-go point: once it succeeds the saga can only go forward.
+    Pivot,
+    /// After the pivot; retried until it succeeds, never compensated.
+    Retriable,
+}
+
+/// A service and the resources it owns, with their starting amounts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    /// Display name ("car", "payment").
+    pub name: String,
+    /// Resource name → starting amount (cars in stock, a balance in dollars).
+    pub resources: BTreeMap<String, i64>,
+}
+
+/// One step of the workflow.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StepSpec {
+    /// Display name ("book car").
+    pub name: String,
+    /// Where it runs.
+    pub service: ServiceId,
+    /// Which of the service's resources it takes from.
+    pub resource: String,
+    /// How much the action takes (the compensation gives it back).
+    pub amount: i64,
+    /// Compensatable, pivot or retriable.
+    pub kind: StepKind,
+    /// The action's label ("reserve").
+    pub action: String,
+    /// The compensation's label ("cancel").
+    pub compensation: String,
+}
+
+/// Failures planned for one step (all transactions unless `txs` is set).
+#[derive(Clone, Debug, PartialEq, Hash, Serialize, Deserialize, Default)]
+pub struct StepFailure {
+    /// The step.
+    pub step: Option<StepId>,
+    /// Reject the action as a business failure (4xx: never retried).
+    pub reject: bool,
+    /// Probability (in per-mille, 0..=1000) that an attempt fails
+    /// transiently (5xx: retried).
+    pub transient_per_mille: u16,
+    /// Extra processing time before the reply.
+    pub reply_delay: SimTime,
+    /// Do the work but never answer the first `silent_replies` attempts (the
+    /// caller times out not knowing the outcome).
+    pub silent_replies: u8,
+    /// The compensation always fails transiently (leads to a stuck saga).
+    pub compensation_fails: bool,
+    /// Only these transactions; empty means all.
+    pub txs: Vec<TxId>,
+}
+
+impl StepFailure {
+    /// Whether this plan applies to `tx` at `step`.
+    pub fn applies(&self, tx: TxId, step: StepId) -> bool {
+        self.step == Some(step) && (self.txs.is_empty() || self.txs.contains(&tx))
+    }
+}
+
+/// When transactions arrive.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Arrival {
+    /// The first arrival.
+    pub start: SimTime,
+    /// Time between arrivals (zero: all at once).
+    pub interval: SimTime,
+}
+
+impl Default for Arrival {
+    fn default() -> Self {
+        Arrival {
+            start: SimTime::from_millis(1),
+            interval: SimTime::ZERO,
+        }
+    }
+}
+
+/// The business side of a scenario, shared by every protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// Services, in id order.
+    pub services: Vec<ServiceSpec>,
+    /// Steps, in execution order.
+    pub steps: Vec<StepSpec>,
+    /// How many transactions run.
+    pub transactions: u32,
+    /// When they arrive.
+    pub arrival: Arrival,
+    /// Planned failures.
+    pub failures: Vec<StepFailure>,
+}
+
+impl std::hash::Hash for Workflow {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.services.hash(state);
+        self.steps.hash(state);
+        self.transactions.hash(state);
+        self.arrival.hash(state);
+        self.failures.hash(state);
+    }
+}
+
+impl Workflow {
+    /// Every transaction id.
+    pub fn tx_ids(&self) -> impl Iterator<Item = TxId> + use<> {
+        (0..self.transactions).map(TxId)
+    }
+
+    /// When `tx` arrives.
+    pub fn arrival_of(&self, tx: TxId) -> SimTime {
+        self.arrival.start + SimTime(self.arrival.interval.0.saturating_mul(u64::from(tx.0)))
+    }
+
+    /// A step by id.
+    pub fn step(&self, id: StepId) -> &StepSpec {
+        &self.steps[id.index()]
+    }
+
+    /// Step ids in order.
+    pub fn step_ids(&self) -> impl Iterator<Item = StepId> + use<> {
+        (0..self.steps.len() as u16).map(StepId)
+    }
+
+    /// The steps that run at `service`.
+    pub fn steps_at(&self, service: ServiceId) -> Vec<StepId> {
+        self.step_ids()
+            .filter(|s| self.step(*s).service == service)
+            .collect()
+    }
+
+    /// The services that take part, in id order.
+    pub fn participants(&self) -> Vec<ServiceId> {
+        let mut v: Vec<ServiceId> = self.steps.iter().map(|s| s.service).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The pivot step, if any.
+    pub fn pivot(&self) -> Option<StepId> {
+        self.step_ids()
+            .find(|s| self.step(*s).kind == StepKind::Pivot)
+    }
+
+    /// The failure plans that apply to `tx` at `step`.
+    pub fn failures_for(&self, tx: TxId, step: StepId) -> impl Iterator<Item = &StepFailure> {
+        self.failures.iter().filter(move |f| f.applies(tx, step))
+    }
+
+    /// The holiday booking used by examples and tests: car, hotel, flight
+    /// (the pivot-free classic) and a payment.
+    pub fn holiday() -> Self {
+        let svc = |name: &str, res: &str, amount: i64| ServiceSpec {
+            name: name.into(),
+            resources: BTreeMap::from([(res.to_string(), amount)]),
+        };
+        let step =
+            |name: &str, service: u16, resource: &str, amount, action: &str, comp: &str| StepSpec {
+                name: name.into(),
+                service: ServiceId(service),
+                resource: resource.into(),
+                amount,
+                kind: StepKind::Compensatable,
+                action: action.into(),
+                compensation: comp.into(),
+            };
+        Workflow {
+            services: vec![
+                svc("car", "cars", 10),
+                svc("hotel", "rooms", 10),
+                svc("flight", "seats", 10),
+                svc("payment", "sam", 1_000),
+            ],
+            steps: vec![
+                step("book car", 0, "cars", 1, "reserve", "cancel"),
+                step("book hotel", 1, "rooms", 1, "reserve", "cancel"),
+                step("book flight", 2, "seats", 1, "reserve", "cancel"),
+                step("charge card", 3, "sam", 100, "charge", "refund"),
+            ],
+            transactions: 1,
+            arrival: Arrival::default(),
+            failures: Vec::new(),
+        }
+    }
+}
