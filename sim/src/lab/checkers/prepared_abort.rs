@@ -19,18 +19,14 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             Obs::Prepared { tx } => {
                 prepared.insert((o.node, tx));
             }
-            Obs::Aborted { tx, why } if why != AbortWhy::Decision => {
-                if prepared.contains(&(o.node, tx)) {
-                    out.push(violation(
-                        NAME,
-                        Some(tx),
-                        o.index,
-                        format!(
-                            "{tx}: {} aborted on its own ({why:?}) after voting yes",
-                            o.node
-                        ),
-                    ));
-                }
+            Obs::Aborted { tx, why }
+                if why != AbortWhy::Decision && prepared.contains(&(o.node, tx)) =>
+            {
+                let msg = format!(
+                    "{tx}: {} aborted on its own ({why:?}) after voting yes",
+                    o.node
+                );
+                out.push(violation(NAME, Some(tx), o.index, msg));
             }
             _ => {}
         }
