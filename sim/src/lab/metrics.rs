@@ -43,7 +43,54 @@ pub fn metrics(view: &RunView<'_>, stats: Stats) -> Metrics {
             _ => {}
         }
     }
+    m.anomalies = dirty_reads(view);
     m
+}
+
+/// Isolation anomalies: a service acted for one saga on a resource whose
+/// value then included another saga's change that was later compensated.
+/// The decision (accept, reject as sold out) read state that never became
+/// real. 2PC applies changes only after the decision, so it has none.
+fn dirty_reads(view: &RunView<'_>) -> u64 {
+    let wf = view.workflow;
+    let mut compensated_at: BTreeMap<TxId, u64> = BTreeMap::new();
+    for o in view.obs {
+        if let Obs::TxFinished { tx, outcome } = o.obs {
+            if outcome == crate::protocols::Outcome::Compensated {
+                compensated_at.insert(tx, o.index);
+            }
+        }
+    }
+    // Per resource: sagas with an applied, not yet undone, action on it.
+    let mut live: BTreeMap<(u16, &str), Vec<TxId>> = BTreeMap::new();
+    let mut count = 0;
+    for o in view.obs {
+        let Obs::Local {
+            tx,
+            step,
+            op,
+            delta,
+            ..
+        } = &o.obs
+        else {
+            continue;
+        };
+        let spec = wf.step(*step);
+        let key = (spec.service.0, spec.resource.as_str());
+        let holders = live.entry(key).or_default();
+        if *op == Op::Action {
+            count += holders
+                .iter()
+                .filter(|h| **h != *tx && compensated_at.get(h).is_some_and(|at| *at > o.index))
+                .count() as u64;
+            if *delta != 0 {
+                holders.push(*tx);
+            }
+        } else if *delta != 0 {
+            holders.retain(|h| h != tx);
+        }
+    }
+    count
 }
 
 /// Total time between an opening and a closing observation per (node, tx);

@@ -8,7 +8,9 @@ use super::view::RunView;
 use crate::engine::{
     Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
 };
-use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug, TwoPcConfig};
+use crate::protocols::Config;
+use crate::protocols::saga_orchestrated::{Orchestrator, SagaService};
+use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug};
 use crate::protocols::workload::{ServiceId, Workflow};
 use crate::protocols::{LabNode, Outcome, Protocol, Timing, Toggles};
 use std::collections::BTreeMap;
@@ -97,27 +99,29 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         .map(|i| RunView::service_node(ServiceId(i as u16)))
         .collect();
     let names = node_names(spec.protocol, &spec.workflow);
+    let cfg = Arc::new(Config {
+        workflow: Arc::clone(&spec.workflow),
+        central: NodeId(0),
+        services,
+        toggles: spec.toggles.clone(),
+        timing: spec.timing.clone(),
+    });
+    let ids = (0..spec.workflow.services.len()).map(|i| ServiceId(i as u16));
     let nodes: Vec<LabNode> = match spec.protocol {
-        Protocol::TwoPc | Protocol::Orchestrated | Protocol::Choreographed => {
-            let cfg = Arc::new(TwoPcConfig {
-                workflow: Arc::clone(&spec.workflow),
-                coordinator: NodeId(0),
-                services,
-                toggles: spec.toggles.clone(),
-                timing: spec.timing.clone(),
-            });
+        Protocol::TwoPc => {
             let bug = spec
                 .bugs
                 .participant_forgets_prepared
                 .then_some(ParticipantBug::ForgetPreparedOnRecovery);
             std::iter::once(LabNode::Coordinator(Coordinator::new(Arc::clone(&cfg))))
-                .chain((0..spec.workflow.services.len()).map(|i| {
-                    LabNode::Participant(Participant::new(
-                        Arc::clone(&cfg),
-                        ServiceId(i as u16),
-                        bug,
-                    ))
-                }))
+                .chain(
+                    ids.map(|i| LabNode::Participant(Participant::new(Arc::clone(&cfg), i, bug))),
+                )
+                .collect()
+        }
+        Protocol::Orchestrated | Protocol::Choreographed => {
+            std::iter::once(LabNode::Orchestrator(Orchestrator::new(Arc::clone(&cfg))))
+                .chain(ids.map(|i| LabNode::SagaService(SagaService::new(Arc::clone(&cfg), i))))
                 .collect()
         }
     };

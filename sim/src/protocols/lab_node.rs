@@ -1,7 +1,9 @@
 //! One node type for every role, so a single world type runs any protocol
 //! and the UI and checkers handle one kind of trace.
 
-use super::two_pc;
+use super::service::LocalCommit;
+use super::workload::TxId;
+use super::{saga_orchestrated as orch, two_pc};
 use crate::engine::{Ctx, Node, NodeId, TimerId};
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum Msg {
     /// Two-phase commit.
     TwoPc(two_pc::Msg),
+    /// Orchestrated saga.
+    Saga(orch::Msg),
 }
 
 /// Every durable record of every role.
@@ -19,6 +23,21 @@ pub enum Msg {
 pub enum Record {
     /// Two-phase commit.
     TwoPc(two_pc::Record),
+    /// The orchestrator's execution log.
+    Saga(orch::Record),
+    /// A service's local transaction.
+    Local(LocalCommit),
+    /// A service cleared a saga's pending marks.
+    Release {
+        /// The saga.
+        tx: TxId,
+    },
+}
+
+impl From<orch::Record> for Record {
+    fn from(r: orch::Record) -> Self {
+        Record::Saga(r)
+    }
 }
 
 impl From<two_pc::Record> for Record {
@@ -34,6 +53,10 @@ pub enum LabNode {
     Coordinator(two_pc::Coordinator),
     /// 2PC participant.
     Participant(two_pc::Participant),
+    /// Saga orchestrator.
+    Orchestrator(orch::Orchestrator),
+    /// A service taking orders from the orchestrator.
+    SagaService(orch::SagaService),
 }
 
 impl LabNode {
@@ -41,7 +64,8 @@ impl LabNode {
     pub fn service(&self) -> Option<&super::service::Service> {
         match self {
             LabNode::Participant(p) => Some(&p.service),
-            LabNode::Coordinator(_) => None,
+            LabNode::SagaService(s) => Some(&s.service),
+            LabNode::Coordinator(_) | LabNode::Orchestrator(_) => None,
         }
     }
 }
@@ -54,7 +78,8 @@ impl Node for LabNode {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         match self {
             LabNode::Coordinator(c) => c.on_start(ctx),
-            LabNode::Participant(_) => {}
+            LabNode::Orchestrator(o) => o.on_start(ctx),
+            LabNode::Participant(_) | LabNode::SagaService(_) => {}
         }
     }
 
@@ -62,6 +87,10 @@ impl Node for LabNode {
         match (self, msg) {
             (LabNode::Coordinator(c), Msg::TwoPc(m)) => c.on_message(from, m, ctx),
             (LabNode::Participant(p), Msg::TwoPc(m)) => p.on_message(from, m, ctx),
+            (LabNode::Orchestrator(o), Msg::Saga(m)) => o.on_message(m, ctx),
+            (LabNode::SagaService(s), Msg::Saga(m)) => s.on_message(from, m, ctx),
+            // A message of another protocol cannot reach this world.
+            _ => {}
         }
     }
 
@@ -69,6 +98,8 @@ impl Node for LabNode {
         match self {
             LabNode::Coordinator(c) => c.on_timer(timer, ctx),
             LabNode::Participant(p) => p.on_timer(timer, ctx),
+            LabNode::Orchestrator(o) => o.on_timer(timer, ctx),
+            LabNode::SagaService(s) => s.on_timer(timer, ctx),
         }
     }
 
@@ -76,6 +107,8 @@ impl Node for LabNode {
         match self {
             LabNode::Coordinator(c) => c.on_recover(log, ctx),
             LabNode::Participant(p) => p.on_recover(log, ctx),
+            LabNode::Orchestrator(o) => o.on_recover(log, ctx),
+            LabNode::SagaService(s) => s.on_recover(log, ctx),
         }
     }
 }

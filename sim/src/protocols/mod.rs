@@ -3,12 +3,16 @@
 //! - [`workload`]: the business workflow all protocols share.
 //! - [`service`]: a service's resources and idempotency table.
 //! - [`two_pc`]: two-phase commit (coordinator and participants).
+//! - [`saga_orchestrated`]: the orchestrated saga.
+//! - [`saga_step`]: one saga operation at a service, shared by both sagas.
 //!
 //! Every role is one variant of [`LabNode`], so one world type runs any
 //! protocol, and the checkers read one observation type, [`Obs`].
 
 pub mod lab_node;
 pub mod obs;
+pub mod saga_orchestrated;
+pub mod saga_step;
 pub mod service;
 pub mod timer;
 pub mod two_pc;
@@ -17,8 +21,41 @@ pub mod workload;
 pub use lab_node::{LabNode, Msg, Record};
 pub use obs::{AbortWhy, Obs, Outcome};
 
-use crate::engine::SimTime;
+use crate::engine::{NodeId, SimTime};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use workload::Workflow;
+
+/// What every role knows about the run, shared by all nodes of a world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The business workflow.
+    pub workflow: Arc<Workflow>,
+    /// The coordinator, orchestrator or broker.
+    pub central: NodeId,
+    /// The node of each service, by service id.
+    pub services: Vec<NodeId>,
+    /// Teaching toggles.
+    pub toggles: Toggles,
+    /// Timeouts and retries.
+    pub timing: Timing,
+}
+
+impl Config {
+    /// The participating services' nodes, in service order.
+    pub fn participants(&self) -> Vec<NodeId> {
+        self.workflow
+            .participants()
+            .into_iter()
+            .map(|s| self.services[s.index()])
+            .collect()
+    }
+
+    /// The node running `step`.
+    pub fn node_of(&self, step: workload::StepId) -> NodeId {
+        self.services[self.workflow.step(step).service.index()]
+    }
+}
 
 /// Which protocol a run uses.
 #[derive(

@@ -56,6 +56,9 @@ pub struct Service {
     /// Deduplicate by key (a teaching toggle).
     pub idempotency: bool,
     table: BTreeMap<OpKey, Reply>,
+    /// Resource → sagas whose action here is applied but not yet final (the
+    /// semantic lock's "pending" marks).
+    pending: BTreeMap<String, std::collections::BTreeSet<TxId>>,
 }
 
 impl Service {
@@ -66,6 +69,7 @@ impl Service {
             values: spec.resources.clone(),
             idempotency,
             table: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -155,6 +159,32 @@ impl Service {
     pub fn apply(&mut self, commit: &LocalCommit) {
         *self.values.entry(commit.resource.clone()).or_insert(0) += commit.delta;
         self.table.insert(commit.key, commit.reply.clone());
+        let marks = self.pending.entry(commit.resource.clone()).or_default();
+        match (commit.key.op, &commit.reply) {
+            (Op::Action, Reply::Done) => {
+                marks.insert(commit.key.tx);
+            }
+            (Op::Compensation, _) => {
+                marks.remove(&commit.key.tx);
+            }
+            _ => {}
+        }
+    }
+
+    /// The saga `tx` has ended: its pending marks are cleared.
+    pub fn release(&mut self, tx: TxId) {
+        for marks in self.pending.values_mut() {
+            marks.remove(&tx);
+        }
+    }
+
+    /// Sagas other than `tx` with a pending (not yet final) effect on
+    /// `resource`.
+    pub fn pending_others(&self, resource: &str, tx: TxId) -> Vec<TxId> {
+        self.pending
+            .get(resource)
+            .map(|m| m.iter().copied().filter(|t| *t != tx).collect())
+            .unwrap_or_default()
     }
 
     /// The idempotency table, in key order.

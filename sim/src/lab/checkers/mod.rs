@@ -5,9 +5,11 @@
 mod at_most_once;
 mod atomicity;
 mod commit_validity;
+mod compensation_order;
 mod conservation;
 mod decision_stability;
 mod prepared_abort;
+mod saga_shape;
 mod termination;
 
 use super::report::Violation;
@@ -29,6 +31,7 @@ pub struct Checker {
 
 const ALL: &[Protocol] = &Protocol::ALL;
 const TWO_PC: &[Protocol] = &[Protocol::TwoPc];
+const SAGAS: &[Protocol] = &[Protocol::Orchestrated, Protocol::Choreographed];
 
 /// Every checker.
 pub const CHECKERS: &[Checker] = &[
@@ -55,6 +58,18 @@ pub const CHECKERS: &[Checker] = &[
         guards: "a prepared participant never aborts on its own",
         protocols: TWO_PC,
         check: prepared_abort::check,
+    },
+    Checker {
+        name: saga_shape::NAME,
+        guards: "sagas end completed, or compensated in reverse, or flagged stuck",
+        protocols: SAGAS,
+        check: saga_shape::check,
+    },
+    Checker {
+        name: compensation_order::UNPAIRED,
+        guards: "compensations pair with applied actions; none after the pivot; no hanging actions",
+        protocols: SAGAS,
+        check: compensation_order::check,
     },
     Checker {
         name: at_most_once::NAME,

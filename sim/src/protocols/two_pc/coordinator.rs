@@ -1,8 +1,9 @@
 //! The 2PC coordinator: starts each transaction when it arrives, collects
 //! votes, forces the decision and delivers it until acknowledged.
 
-use super::{Msg, Record, TwoPcConfig};
+use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
+use crate::protocols::Config;
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::TxId;
 use crate::protocols::{LabNode, Obs, Outcome};
@@ -36,7 +37,7 @@ pub enum CoordPhase {
 /// The 2PC coordinator.
 #[derive(Clone, Debug)]
 pub struct Coordinator {
-    cfg: Arc<TwoPcConfig>,
+    cfg: Arc<Config>,
     /// Per transaction.
     pub txs: BTreeMap<TxId, CoordPhase>,
     acks: BTreeMap<TxId, BTreeSet<NodeId>>,
@@ -46,7 +47,7 @@ pub struct Coordinator {
 
 impl Coordinator {
     /// A coordinator for the run described by `cfg`.
-    pub fn new(cfg: Arc<TwoPcConfig>) -> Self {
+    pub fn new(cfg: Arc<Config>) -> Self {
         Coordinator {
             cfg,
             txs: BTreeMap::new(),

@@ -27,11 +27,9 @@ mod participant;
 pub use coordinator::{CoordPhase, Coordinator};
 pub use participant::{Participant, ParticipantBug, ParticipantPhase};
 
-use super::workload::{TxId, Workflow};
-use super::{Timing, Toggles};
+use super::workload::TxId;
 use crate::engine::NodeId;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// 2PC messages.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -109,32 +107,6 @@ pub enum Record {
         /// Commit or abort.
         commit: bool,
     },
-}
-
-/// What every 2PC role knows about the run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TwoPcConfig {
-    /// The business workflow.
-    pub workflow: Arc<Workflow>,
-    /// The coordinator's node.
-    pub coordinator: NodeId,
-    /// The node of each service, by service id.
-    pub services: Vec<NodeId>,
-    /// Teaching toggles.
-    pub toggles: Toggles,
-    /// Timeouts.
-    pub timing: Timing,
-}
-
-impl TwoPcConfig {
-    /// The participants' nodes, in service order.
-    pub fn participants(&self) -> Vec<NodeId> {
-        self.workflow
-            .participants()
-            .into_iter()
-            .map(|s| self.services[s.index()])
-            .collect()
-    }
 }
 
 #[cfg(test)]

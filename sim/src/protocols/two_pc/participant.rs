@@ -1,8 +1,9 @@
 //! The 2PC participant: a service that locks, votes, and applies or
 //! discards on the coordinator's word.
 
-use super::{Msg, Record, TwoPcConfig};
+use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
+use crate::protocols::Config;
 use crate::protocols::service::{LocalCommit, Service};
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, ServiceId, StepId, TxId};
@@ -50,7 +51,7 @@ pub enum ParticipantPhase {
 /// A 2PC participant.
 #[derive(Clone, Debug)]
 pub struct Participant {
-    cfg: Arc<TwoPcConfig>,
+    cfg: Arc<Config>,
     /// The business state.
     pub service: Service,
     /// Per transaction.
@@ -64,7 +65,7 @@ pub struct Participant {
 
 impl Participant {
     /// The participant for `service`.
-    pub fn new(cfg: Arc<TwoPcConfig>, service: ServiceId, bug: Option<ParticipantBug>) -> Self {
+    pub fn new(cfg: Arc<Config>, service: ServiceId, bug: Option<ParticipantBug>) -> Self {
         let spec = &cfg.workflow.services[service.index()];
         let service = Service::new(service, spec, cfg.toggles.idempotency);
         Participant {
@@ -330,7 +331,7 @@ impl Participant {
                         },
                     );
                 }
-                send(ctx, self.cfg.coordinator, Msg::Inquire { tx });
+                send(ctx, self.cfg.central, Msg::Inquire { tx });
                 if self.cfg.toggles.cooperative_termination {
                     let me = ctx.me();
                     for p in peers.into_iter().filter(|p| *p != me) {

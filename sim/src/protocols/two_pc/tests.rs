@@ -3,12 +3,13 @@
 use super::*;
 use crate::engine::{Ctx, Effect, NodeId, SimTime, rng};
 use crate::protocols::workload::{ServiceId, Workflow};
-use crate::protocols::{LabNode, Obs, Timing, Toggles};
+use crate::protocols::{Config, LabNode, Obs, Timing, Toggles};
+use std::sync::Arc;
 
-fn cfg(presumed_abort: bool) -> Arc<TwoPcConfig> {
-    Arc::new(TwoPcConfig {
+fn cfg(presumed_abort: bool) -> Arc<Config> {
+    Arc::new(Config {
         workflow: Arc::new(Workflow::holiday()),
-        coordinator: NodeId(0),
+        central: NodeId(0),
         services: (1..=4).map(NodeId).collect(),
         toggles: Toggles {
             presumed_abort,
@@ -60,7 +61,7 @@ fn participant_forces_prepared_before_voting_yes() {
 fn participant_votes_no_when_sold_out_and_takes_no_lock() {
     let mut wf = Workflow::holiday();
     wf.services[0].resources.insert("cars".into(), 0);
-    let c = Arc::new(TwoPcConfig {
+    let c = Arc::new(Config {
         workflow: Arc::new(wf),
         ..(*cfg(true)).clone()
     });

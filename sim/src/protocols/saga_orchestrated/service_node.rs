@@ -1,0 +1,122 @@
+//! A service answering saga commands: one local transaction per command,
+//! deduplicated by idempotency key.
+
+use super::Msg;
+use crate::engine::{Ctx, NodeId, TimerId};
+use crate::protocols::saga_step::execute;
+use crate::protocols::service::Service;
+use crate::protocols::workload::{Op, ServiceId, StepId, TxId};
+use crate::protocols::{Config, LabNode, Obs, Record};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
+
+/// Timers for delayed replies live above every protocol timer kind.
+const DELAYED: u64 = 1 << 56;
+
+/// A service in an orchestrated saga.
+#[derive(Clone, Debug)]
+pub struct SagaService {
+    cfg: Arc<Config>,
+    /// The business state.
+    pub service: Service,
+    /// Replies held back by a slow-service plan, by timer.
+    delayed: BTreeMap<TimerId, (NodeId, Msg)>,
+    next_delay: u64,
+}
+
+impl SagaService {
+    /// The service `id`.
+    pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
+        let spec = &cfg.workflow.services[id.index()];
+        let service = Service::new(id, spec, cfg.toggles.idempotency);
+        SagaService {
+            cfg,
+            service,
+            delayed: BTreeMap::new(),
+            next_delay: 0,
+        }
+    }
+
+    /// Handle a saga message.
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: C) {
+        match msg {
+            Msg::Command {
+                tx,
+                step,
+                op,
+                attempt,
+            } => self.on_command(from, tx, step, op, attempt, ctx),
+            Msg::Release { tx } => {
+                self.service.release(tx);
+                ctx.persist_lazy(Record::Release { tx });
+            }
+            Msg::Reply { .. } => {}
+        }
+    }
+
+    fn on_command(&mut self, from: NodeId, tx: TxId, step: StepId, op: Op, attempt: u32, ctx: C) {
+        let exec = execute(&self.cfg, &self.service, tx, step, op, ctx.rng());
+        if let Some(commit) = &exec.commit {
+            ctx.persist(Record::Local(commit.clone()));
+            self.service.apply(commit);
+            ctx.record(Obs::Local {
+                tx,
+                step,
+                op,
+                delta: commit.delta,
+                reply: commit.reply.clone(),
+            });
+        }
+        let wf = &self.cfg.workflow;
+        let silent = wf
+            .failures_for(tx, step)
+            .map(|f| u32::from(f.silent_replies))
+            .max();
+        let delay = wf.failures_for(tx, step).map(|f| f.reply_delay).max();
+        // The work is done, but the caller never hears about it: its timeout
+        // fires with the outcome unknown.
+        if op == Op::Action && silent.is_some_and(|n| attempt <= n) {
+            return;
+        }
+        let reply = Msg::Reply {
+            tx,
+            step,
+            op,
+            attempt,
+            reply: exec.reply,
+        };
+        match delay.filter(|d| d.0 > 0 && op == Op::Action) {
+            Some(d) => {
+                let id = TimerId(DELAYED | self.next_delay);
+                self.next_delay += 1;
+                self.delayed.insert(id, (from, reply));
+                ctx.set_timer(id, d);
+            }
+            None => send(ctx, from, reply),
+        }
+    }
+
+    /// Send a reply that was held back.
+    pub fn on_timer(&mut self, id: TimerId, ctx: C) {
+        if let Some((to, msg)) = self.delayed.remove(&id) {
+            send(ctx, to, msg);
+        }
+    }
+
+    /// Rebuild the business state from the log.
+    pub fn on_recover(&mut self, log: &[Record], _ctx: C) {
+        for rec in log {
+            match rec {
+                Record::Local(c) => self.service.apply(c),
+                Record::Release { tx } => self.service.release(*tx),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn send(ctx: C, to: NodeId, msg: Msg) {
+    ctx.send(to, crate::protocols::Msg::Saga(msg));
+}

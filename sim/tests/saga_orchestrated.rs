@@ -1,0 +1,273 @@
+//! The orchestrated saga through the engine: fail backward, retries and
+//! timeouts, null compensations, crash recovery, stuck sagas, the semantic
+//! lock, and the negative control for idempotency.
+
+use std::collections::BTreeMap;
+use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault, SimTime};
+use txlab_sim::lab::{RunReport, RunSpec, run};
+use txlab_sim::protocols::service::Reply;
+use txlab_sim::protocols::workload::{Op, StepFailure, StepId, TxId, Workflow};
+use txlab_sim::protocols::{Obs, Outcome, Protocol};
+
+const ORCH: NodeId = NodeId(0);
+const PAYMENT: NodeId = NodeId(4);
+const CHARGE: StepId = StepId(3);
+
+fn ms(n: u64) -> SimTime {
+    SimTime::from_millis(n)
+}
+
+fn spec(seed: u64) -> RunSpec {
+    let mut s = RunSpec::new(Protocol::Orchestrated, seed, Workflow::holiday());
+    s.net.default.latency = Latency::uniform_ms(5, 5);
+    s
+}
+
+fn with_failure(mut s: RunSpec, f: StepFailure) -> RunSpec {
+    let mut wf = (*s.workflow).clone();
+    wf.failures.push(f);
+    s.workflow = wf.into();
+    s
+}
+
+fn fail(step: u16) -> StepFailure {
+    StepFailure {
+        step: Some(StepId(step)),
+        ..StepFailure::default()
+    }
+}
+
+fn assert_clean(r: &RunReport) {
+    assert!(r.violations.is_empty(), "violations: {:#?}", r.violations);
+}
+
+/// The (step, op, delta) of every local transaction, in trace order.
+fn locals(s: &RunSpec) -> Vec<(StepId, Op, i64, Reply)> {
+    run(s)
+        .world
+        .trace()
+        .observations()
+        .iter()
+        .filter_map(|o| match &o.obs {
+            Obs::Local {
+                step,
+                op,
+                delta,
+                reply,
+                ..
+            } => Some((*step, *op, *delta, reply.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn happy_path_completes() {
+    let r = run(&spec(1)).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1);
+    assert_eq!(r.final_state["payment"]["sam"], 900);
+    // Four commands and four replies, each command logged before it is sent.
+    assert_eq!(r.metrics.messages_sent, 8);
+}
+
+#[test]
+fn flight_sold_out_cancels_hotel_then_car() {
+    let mut s = spec(2);
+    let mut wf = Workflow::holiday();
+    wf.services[2].resources.insert("seats".into(), 0);
+    s.workflow = wf.into();
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Compensated), 1);
+    let comps: Vec<StepId> = locals(&s)
+        .into_iter()
+        .filter(|l| l.1 == Op::Compensation)
+        .map(|l| l.0)
+        .collect();
+    assert_eq!(comps, vec![StepId(1), StepId(0)], "hotel, then car");
+    assert_eq!(r.final_state["car"]["cars"], 10);
+    assert_eq!(r.final_state["payment"]["sam"], 1_000, "never charged");
+}
+
+fn duplicate_payment(idempotency: bool) -> RunSpec {
+    let mut s = spec(3);
+    s.toggles.idempotency = idempotency;
+    let mut dup = s.net.default.clone();
+    dup.duplicate_probability = 1.0;
+    s.net.links.insert((ORCH, PAYMENT), dup);
+    s
+}
+
+#[test]
+fn duplicate_payment_with_idempotency_charges_sam_once() {
+    let r = run(&duplicate_payment(true)).report;
+    assert_clean(&r);
+    assert_eq!(r.final_state["payment"]["sam"], 900, "Sam pays $100");
+}
+
+#[test]
+fn negative_control_duplicate_payment_without_idempotency_charges_200_and_is_caught() {
+    let r = run(&duplicate_payment(false)).report;
+    assert_eq!(r.final_state["payment"]["sam"], 800, "Sam pays $200");
+    assert!(
+        r.violations_of("at_most_once").count() > 0,
+        "{:#?}",
+        r.violations
+    );
+    assert!(r.violations_of("conservation").count() > 0);
+}
+
+#[test]
+fn payment_that_timed_out_but_succeeded_is_refunded_never_charged_twice() {
+    let mut s = with_failure(
+        spec(4),
+        StepFailure {
+            silent_replies: 1,
+            ..fail(3)
+        },
+    );
+    s.timing.max_attempts = 1;
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Compensated), 1);
+    assert_eq!(r.final_state["payment"]["sam"], 1_000);
+    let charges: Vec<i64> = locals(&s)
+        .into_iter()
+        .filter(|l| l.0 == CHARGE)
+        .map(|l| l.2)
+        .collect();
+    assert_eq!(charges, vec![-100, 100], "charged once, refunded once");
+}
+
+#[test]
+fn payment_that_timed_out_is_retried_under_the_same_key() {
+    let s = with_failure(
+        spec(5),
+        StepFailure {
+            silent_replies: 2,
+            ..fail(3)
+        },
+    );
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1);
+    assert_eq!(
+        r.final_state["payment"]["sam"], 900,
+        "three attempts, one charge"
+    );
+    assert!(r.metrics.retries >= 2);
+}
+
+#[test]
+fn compensation_overtaking_its_action_is_null_and_the_late_action_refused() {
+    // A slow, jittery link to payment: search seeds until the refund
+    // overtakes the charge (the search itself is deterministic).
+    let found = (0..300).find_map(|seed| {
+        let mut s = spec(seed);
+        s.timing.max_attempts = 1;
+        s.net.links.insert(
+            (ORCH, PAYMENT),
+            LinkConfig {
+                latency: Latency::uniform_ms(1, 400),
+                ..LinkConfig::default()
+            },
+        );
+        let l = locals(&s);
+        let charge: Vec<&Reply> = l.iter().filter(|x| x.0 == CHARGE).map(|x| &x.3).collect();
+        (charge.first() == Some(&&Reply::NullCompensation)).then_some((s, charge.len()))
+    });
+    let (s, _) = found.expect("some seed in 0..300 reorders the refund before the charge");
+    let r = run(&s).report;
+    assert_clean(&r);
+    let l = locals(&s);
+    let charge: Vec<(Op, i64, Reply)> = l
+        .into_iter()
+        .filter(|x| x.0 == CHARGE)
+        .map(|x| (x.1, x.2, x.3))
+        .collect();
+    assert_eq!(charge[0], (Op::Compensation, 0, Reply::NullCompensation));
+    assert!(
+        charge.contains(&(Op::Action, 0, Reply::RefusedLate)),
+        "{charge:?}"
+    );
+    assert_eq!(r.final_state["payment"]["sam"], 1_000);
+    assert_eq!(r.count(Outcome::Compensated), 1);
+}
+
+#[test]
+fn orchestrator_crash_mid_saga_resumes_from_its_log() {
+    let mut s = spec(6);
+    // The hotel command leaves at 11 ms; the orchestrator is down 12..200.
+    s.faults = vec![
+        ScheduledFault::new(ms(12), Fault::Crash(ORCH)),
+        ScheduledFault::new(ms(200), Fault::Restart(ORCH)),
+    ];
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1);
+    assert_eq!(r.final_state["hotel"]["rooms"], 9, "hotel booked once");
+    assert!(r.metrics.latency_ms.max > 190.0);
+}
+
+#[test]
+fn a_compensation_that_always_fails_leaves_the_saga_stuck() {
+    let s = with_failure(
+        with_failure(
+            spec(7),
+            StepFailure {
+                reject: true,
+                ..fail(2)
+            },
+        ),
+        StepFailure {
+            compensation_fails: true,
+            ..fail(1)
+        },
+    );
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Stuck), 1);
+    assert_eq!(r.final_state["hotel"]["rooms"], 9, "the room is still held");
+}
+
+/// Two sagas on Sam's account (balance 150, each charges 100 first). The
+/// first one's flight is rejected, so its charge is later refunded.
+fn concurrent_on_one_customer(semantic_lock: bool) -> RunSpec {
+    let mut wf = Workflow::holiday();
+    wf.services[3].resources = BTreeMap::from([("sam".into(), 150)]);
+    wf.steps.swap(0, 3); // charge first, then hotel, flight, car
+    wf.transactions = 2;
+    wf.arrival.interval = ms(3);
+    wf.failures.push(StepFailure {
+        step: Some(StepId(2)),
+        reject: true,
+        txs: vec![TxId(0)],
+        ..StepFailure::default()
+    });
+    let mut s = RunSpec::new(Protocol::Orchestrated, 8, wf);
+    s.net.default.latency = Latency::uniform_ms(5, 5);
+    s.toggles.semantic_lock = semantic_lock;
+    s
+}
+
+#[test]
+fn concurrent_sagas_without_semantic_lock_read_intermediate_state() {
+    let r = run(&concurrent_on_one_customer(false)).report;
+    assert_clean(&r);
+    assert_eq!(
+        r.count(Outcome::Compensated),
+        2,
+        "the second saga saw $50 and gave up"
+    );
+    assert!(r.metrics.anomalies >= 1);
+}
+
+#[test]
+fn concurrent_sagas_with_semantic_lock_wait_and_see_no_anomaly() {
+    let r = run(&concurrent_on_one_customer(true)).report;
+    assert_clean(&r);
+    assert_eq!(r.metrics.anomalies, 0);
+    assert_eq!(r.count(Outcome::Completed), 1, "{:?}", r.transactions);
+    assert_eq!(r.final_state["payment"]["sam"], 50);
+}
