@@ -14,5 +14,5 @@ pub mod run;
 pub mod view;
 
 pub use report::{Metrics, Percentiles, RunReport, TxReport, Violation};
-pub use run::{Bugs, Run, RunSpec, build_world, judge, node_names, run};
+pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
 pub use view::RunView;

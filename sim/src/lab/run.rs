@@ -9,6 +9,7 @@ use crate::engine::{
     Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
 };
 use crate::protocols::Config;
+use crate::protocols::saga_choreographed::{Broker, ChoreoService};
 use crate::protocols::saga_orchestrated::{Orchestrator, SagaService};
 use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug};
 use crate::protocols::workload::{ServiceId, Workflow};
@@ -119,7 +120,10 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
                 )
                 .collect()
         }
-        Protocol::Orchestrated | Protocol::Choreographed => {
+        Protocol::Choreographed => std::iter::once(LabNode::Broker(Broker::new(Arc::clone(&cfg))))
+            .chain(ids.map(|i| LabNode::ChoreoService(ChoreoService::new(Arc::clone(&cfg), i))))
+            .collect(),
+        Protocol::Orchestrated => {
             std::iter::once(LabNode::Orchestrator(Orchestrator::new(Arc::clone(&cfg))))
                 .chain(ids.map(|i| LabNode::SagaService(SagaService::new(Arc::clone(&cfg), i))))
                 .collect()
@@ -182,6 +186,19 @@ pub fn final_values(world: &World<LabNode>) -> Vec<BTreeMap<String, i64>> {
         .collect()
 }
 
+/// Choreography: events the broker has not seen acknowledged and outbox
+/// entries the services have not seen confirmed.
+fn undelivered(world: &World<LabNode>) -> usize {
+    world
+        .node_ids()
+        .map(|id| match world.node(id) {
+            LabNode::Broker(b) => b.unacked(),
+            LabNode::ChoreoService(s) => s.outbox.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// Judge a world that `spec` ran: outcomes, metrics, violations.
 pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
     let obs = world.trace().observations();
@@ -195,6 +212,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         final_values: final_values(world),
         outcomes: outcomes(spec.protocol, &spec.workflow, obs),
         healed,
+        undelivered: undelivered(world),
         end: world.now(),
         end_index: world.trace().len(),
     };
@@ -234,4 +252,13 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         transactions,
         final_state,
     }
+}
+
+/// Run the same workload and fault schedule under every protocol, side by
+/// side (faults name node ids, which mean the same role in each world).
+pub fn compare(spec: &RunSpec) -> Vec<Run> {
+    Protocol::ALL
+        .iter()
+        .map(|p| run(&spec.with_protocol(*p)))
+        .collect()
 }

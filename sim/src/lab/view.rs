@@ -22,6 +22,9 @@ pub struct RunView<'a> {
     /// Every crashed node restarted, every partition healed and no fault
     /// was pending when the run ended: liveness must hold.
     pub healed: bool,
+    /// Choreography: deliveries not acknowledged plus outbox entries not
+    /// confirmed when the run stopped.
+    pub undelivered: usize,
     /// When the run stopped.
     pub end: SimTime,
     /// Trace length at the end (for violations about the final state).

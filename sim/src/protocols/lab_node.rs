@@ -3,7 +3,7 @@
 
 use super::service::LocalCommit;
 use super::workload::TxId;
-use super::{saga_orchestrated as orch, two_pc};
+use super::{saga_choreographed as choreo, saga_orchestrated as orch, two_pc};
 use crate::engine::{Ctx, Node, NodeId, TimerId};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,8 @@ pub enum Msg {
     TwoPc(two_pc::Msg),
     /// Orchestrated saga.
     Saga(orch::Msg),
+    /// Choreographed saga (the bus).
+    Choreo(choreo::Msg),
 }
 
 /// Every durable record of every role.
@@ -25,6 +27,8 @@ pub enum Record {
     TwoPc(two_pc::Record),
     /// The orchestrator's execution log.
     Saga(orch::Record),
+    /// The broker's topic and the choreographed services' commits.
+    Choreo(choreo::Record),
     /// A service's local transaction.
     Local(LocalCommit),
     /// A service cleared a saga's pending marks.
@@ -32,6 +36,12 @@ pub enum Record {
         /// The saga.
         tx: TxId,
     },
+}
+
+impl From<choreo::Record> for Record {
+    fn from(r: choreo::Record) -> Self {
+        Record::Choreo(r)
+    }
 }
 
 impl From<orch::Record> for Record {
@@ -57,6 +67,10 @@ pub enum LabNode {
     Orchestrator(orch::Orchestrator),
     /// A service taking orders from the orchestrator.
     SagaService(orch::SagaService),
+    /// The choreography's message broker.
+    Broker(choreo::Broker),
+    /// A service in the choreography.
+    ChoreoService(choreo::ChoreoService),
 }
 
 impl LabNode {
@@ -65,7 +79,8 @@ impl LabNode {
         match self {
             LabNode::Participant(p) => Some(&p.service),
             LabNode::SagaService(s) => Some(&s.service),
-            LabNode::Coordinator(_) | LabNode::Orchestrator(_) => None,
+            LabNode::ChoreoService(s) => Some(&s.service),
+            LabNode::Coordinator(_) | LabNode::Orchestrator(_) | LabNode::Broker(_) => None,
         }
     }
 }
@@ -79,7 +94,8 @@ impl Node for LabNode {
         match self {
             LabNode::Coordinator(c) => c.on_start(ctx),
             LabNode::Orchestrator(o) => o.on_start(ctx),
-            LabNode::Participant(_) | LabNode::SagaService(_) => {}
+            LabNode::Broker(b) => b.on_start(ctx),
+            LabNode::Participant(_) | LabNode::SagaService(_) | LabNode::ChoreoService(_) => {}
         }
     }
 
@@ -89,6 +105,8 @@ impl Node for LabNode {
             (LabNode::Participant(p), Msg::TwoPc(m)) => p.on_message(from, m, ctx),
             (LabNode::Orchestrator(o), Msg::Saga(m)) => o.on_message(m, ctx),
             (LabNode::SagaService(s), Msg::Saga(m)) => s.on_message(from, m, ctx),
+            (LabNode::Broker(b), Msg::Choreo(m)) => b.on_message(from, m, ctx),
+            (LabNode::ChoreoService(s), Msg::Choreo(m)) => s.on_message(from, m, ctx),
             // A message of another protocol cannot reach this world.
             _ => {}
         }
@@ -100,6 +118,8 @@ impl Node for LabNode {
             LabNode::Participant(p) => p.on_timer(timer, ctx),
             LabNode::Orchestrator(o) => o.on_timer(timer, ctx),
             LabNode::SagaService(s) => s.on_timer(timer, ctx),
+            LabNode::Broker(b) => b.on_timer(timer, ctx),
+            LabNode::ChoreoService(s) => s.on_timer(timer, ctx),
         }
     }
 
@@ -109,6 +129,8 @@ impl Node for LabNode {
             LabNode::Participant(p) => p.on_recover(log, ctx),
             LabNode::Orchestrator(o) => o.on_recover(log, ctx),
             LabNode::SagaService(s) => s.on_recover(log, ctx),
+            LabNode::Broker(b) => b.on_recover(log, ctx),
+            LabNode::ChoreoService(s) => s.on_recover(log, ctx),
         }
     }
 }

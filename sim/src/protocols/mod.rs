@@ -4,6 +4,7 @@
 //! - [`service`]: a service's resources and idempotency table.
 //! - [`two_pc`]: two-phase commit (coordinator and participants).
 //! - [`saga_orchestrated`]: the orchestrated saga.
+//! - [`saga_choreographed`]: the choreographed saga, its broker and tracker.
 //! - [`saga_step`]: one saga operation at a service, shared by both sagas.
 //!
 //! Every role is one variant of [`LabNode`], so one world type runs any
@@ -11,6 +12,7 @@
 
 pub mod lab_node;
 pub mod obs;
+pub mod saga_choreographed;
 pub mod saga_orchestrated;
 pub mod saga_step;
 pub mod service;

@@ -154,6 +154,13 @@ pub enum Obs {
         /// Whether a decision record was forced first.
         logged: bool,
     },
+    /// Broker: an event was stored on the topic.
+    Published {
+        /// The saga (correlation id).
+        tx: TxId,
+        /// What happened.
+        event: super::saga_choreographed::EventKind,
+    },
     /// Something was sent again after a timeout.
     Retry {
         /// The transaction.
@@ -176,6 +183,7 @@ impl Obs {
             | Obs::LocksHeld { tx }
             | Obs::LocksFreed { tx }
             | Obs::Decided { tx, .. }
+            | Obs::Published { tx, .. }
             | Obs::Retry { tx } => *tx,
         }
     }

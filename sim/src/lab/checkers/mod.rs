@@ -8,6 +8,8 @@ mod commit_validity;
 mod compensation_order;
 mod conservation;
 mod decision_stability;
+mod event_delivery;
+mod outbox;
 mod prepared_abort;
 mod saga_shape;
 mod termination;
@@ -32,6 +34,7 @@ pub struct Checker {
 const ALL: &[Protocol] = &Protocol::ALL;
 const TWO_PC: &[Protocol] = &[Protocol::TwoPc];
 const SAGAS: &[Protocol] = &[Protocol::Orchestrated, Protocol::Choreographed];
+const CHOREO: &[Protocol] = &[Protocol::Choreographed];
 
 /// Every checker.
 pub const CHECKERS: &[Checker] = &[
@@ -70,6 +73,18 @@ pub const CHECKERS: &[Checker] = &[
         guards: "compensations pair with applied actions; none after the pivot; no hanging actions",
         protocols: SAGAS,
         check: compensation_order::check,
+    },
+    Checker {
+        name: outbox::NAME,
+        guards: "an event exists if and only if its local commit does",
+        protocols: CHOREO,
+        check: outbox::check,
+    },
+    Checker {
+        name: event_delivery::DISCARDED,
+        guards: "no event silently discarded; events per saga bounded",
+        protocols: CHOREO,
+        check: event_delivery::check,
     },
     Checker {
         name: at_most_once::NAME,

@@ -1,0 +1,249 @@
+//! The broker: a durable topic with per-consumer delivery numbers,
+//! at-least-once redelivery and publish deduplication. It also plays the
+//! client (publishing `requested` when a saga arrives) and, reading the
+//! events it stores, the tracker that knows when a saga has ended.
+
+use super::{Event, EventKind, Msg, Record, reaction};
+use crate::engine::{Ctx, NodeId, TimerId};
+use crate::protocols::timer::{timer, untimer};
+use crate::protocols::workload::{StepId, TxId};
+use crate::protocols::{Config, LabNode, Obs, Outcome};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const ARRIVAL: u8 = 20;
+const REDELIVER: u8 = 21;
+
+type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
+
+/// The message broker.
+#[derive(Clone, Debug)]
+pub struct Broker {
+    cfg: Arc<Config>,
+    /// Every stored event, in append order.
+    pub log: Vec<Event>,
+    stored: BTreeSet<Event>,
+    /// Per consumer: next delivery number and the unacknowledged deliveries.
+    consumers: BTreeMap<NodeId, Consumer>,
+    /// Sagas that have ended.
+    pub ended: BTreeMap<TxId, Outcome>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Consumer {
+    next_seq: u64,
+    unacked: BTreeMap<u64, Event>,
+    /// A redelivery timer is set (so new events do not push it back).
+    armed: bool,
+}
+
+impl Broker {
+    /// A broker for the run described by `cfg`.
+    pub fn new(cfg: Arc<Config>) -> Self {
+        Broker {
+            cfg,
+            log: Vec::new(),
+            stored: BTreeSet::new(),
+            consumers: BTreeMap::new(),
+            ended: BTreeMap::new(),
+        }
+    }
+
+    /// Deliveries not yet acknowledged, over all consumers.
+    pub fn unacked(&self) -> usize {
+        self.consumers.values().map(|c| c.unacked.len()).sum()
+    }
+
+    /// Schedule the client requests.
+    pub fn on_start(&mut self, ctx: C) {
+        self.arm_arrivals(ctx);
+    }
+
+    fn arm_arrivals(&mut self, ctx: C) {
+        let wf = Arc::clone(&self.cfg.workflow);
+        for tx in wf.tx_ids() {
+            let requested = Event {
+                tx,
+                kind: EventKind::Requested,
+            };
+            if !self.stored.contains(&requested) {
+                let after = wf.arrival_of(tx).saturating_sub(ctx.now());
+                ctx.set_timer(timer(ARRIVAL, tx), after);
+            }
+        }
+    }
+
+    /// Who must hear `event`.
+    fn subscribers(&self, event: &Event) -> Vec<NodeId> {
+        match event.kind {
+            EventKind::Ended(_) if self.cfg.toggles.semantic_lock => self.cfg.participants(),
+            _ => reaction(&event.kind, self.cfg.workflow.steps.len())
+                .map(|(step, _)| vec![self.cfg.node_of(step)])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Handle a bus message.
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: C) {
+        match msg {
+            Msg::Publish { event } => {
+                self.append(event, ctx);
+                send(ctx, from, Msg::PublishAck { event });
+            }
+            Msg::Ack { seq } => {
+                if let Some(c) = self.consumers.get_mut(&from) {
+                    if c.unacked.remove(&seq).is_some() {
+                        ctx.persist_lazy(
+                            Record::Acked {
+                                consumer: from.0,
+                                seq,
+                            }
+                            .into(),
+                        );
+                    }
+                }
+            }
+            Msg::Deliver { .. } | Msg::PublishAck { .. } => {}
+        }
+    }
+
+    /// Store `event` once (publishes are deduplicated when idempotency is
+    /// on), then fan it out.
+    fn append(&mut self, event: Event, ctx: C) {
+        if self.cfg.toggles.idempotency && self.stored.contains(&event) {
+            return;
+        }
+        ctx.persist(Record::Appended { event }.into());
+        self.store(event);
+        ctx.record(Obs::Published {
+            tx: event.tx,
+            event: event.kind,
+        });
+        if event.kind == EventKind::Requested {
+            ctx.record(Obs::TxStarted { tx: event.tx });
+        }
+        for to in self.subscribers(&event) {
+            let c = self.consumers.entry(to).or_default();
+            let seq = c.next_seq - 1;
+            let arm = !std::mem::replace(&mut c.armed, true);
+            send(ctx, to, Msg::Deliver { seq, event });
+            if arm {
+                ctx.set_timer(timer(REDELIVER, TxId(to.0)), self.cfg.timing.redelivery);
+            }
+        }
+        let Some(outcome) = self.ending(&event) else {
+            return;
+        };
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.ended.entry(event.tx) {
+            slot.insert(outcome);
+            ctx.record(Obs::TxFinished {
+                tx: event.tx,
+                outcome,
+            });
+            let end = Event {
+                tx: event.tx,
+                kind: EventKind::Ended(outcome),
+            };
+            self.append(end, ctx);
+        }
+    }
+
+    /// Add to the log and assign delivery numbers (also used by recovery,
+    /// so numbers come out the same).
+    fn store(&mut self, event: Event) {
+        self.log.push(event);
+        self.stored.insert(event);
+        for to in self.subscribers(&event) {
+            let c = self.consumers.entry(to).or_default();
+            c.unacked.insert(c.next_seq, event);
+            c.next_seq += 1;
+        }
+    }
+
+    /// The tracker's rule: which events end a saga.
+    fn ending(&self, event: &Event) -> Option<Outcome> {
+        let last = StepId(self.cfg.workflow.steps.len() as u16 - 1);
+        match event.kind {
+            EventKind::StepDone(s) if s == last => Some(Outcome::Completed),
+            EventKind::StepFailed(StepId(0)) | EventKind::Compensated(StepId(0)) => {
+                Some(Outcome::Compensated)
+            }
+            EventKind::CompensationFailed(_) => Some(Outcome::Stuck),
+            _ => None,
+        }
+    }
+
+    /// Handle one of this role's timers.
+    pub fn on_timer(&mut self, id: TimerId, ctx: C) {
+        let (kind, tx) = untimer(id);
+        match kind {
+            ARRIVAL => self.append(
+                Event {
+                    tx,
+                    kind: EventKind::Requested,
+                },
+                ctx,
+            ),
+            REDELIVER => {
+                let to = NodeId(tx.0);
+                let Some(c) = self.consumers.get_mut(&to) else {
+                    return;
+                };
+                let pending: Vec<(u64, Event)> = c.unacked.iter().map(|(s, e)| (*s, *e)).collect();
+                c.armed = !pending.is_empty();
+                for (seq, event) in &pending {
+                    ctx.record(Obs::Retry { tx: event.tx });
+                    send(
+                        ctx,
+                        to,
+                        Msg::Deliver {
+                            seq: *seq,
+                            event: *event,
+                        },
+                    );
+                }
+                if !pending.is_empty() {
+                    ctx.set_timer(id, self.cfg.timing.redelivery);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Rebuild the topic and offsets; redeliver what was not acknowledged.
+    pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
+        for rec in log {
+            match rec {
+                crate::protocols::Record::Choreo(Record::Appended { event }) => {
+                    self.store(*event);
+                    if let Some(o) = self.ending(event) {
+                        self.ended.entry(event.tx).or_insert(o);
+                    }
+                }
+                crate::protocols::Record::Choreo(Record::Acked { consumer, seq }) => {
+                    if let Some(c) = self.consumers.get_mut(&NodeId(*consumer)) {
+                        c.unacked.remove(seq);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let waiting: Vec<NodeId> = self
+            .consumers
+            .iter()
+            .filter(|(_, c)| !c.unacked.is_empty())
+            .map(|(n, _)| *n)
+            .collect();
+        for to in waiting {
+            if let Some(c) = self.consumers.get_mut(&to) {
+                c.armed = true;
+            }
+            ctx.set_timer(timer(REDELIVER, TxId(to.0)), crate::engine::SimTime::ZERO);
+        }
+        self.arm_arrivals(ctx);
+    }
+}
+
+fn send(ctx: C, to: NodeId, msg: Msg) {
+    ctx.send(to, crate::protocols::Msg::Choreo(msg));
+}

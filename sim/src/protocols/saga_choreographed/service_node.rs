@@ -1,0 +1,214 @@
+//! A service in the choreography: consumes events, runs its local
+//! transaction, and publishes the next event (through the outbox, or by a
+//! separate dual write when the outbox is off).
+
+use super::{Event, EventKind, Msg, Record, reaction};
+use crate::engine::{Ctx, NodeId, SimTime, TimerId};
+use crate::protocols::saga_step::{StepReply, execute};
+use crate::protocols::service::Service;
+use crate::protocols::workload::{Op, ServiceId, StepId, StepKind, TxId};
+use crate::protocols::{Config, LabNode, Obs};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const RELAY: TimerId = TimerId(1 << 57);
+const DUAL_WRITE: u64 = 1 << 58;
+
+type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
+
+/// A choreographed service.
+#[derive(Clone, Debug)]
+pub struct ChoreoService {
+    cfg: Arc<Config>,
+    /// The business state.
+    pub service: Service,
+    /// Deliveries already processed (the inbox).
+    pub inbox: BTreeSet<u64>,
+    /// Outbox entries not yet confirmed by the broker.
+    pub outbox: BTreeSet<Event>,
+    /// Failed attempts per delivery (volatile: a restart starts over).
+    attempts: BTreeMap<u64, u32>,
+    /// Publishes waiting for their separate write (outbox off).
+    dual_writes: BTreeMap<TimerId, Event>,
+    next_dual: u64,
+}
+
+impl ChoreoService {
+    /// The service `id`.
+    pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
+        let spec = &cfg.workflow.services[id.index()];
+        let service = Service::new(id, spec, cfg.toggles.idempotency);
+        ChoreoService {
+            cfg,
+            service,
+            inbox: BTreeSet::new(),
+            outbox: BTreeSet::new(),
+            attempts: BTreeMap::new(),
+            dual_writes: BTreeMap::new(),
+            next_dual: 0,
+        }
+    }
+
+    /// Handle a bus message.
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: C) {
+        match msg {
+            Msg::Deliver { seq, event } => self.on_deliver(from, seq, event, ctx),
+            Msg::PublishAck { event } => {
+                if self.outbox.remove(&event) {
+                    ctx.persist_lazy(Record::Relayed { event }.into());
+                }
+            }
+            Msg::Ack { .. } | Msg::Publish { .. } => {}
+        }
+    }
+
+    fn on_deliver(&mut self, broker: NodeId, seq: u64, event: Event, ctx: C) {
+        // The inbox makes redelivery harmless; without idempotency a
+        // redelivered event is processed again.
+        if self.cfg.toggles.idempotency && self.inbox.contains(&seq) {
+            send(ctx, broker, Msg::Ack { seq });
+            return;
+        }
+        if let EventKind::Ended(_) = event.kind {
+            self.service.release(event.tx);
+            ctx.persist_lazy(crate::protocols::Record::Release { tx: event.tx });
+            self.commit(seq, None, None, ctx);
+            send(ctx, broker, Msg::Ack { seq });
+            return;
+        }
+        let Some((step, op)) = reaction(&event.kind, self.cfg.workflow.steps.len()) else {
+            send(ctx, broker, Msg::Ack { seq });
+            return;
+        };
+        let exec = execute(&self.cfg, &self.service, event.tx, step, op, ctx.rng());
+        let next = match self.next_event(event.tx, step, op, seq, &exec.reply, ctx) {
+            Some(next) => next,
+            // Retry: leave it unacknowledged and the broker redelivers.
+            None => return,
+        };
+        if let Some(local) = &exec.commit {
+            self.service.apply(local);
+            ctx.record(Obs::Local {
+                tx: event.tx,
+                step,
+                op,
+                delta: local.delta,
+                reply: local.reply.clone(),
+            });
+        }
+        self.commit(seq, exec.commit, Some(next), ctx);
+        send(ctx, broker, Msg::Ack { seq });
+        if !self.cfg.toggles.outbox {
+            // The dual write: publish in a separate step after the commit.
+            let id = TimerId(DUAL_WRITE | self.next_dual);
+            self.next_dual += 1;
+            self.dual_writes.insert(id, next);
+            ctx.set_timer(id, self.cfg.timing.decision_send_delay.max(SimTime(1)));
+        }
+    }
+
+    /// The event a reply leads to, or `None` to retry the delivery later.
+    fn next_event(
+        &mut self,
+        tx: TxId,
+        step: StepId,
+        op: Op,
+        seq: u64,
+        reply: &StepReply,
+        ctx: C,
+    ) -> Option<Event> {
+        let wf = &self.cfg.workflow;
+        let forward =
+            wf.pivot().is_some_and(|p| step > p) || wf.step(step).kind == StepKind::Retriable;
+        let pivot_or_later = wf.pivot().is_some_and(|p| step >= p) || forward;
+        let kind = match (op, reply) {
+            (Op::Action, StepReply::Done) => EventKind::StepDone(step),
+            (Op::Compensation, StepReply::Done | StepReply::NullCompensation) => {
+                EventKind::Compensated(step)
+            }
+            (Op::Action, StepReply::Rejected(_) | StepReply::RefusedLate) if !forward => {
+                EventKind::StepFailed(step)
+            }
+            _ => {
+                let n = self.attempts.entry(seq).or_insert(0);
+                *n += 1;
+                let limit = match op {
+                    Op::Action if pivot_or_later => u32::MAX,
+                    Op::Action => self.cfg.timing.max_attempts,
+                    Op::Compensation => self.cfg.timing.compensation_attempts,
+                };
+                if *n < limit {
+                    ctx.record(Obs::Retry { tx });
+                    return None;
+                }
+                match op {
+                    Op::Action => EventKind::StepFailed(step),
+                    Op::Compensation => EventKind::CompensationFailed(step),
+                }
+            }
+        };
+        Some(Event { tx, kind })
+    }
+
+    /// Persist the local transaction, the inbox entry and (with the outbox
+    /// on) the event, in one forced record; then relay the event.
+    fn commit(
+        &mut self,
+        seq: u64,
+        local: Option<crate::protocols::service::LocalCommit>,
+        event: Option<Event>,
+        ctx: C,
+    ) {
+        let outbox = event.filter(|_| self.cfg.toggles.outbox);
+        ctx.persist(Record::Commit { seq, local, outbox }.into());
+        self.inbox.insert(seq);
+        if let Some(e) = outbox {
+            self.outbox.insert(e);
+            send(ctx, self.cfg.central, Msg::Publish { event: e });
+            ctx.set_timer(RELAY, self.cfg.timing.retransmit);
+        }
+    }
+
+    /// Relay unconfirmed outbox entries, or run a delayed dual write.
+    pub fn on_timer(&mut self, id: TimerId, ctx: C) {
+        if id == RELAY {
+            for e in self.outbox.clone() {
+                send(ctx, self.cfg.central, Msg::Publish { event: e });
+            }
+            if !self.outbox.is_empty() {
+                ctx.set_timer(RELAY, self.cfg.timing.retransmit);
+            }
+        } else if let Some(event) = self.dual_writes.remove(&id) {
+            send(ctx, self.cfg.central, Msg::Publish { event });
+        }
+    }
+
+    /// Rebuild business state, inbox and outbox; resume relaying.
+    pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
+        for rec in log {
+            match rec {
+                crate::protocols::Record::Choreo(Record::Commit { seq, local, outbox }) => {
+                    if let Some(l) = local {
+                        self.service.apply(l);
+                    }
+                    self.inbox.insert(*seq);
+                    if let Some(e) = outbox {
+                        self.outbox.insert(*e);
+                    }
+                }
+                crate::protocols::Record::Choreo(Record::Relayed { event }) => {
+                    self.outbox.remove(event);
+                }
+                crate::protocols::Record::Release { tx } => self.service.release(*tx),
+                _ => {}
+            }
+        }
+        if !self.outbox.is_empty() {
+            ctx.set_timer(RELAY, SimTime::ZERO);
+        }
+    }
+}
+
+fn send(ctx: C, to: NodeId, msg: Msg) {
+    ctx.send(to, crate::protocols::Msg::Choreo(msg));
+}
