@@ -1,5 +1,5 @@
-//! The `txlab` command line.
+//! The `txlab` binary.
 
-fn main() {
-    println!("txlab: the command line arrives with the CLI issue; see README.md");
+fn main() -> std::process::ExitCode {
+    txlab::cli::main()
 }

@@ -5,6 +5,7 @@ use super::report::{Metrics, Percentiles};
 use super::view::RunView;
 use crate::engine::{NodeId, SimTime, Stats};
 use crate::protocols::Obs;
+use crate::protocols::service::Reply;
 use crate::protocols::workload::{Op, TxId};
 use std::collections::BTreeMap;
 
@@ -40,6 +41,14 @@ pub fn metrics(view: &RunView<'_>, stats: Stats) -> Metrics {
                 delta,
                 ..
             } if *delta != 0 => m.compensations += 1,
+            Obs::Local {
+                reply: Reply::NullCompensation,
+                ..
+            } => m.null_compensations += 1,
+            Obs::Local {
+                reply: Reply::RefusedLate,
+                ..
+            } => m.refused_late += 1,
             _ => {}
         }
     }

@@ -5,12 +5,14 @@
 //! - [`checkers`]: one checker per invariant.
 //! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes.
 //! - [`report`]: the serializable [`RunReport`].
+//! - [`scenario`]: scenario files: parsing, validation, expectations.
 
 pub mod checkers;
 pub mod metrics;
 pub mod outcome;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub mod view;
 
 pub use report::{Metrics, Percentiles, RunReport, TxReport, Violation};

@@ -29,6 +29,49 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+impl Metrics {
+    /// The names [`Metrics::get`] knows, for scenario expectations.
+    pub const NAMES: [&'static str; 15] = [
+        "messages_sent",
+        "messages_delivered",
+        "messages_dropped",
+        "messages_duplicated",
+        "forced_log_writes",
+        "latency_ms_p50",
+        "latency_ms_max",
+        "lock_hold_ms",
+        "in_doubt_ms",
+        "retries",
+        "compensations",
+        "anomalies",
+        "null_compensations",
+        "refused_late",
+        "events",
+    ];
+
+    /// A metric by name, as a number.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "messages_sent" => self.messages_sent as f64,
+            "messages_delivered" => self.messages_delivered as f64,
+            "messages_dropped" => self.messages_dropped as f64,
+            "messages_duplicated" => self.messages_duplicated as f64,
+            "forced_log_writes" => self.forced_log_writes as f64,
+            "latency_ms_p50" => self.latency_ms.p50,
+            "latency_ms_max" => self.latency_ms.max,
+            "lock_hold_ms" => self.lock_hold_ms,
+            "in_doubt_ms" => self.in_doubt_ms,
+            "retries" => self.retries as f64,
+            "compensations" => self.compensations as f64,
+            "anomalies" => self.anomalies as f64,
+            "null_compensations" => self.null_compensations as f64,
+            "refused_late" => self.refused_late as f64,
+            "events" => self.events as f64,
+            _ => return None,
+        })
+    }
+}
+
 impl Percentiles {
     /// Nearest-rank percentiles of `values` (zeros when empty).
     pub fn of(values: &[f64]) -> Self {
@@ -69,8 +112,13 @@ pub struct Metrics {
     pub retries: u64,
     /// Compensations applied.
     pub compensations: u64,
-    /// Isolation anomalies seen by a concurrent reader.
+    /// Isolation anomalies: actions decided on another saga's state that
+    /// was later compensated (dirty reads).
     pub anomalies: u64,
+    /// Compensations that arrived before their action (nothing to undo).
+    pub null_compensations: u64,
+    /// Late actions refused because their compensation came first.
+    pub refused_late: u64,
     /// Engine steps (events) the run took.
     pub events: u64,
     /// Virtual time when the run stopped.

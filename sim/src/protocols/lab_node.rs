@@ -134,3 +134,43 @@ impl Node for LabNode {
         }
     }
 }
+
+impl Msg {
+    /// A short label for diagrams and the UI ("prepare T0", "vote yes T0").
+    pub fn label(&self) -> String {
+        use super::saga_choreographed::Msg as C;
+        use two_pc::Msg as P;
+        match self {
+            Msg::TwoPc(m) => match m {
+                P::Prepare { tx, .. } => format!("prepare {tx}"),
+                P::Vote { tx, yes } => format!("vote {} {tx}", if *yes { "yes" } else { "no" }),
+                P::Commit { tx } => format!("commit {tx}"),
+                P::Abort { tx } => format!("abort {tx}"),
+                P::Ack { tx } => format!("ack {tx}"),
+                P::Inquire { tx } => format!("inquire {tx}"),
+            },
+            Msg::Saga(m) => match m {
+                orch::Msg::Command {
+                    tx,
+                    step,
+                    op,
+                    attempt,
+                } => format!("{op:?} step {} {tx} try {attempt}", step.0).to_lowercase(),
+                orch::Msg::Reply {
+                    tx, step, reply, ..
+                } => {
+                    format!("reply {reply:?} step {} {tx}", step.0)
+                }
+                orch::Msg::Release { tx } => format!("release {tx}"),
+            },
+            Msg::Choreo(m) => match m {
+                C::Deliver { seq, event } => {
+                    format!("deliver {:?} {} seq {seq}", event.kind, event.tx)
+                }
+                C::Ack { seq } => format!("ack seq {seq}"),
+                C::Publish { event } => format!("publish {:?} {}", event.kind, event.tx),
+                C::PublishAck { event } => format!("stored {:?} {}", event.kind, event.tx),
+            },
+        }
+    }
+}

@@ -106,6 +106,24 @@ pub const CHECKERS: &[Checker] = &[
     },
 ];
 
+/// Every invariant name a violation can carry.
+pub const INVARIANTS: &[&str] = &[
+    atomicity::NAME,
+    commit_validity::NAME,
+    decision_stability::NAME,
+    prepared_abort::NAME,
+    saga_shape::NAME,
+    compensation_order::UNPAIRED,
+    compensation_order::HANGING,
+    compensation_order::PAST_PIVOT,
+    outbox::NAME,
+    event_delivery::DISCARDED,
+    event_delivery::BOUNDED,
+    at_most_once::NAME,
+    conservation::NAME,
+    termination::NAME,
+];
+
 /// Run every checker that applies to the view's protocol.
 pub fn check_all(view: &RunView<'_>) -> Vec<Violation> {
     CHECKERS

@@ -72,7 +72,7 @@ impl ChoreoService {
         if let EventKind::Ended(_) = event.kind {
             self.service.release(event.tx);
             ctx.persist_lazy(crate::protocols::Record::Release { tx: event.tx });
-            self.commit(seq, None, None, ctx);
+            self.commit(seq, None, None, SimTime::ZERO, ctx);
             send(ctx, broker, Msg::Ack { seq });
             return;
         }
@@ -96,14 +96,28 @@ impl ChoreoService {
                 reply: local.reply.clone(),
             });
         }
-        self.commit(seq, exec.commit, Some(next), ctx);
+        // A slow service publishes its result late.
+        let delay = self
+            .cfg
+            .workflow
+            .failures_for(event.tx, step)
+            .map(|f| f.reply_delay)
+            .max()
+            .unwrap_or(SimTime::ZERO);
+        self.commit(seq, exec.commit, Some(next), delay, ctx);
         send(ctx, broker, Msg::Ack { seq });
         if !self.cfg.toggles.outbox {
             // The dual write: publish in a separate step after the commit.
             let id = TimerId(DUAL_WRITE | self.next_dual);
             self.next_dual += 1;
             self.dual_writes.insert(id, next);
-            ctx.set_timer(id, self.cfg.timing.decision_send_delay.max(SimTime(1)));
+            let gap = self
+                .cfg
+                .timing
+                .decision_send_delay
+                .max(delay)
+                .max(SimTime(1));
+            ctx.set_timer(id, gap);
         }
     }
 
@@ -151,12 +165,14 @@ impl ChoreoService {
     }
 
     /// Persist the local transaction, the inbox entry and (with the outbox
-    /// on) the event, in one forced record; then relay the event.
+    /// on) the event, in one forced record; then relay the event (after
+    /// `delay` for a slow service).
     fn commit(
         &mut self,
         seq: u64,
         local: Option<crate::protocols::service::LocalCommit>,
         event: Option<Event>,
+        delay: SimTime,
         ctx: C,
     ) {
         let outbox = event.filter(|_| self.cfg.toggles.outbox);
@@ -164,8 +180,12 @@ impl ChoreoService {
         self.inbox.insert(seq);
         if let Some(e) = outbox {
             self.outbox.insert(e);
-            send(ctx, self.cfg.central, Msg::Publish { event: e });
-            ctx.set_timer(RELAY, self.cfg.timing.retransmit);
+            if delay == SimTime::ZERO {
+                send(ctx, self.cfg.central, Msg::Publish { event: e });
+                ctx.set_timer(RELAY, self.cfg.timing.retransmit);
+            } else {
+                ctx.set_timer(RELAY, delay);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 const IN_DOUBT: u8 = 1;
 const LOCK_WAIT: u8 = 2;
+const SLOW_VOTE: u8 = 7;
 
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
@@ -60,6 +61,8 @@ pub struct Participant {
     pub locks: BTreeMap<String, TxId>,
     /// Prepares queued behind a lock, oldest first.
     waiting: Vec<TxId>,
+    /// Votes held back by a slow-service plan.
+    slow_votes: BTreeMap<TxId, (NodeId, bool)>,
     bug: Option<ParticipantBug>,
 }
 
@@ -74,6 +77,7 @@ impl Participant {
             phases: BTreeMap::new(),
             locks: BTreeMap::new(),
             waiting: Vec::new(),
+            slow_votes: BTreeMap::new(),
             bug,
         }
     }
@@ -158,7 +162,7 @@ impl Participant {
         );
         ctx.record(Obs::Prepared { tx });
         ctx.record(Obs::Voted { tx, yes: true });
-        send(ctx, coordinator, Msg::Vote { tx, yes: true });
+        self.vote(tx, coordinator, true, ctx);
         self.phases.insert(
             tx,
             ParticipantPhase::Prepared {
@@ -201,7 +205,25 @@ impl Participant {
         ctx.persist_lazy(Record::Outcome { tx, commit: false }.into());
         ctx.record(Obs::Voted { tx, yes: false });
         ctx.record(Obs::Aborted { tx, why });
-        send(ctx, coordinator, Msg::Vote { tx, yes: false });
+        self.vote(tx, coordinator, false, ctx);
+    }
+
+    /// Send a vote, after the step's reply delay when the scenario makes
+    /// this service slow.
+    fn vote(&mut self, tx: TxId, coordinator: NodeId, yes: bool, ctx: C) {
+        let wf = &self.cfg.workflow;
+        let delay = self
+            .my_steps()
+            .iter()
+            .flat_map(|s| wf.failures_for(tx, *s).map(|f| f.reply_delay))
+            .max()
+            .unwrap_or(SimTime::ZERO);
+        if delay == SimTime::ZERO {
+            send(ctx, coordinator, Msg::Vote { tx, yes });
+        } else {
+            self.slow_votes.insert(tx, (coordinator, yes));
+            ctx.set_timer(timer(SLOW_VOTE, tx), delay);
+        }
     }
 
     fn on_decision(&mut self, from: NodeId, tx: TxId, commit: bool, ctx: C) {
@@ -319,6 +341,12 @@ impl Participant {
     /// Handle one of this role's timers.
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
+        if kind == SLOW_VOTE {
+            if let Some((to, yes)) = self.slow_votes.remove(&tx) {
+                send(ctx, to, Msg::Vote { tx, yes });
+            }
+            return;
+        }
         match (kind, self.phases.get(&tx).cloned()) {
             (IN_DOUBT, Some(ParticipantPhase::Prepared { peers, in_doubt })) => {
                 if !in_doubt {

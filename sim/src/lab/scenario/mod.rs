@@ -1,0 +1,15 @@
+//! Scenarios: one lesson (or one bug) per TOML file. Parsing works on text
+//! (this crate does no I/O); the CLI reads the files.
+//!
+//! - [`format`]: the file's shape.
+//! - [`load`]: parse, validate and turn into a [`Scenario`].
+//! - [`expect`]: check a run against the file's expectations.
+
+mod error;
+pub mod expect;
+pub mod format;
+pub mod load;
+
+pub use error::ScenarioError;
+pub use format::ScenarioFile;
+pub use load::{Limits, Scenario};

@@ -1,0 +1,414 @@
+//! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
+//! or failed expectations, 2 bad input).
+
+use crate::{export, library, source, sweep, table};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use txlab_sim::lab::scenario::Scenario;
+use txlab_sim::lab::scenario::expect::mismatches;
+use txlab_sim::lab::{RunReport, run};
+use txlab_sim::protocols::Protocol;
+
+/// txlab: two-phase commit versus sagas in a deterministic network simulator.
+#[derive(Parser, Debug)]
+#[command(name = "txlab", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario under the protocols and print the comparison.
+    Run {
+        /// A scenario file or a lesson name (see `txlab list`).
+        scenario: String,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Which protocol(s).
+        #[arg(long, value_enum, default_value_t = Which::All)]
+        protocol: Which,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Check scenarios' expectations (the whole library by default).
+    Check {
+        /// Scenario files or lesson names.
+        scenarios: Vec<String>,
+    },
+    /// Run many seeds in parallel and report the outcome distribution.
+    Sweep {
+        /// A scenario file or a lesson name.
+        scenario: String,
+        /// How many seeds.
+        #[arg(long)]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Draw network and fault parameters per seed.
+        #[arg(long)]
+        swarm: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Where to write repro files for violating seeds.
+        #[arg(long, default_value = "txlab-repros")]
+        out: PathBuf,
+    },
+    /// Write a run's trace as JSON lines, Mermaid or Chrome trace JSON.
+    Export {
+        /// A scenario file or a lesson name.
+        scenario: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Which protocol's run.
+        #[arg(long, value_enum, default_value_t = One::TwoPc)]
+        protocol: One,
+        /// Output file (default: standard output).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// List the lessons.
+    List,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Which {
+    #[value(name = "2pc")]
+    TwoPc,
+    Orchestrated,
+    Choreographed,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum One {
+    #[value(name = "2pc")]
+    TwoPc,
+    Orchestrated,
+    Choreographed,
+}
+
+impl One {
+    fn protocol(self) -> Protocol {
+        match self {
+            One::TwoPc => Protocol::TwoPc,
+            One::Orchestrated => Protocol::Orchestrated,
+            One::Choreographed => Protocol::Choreographed,
+        }
+    }
+}
+
+impl Which {
+    fn protocols(self) -> Vec<Protocol> {
+        match self {
+            Which::TwoPc => vec![Protocol::TwoPc],
+            Which::Orchestrated => vec![Protocol::Orchestrated],
+            Which::Choreographed => vec![Protocol::Choreographed],
+            Which::All => Protocol::ALL.to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Mermaid,
+    Chrome,
+}
+
+/// A failure that ends the program with exit code 2.
+struct BadInput(String);
+
+impl<E: std::fmt::Display> From<E> for BadInput {
+    fn from(e: E) -> Self {
+        BadInput(e.to_string())
+    }
+}
+
+/// Parse the arguments and run; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(BadInput(msg)) => {
+            eprintln!("txlab: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
+    match cli.command {
+        None => main_job(),
+        Some(Command::Run {
+            scenario,
+            seed,
+            protocol,
+            format,
+        }) => run_cmd(&scenario, seed, protocol.protocols(), format),
+        Some(Command::Check { scenarios }) => check(&scenarios),
+        Some(Command::Sweep {
+            scenario,
+            seeds,
+            from,
+            swarm,
+            jobs,
+            out,
+        }) => sweep_cmd(&scenario, seeds, from, swarm, jobs, &out),
+        Some(Command::Export {
+            scenario,
+            format,
+            protocol,
+            output,
+        }) => export_cmd(&scenario, format, protocol.protocol(), output.as_deref()),
+        Some(Command::List) => {
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// No arguments: the default lesson side by side. The terminal UI is not
+/// built yet, so a terminal gets the printed report too, with a note.
+fn main_job() -> Result<ExitCode, BadInput> {
+    if std::io::stdout().is_terminal() {
+        eprintln!(
+            "txlab: the terminal UI is not built yet; printing the report of the default lesson."
+        );
+    }
+    run_cmd(
+        library::DEFAULT,
+        None,
+        Protocol::ALL.to_vec(),
+        Format::Table,
+    )
+}
+
+fn run_all(scenario: &Scenario, protocols: &[Protocol]) -> Vec<RunReport> {
+    protocols
+        .iter()
+        .map(|p| run(&scenario.spec_for(*p)).report)
+        .collect()
+}
+
+fn run_cmd(
+    arg: &str,
+    seed: Option<u64>,
+    protocols: Vec<Protocol>,
+    format: Format,
+) -> Result<ExitCode, BadInput> {
+    let mut scenario = source::load(arg)?;
+    if let Some(s) = seed {
+        scenario = scenario.with_seed(s);
+    }
+    let reports = run_all(&scenario, &protocols);
+    let text = match format {
+        Format::Table => table::render(&scenario, &reports),
+        Format::Json => {
+            let v = serde_json::json!({
+                "scenario": scenario.name(),
+                "seed": scenario.file.seed,
+                "protocols": reports,
+            });
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+    };
+    print(&text);
+    let violated = reports.iter().any(|r| !r.violations.is_empty());
+    Ok(if violated {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+fn check(args: &[String]) -> Result<ExitCode, BadInput> {
+    let names: Vec<String> = if args.is_empty() {
+        library::LIBRARY
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
+    } else {
+        args.to_vec()
+    };
+    // Load everything first: one bad file is bad input, whatever else passes.
+    let scenarios = names
+        .iter()
+        .map(|n| source::load(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut failed = 0;
+    for s in &scenarios {
+        let reports = run_all(s, &Protocol::ALL);
+        let mut problems = Vec::new();
+        for r in &reports {
+            if let Some(e) = s.file.expect.get(r.protocol.name()) {
+                problems.extend(mismatches(e, r));
+            }
+        }
+        if s.file.expect.is_empty() {
+            problems.push("no expectations to check".into());
+        }
+        if problems.is_empty() {
+            println!("ok    {}", s.name());
+        } else {
+            failed += 1;
+            println!("FAIL  {}", s.name());
+            for p in problems {
+                println!("        {p}");
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn sweep_cmd(
+    arg: &str,
+    seeds: u64,
+    from: u64,
+    swarm: bool,
+    jobs: Option<usize>,
+    out: &Path,
+) -> Result<ExitCode, BadInput> {
+    let scenario = source::load(arg)?;
+    if seeds == 0 {
+        return Err(BadInput("--seeds must be at least 1".into()));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let cfg = sweep::SweepConfig {
+        from,
+        seeds,
+        swarm,
+        jobs,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let summary = sweep::sweep(&scenario, &cfg)?;
+    let mut text = format!(
+        "sweep {}: seeds {}..{}{}, {} jobs, {:.3} s, {:.0} seeds/s, {:.2} M events/s\n\n",
+        scenario.name(),
+        from,
+        from + seeds,
+        if swarm { " (swarm)" } else { "" },
+        jobs,
+        summary.elapsed.as_secs_f64(),
+        seeds as f64 / summary.elapsed.as_secs_f64().max(1e-9),
+        summary.events_per_second() / 1e6,
+    );
+    for (p, t) in &summary.protocols {
+        let outcomes: Vec<String> = t.outcomes.iter().map(|(o, n)| format!("{o} {n}")).collect();
+        text += &format!(
+            "{:>13}: {}; latency p50 {:.1} p99 {:.1} max {:.1} ms; runs with violations {}\n",
+            p.name(),
+            outcomes.join(", "),
+            t.latency_quantile(0.5),
+            t.latency_quantile(0.99),
+            t.latency_quantile(1.0),
+            t.violating_runs,
+        );
+        for (inv, n) in &t.violations {
+            text += &format!("{:>15}{inv}: {n}\n", "");
+        }
+    }
+    if !summary.failing.is_empty() {
+        std::fs::create_dir_all(out).map_err(|e| BadInput(format!("{}: {e}", out.display())))?;
+        for (seed, s) in &summary.failing {
+            let path = out.join(format!("{}-seed-{seed}.toml", scenario.name()));
+            let mut repro = s.file.clone();
+            repro.name = format!("{}-seed-{seed}", scenario.name());
+            repro.description = format!(
+                "Repro of {} at seed {seed}: txlab run {}",
+                scenario.name(),
+                path.display()
+            );
+            let body = toml::to_string(&repro)?;
+            write_atomically(&path, body.as_bytes())?;
+        }
+        text += &format!(
+            "\n{} violating seeds; repro files in {} (first: {}){}\n",
+            summary.failing.len(),
+            out.display(),
+            summary.failing[0].0,
+            if summary.failing.len() == sweep::MAX_REPROS {
+                ", capped"
+            } else {
+                ""
+            },
+        );
+    }
+    print(&text);
+    Ok(if summary.failing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn export_cmd(
+    arg: &str,
+    format: ExportFormat,
+    protocol: Protocol,
+    output: Option<&Path>,
+) -> Result<ExitCode, BadInput> {
+    let scenario = source::load(arg)?;
+    let r = run(&scenario.spec_for(protocol));
+    let text = match format {
+        ExportFormat::Jsonl => export::jsonl(&r.world),
+        ExportFormat::Mermaid => export::mermaid(&r.world),
+        ExportFormat::Chrome => export::chrome(&r.world),
+    };
+    match output {
+        Some(path) => write_atomically(path, text.as_bytes())?,
+        None => print(&text),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write to a temporary file beside `path`, then rename: a crash or error
+/// never leaves a half-written file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BadInput> {
+    let tmp = path.with_extension("txlab-tmp");
+    let res = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(BadInput(format!("{}: {e}", path.display())));
+    }
+    Ok(())
+}
+
+fn list() {
+    for (name, text) in library::LIBRARY {
+        let description = Scenario::parse(text.as_bytes(), name)
+            .map(|s| s.file.description)
+            .unwrap_or_default();
+        let marker = if *name == library::DEFAULT {
+            " (default)"
+        } else {
+            ""
+        };
+        println!("{name}{marker}\n    {description}");
+    }
+}

@@ -1,0 +1,12 @@
+//! # txlab
+//!
+//! The command line of txlab: scenario files and the lesson library, the
+//! side-by-side report, sweeps over seeds and trace export. The simulator,
+//! protocols and checkers live in `txlab-sim`.
+
+pub mod cli;
+pub mod export;
+pub mod library;
+pub mod source;
+pub mod sweep;
+pub mod table;

@@ -1,0 +1,83 @@
+//! The lesson library: every file in `scenarios/`, embedded in the binary
+//! so `txlab list` and `txlab run NAME` work from any directory.
+
+/// The scenario the main job opens.
+pub const DEFAULT: &str = "flight-sold-out";
+
+/// Name and TOML text of every lesson, in teaching order.
+pub const LIBRARY: &[(&str, &str)] = &[
+    ("happy-path", include_str!("../scenarios/happy-path.toml")),
+    (
+        "flight-sold-out",
+        include_str!("../scenarios/flight-sold-out.toml"),
+    ),
+    (
+        "coordinator-crash-after-prepare",
+        include_str!("../scenarios/coordinator-crash-after-prepare.toml"),
+    ),
+    (
+        "coordinator-crash-after-commit-logged",
+        include_str!("../scenarios/coordinator-crash-after-commit-logged.toml"),
+    ),
+    (
+        "participant-crash-after-vote",
+        include_str!("../scenarios/participant-crash-after-vote.toml"),
+    ),
+    (
+        "partition-before-vote",
+        include_str!("../scenarios/partition-before-vote.toml"),
+    ),
+    (
+        "partition-after-vote",
+        include_str!("../scenarios/partition-after-vote.toml"),
+    ),
+    (
+        "duplicate-payment",
+        include_str!("../scenarios/duplicate-payment.toml"),
+    ),
+    (
+        "duplicate-payment-idempotent",
+        include_str!("../scenarios/duplicate-payment-idempotent.toml"),
+    ),
+    (
+        "payment-timeout-succeeded",
+        include_str!("../scenarios/payment-timeout-succeeded.toml"),
+    ),
+    (
+        "compensation-before-action",
+        include_str!("../scenarios/compensation-before-action.toml"),
+    ),
+    (
+        "compensation-fails-stuck",
+        include_str!("../scenarios/compensation-fails-stuck.toml"),
+    ),
+    (
+        "lost-event-no-outbox",
+        include_str!("../scenarios/lost-event-no-outbox.toml"),
+    ),
+    (
+        "concurrent-sagas-anomaly",
+        include_str!("../scenarios/concurrent-sagas-anomaly.toml"),
+    ),
+    (
+        "concurrent-sagas-semantic-lock",
+        include_str!("../scenarios/concurrent-sagas-semantic-lock.toml"),
+    ),
+    (
+        "customer-enrolment",
+        include_str!("../scenarios/customer-enrolment.toml"),
+    ),
+    (
+        "latency-buildup",
+        include_str!("../scenarios/latency-buildup.toml"),
+    ),
+    (
+        "long-lived-contention",
+        include_str!("../scenarios/long-lived-contention.toml"),
+    ),
+];
+
+/// The text of the lesson called `name`.
+pub fn get(name: &str) -> Option<&'static str> {
+    LIBRARY.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}

@@ -1,0 +1,37 @@
+//! Where a scenario comes from: a file on disk or a lesson of the library.
+
+use crate::library;
+use std::io::Read;
+use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError};
+
+/// Load `arg`: a path if such a file exists, else a library name.
+pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
+    let path = std::path::Path::new(arg);
+    if path.is_file() {
+        return load_file(path);
+    }
+    if let Some(text) = library::get(arg) {
+        return Scenario::parse(text.as_bytes(), &format!("library:{arg}"));
+    }
+    Err(ScenarioError::NotAScenario {
+        file: arg.to_string(),
+        message: "no such file, and no lesson of that name (see `txlab list`)".into(),
+    })
+}
+
+/// Read a file, refusing to read more than the size limit.
+fn load_file(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let limits = Limits::default();
+    let io = |e: std::io::Error| ScenarioError::NotAScenario {
+        file: origin.clone(),
+        message: format!("cannot read: {e}"),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    // One byte past the limit is enough to know the file is too large.
+    file.take(limits.max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Scenario::parse_with(&bytes, &origin, limits)
+}
