@@ -157,7 +157,7 @@ impl Orchestrator {
                 // Nothing was applied at this step: undo the ones before it.
                 self.fail_backward(tx, step.0.checked_sub(1).map(StepId), ctx);
             }
-            _ => self.retry_or_give_up(tx, ctx),
+            _ => self.retry_or_give_up(tx, false, ctx),
         }
     }
 
@@ -198,12 +198,18 @@ impl Orchestrator {
         }
     }
 
-    fn retry_or_give_up(&mut self, tx: TxId, ctx: C) {
-        let saga = self.sagas[&tx];
+    /// After a failed attempt: retry with backoff, or give up. A silent
+    /// service (`timed_out`) never makes a compensation give up: the saga
+    /// waits for the network to heal; only compensations the service itself
+    /// reports as failing count toward the stuck limit.
+    fn retry_or_give_up(&mut self, tx: TxId, timed_out: bool, ctx: C) {
+        let Some(saga) = self.sagas.get(&tx).copied() else {
+            return;
+        };
         let timing = &self.cfg.timing;
         let retry = match saga.phase {
             SagaPhase::Running(s) => self.retries_forever(s) || saga.attempt < timing.max_attempts,
-            SagaPhase::Compensating(_) => saga.attempt < timing.compensation_attempts,
+            SagaPhase::Compensating(_) => timed_out || saga.attempt < timing.compensation_attempts,
             _ => return,
         };
         if retry {
@@ -251,7 +257,7 @@ impl Orchestrator {
         let (kind, tx) = untimer(id);
         match kind {
             ARRIVAL => self.start(tx, ctx),
-            STEP_TIMEOUT => self.retry_or_give_up(tx, ctx),
+            STEP_TIMEOUT => self.retry_or_give_up(tx, true, ctx),
             RETRY => {
                 if let Some(s) = self.sagas.get_mut(&tx) {
                     s.attempt += 1;

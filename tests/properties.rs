@@ -1,0 +1,194 @@
+//! Property tests: every protocol keeps its promises under random loss,
+//! duplication, reordering, partitions and crashes, and the checkers are
+//! able to fail (negative controls). Failures print the seed and shrunk
+//! fault schedule and write a scenario file `txlab run` replays.
+
+mod support;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use support::{Case, case, cases, repro};
+use txlab_sim::engine::{Fault, NodeId, ScheduledFault, SimTime};
+use txlab_sim::lab::{RunReport, run};
+use txlab_sim::protocols::{Outcome, Protocol};
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn report(c: &Case, p: Protocol) -> RunReport {
+    run(&c.scenario().spec_for(p)).report
+}
+
+fn violations(r: &RunReport) -> String {
+    r.violations
+        .iter()
+        .map(|v| format!("{}: {}", v.invariant, v.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Safety, idempotency, atomicity and liveness for one protocol.
+fn holds(c: &Case, p: Protocol, name: &str) -> Result<(), TestCaseError> {
+    let r = report(c, p);
+    prop_assert!(
+        r.violations.is_empty(),
+        "{}: {} — {}",
+        p.name(),
+        violations(&r),
+        repro(name, c)
+    );
+    for t in &r.transactions {
+        let allowed: &[Outcome] = match p {
+            Protocol::TwoPc => &[Outcome::Committed, Outcome::Aborted],
+            _ => &[Outcome::Completed, Outcome::Compensated],
+        };
+        prop_assert!(
+            allowed.contains(&t.outcome),
+            "{}: T{} ended {:?} — {}",
+            p.name(),
+            t.tx,
+            t.outcome,
+            repro(name, c)
+        );
+    }
+    // "Sam is charged exactly $100" per completed booking, nothing otherwise.
+    let done = (r.count(Outcome::Committed) + r.count(Outcome::Completed)) as i64;
+    prop_assert_eq!(
+        r.final_state["payment"]["sam"],
+        1_000 - 100 * done,
+        "{}",
+        repro(name, c)
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn two_pc_is_atomic_idempotent_and_live(c in case(3, 3)) {
+        holds(&c, Protocol::TwoPc, "two_pc")?;
+    }
+
+    #[test]
+    fn orchestrated_saga_is_atomic_idempotent_and_live(c in case(3, 3)) {
+        holds(&c, Protocol::Orchestrated, "orchestrated")?;
+    }
+
+    #[test]
+    fn choreographed_saga_is_atomic_idempotent_and_live(c in case(3, 3)) {
+        holds(&c, Protocol::Choreographed, "choreographed")?;
+    }
+
+    #[test]
+    fn same_inputs_give_the_same_trace_hash(c in case(2, 2)) {
+        for p in Protocol::ALL {
+            prop_assert_eq!(report(&c, p).trace_hash, report(&c, p).trace_hash, "{}", repro("determinism", &c));
+        }
+    }
+
+    #[test]
+    fn a_fault_added_at_t_leaves_the_trace_before_t_unchanged(c in case(2, 2), t_ms in 0..300u64, node in 0..5u32) {
+        let t = SimTime::from_millis(t_ms);
+        for p in Protocol::ALL {
+            let spec = c.scenario().spec_for(p);
+            let mut faulted = spec.clone();
+            faulted.faults.push(ScheduledFault::new(t, Fault::Crash(NodeId(node))));
+            faulted.faults.push(ScheduledFault::new(t + SimTime::from_millis(50), Fault::Restart(NodeId(node))));
+            let a = run(&spec).world;
+            let b = run(&faulted).world;
+            let before = |w: &txlab_sim::engine::World<_>| -> Vec<_> {
+                w.trace().events().iter().take_while(|e| e.time < t).copied().collect()
+            };
+            prop_assert_eq!(before(&a), before(&b), "{}: {}", p.name(), repro("prefix", &c));
+        }
+    }
+}
+
+/// Run proptest's runner on a property that must be broken, and return
+/// the shrunk counterexample.
+fn must_find(
+    strategy: impl Strategy<Value = Case>,
+    property: impl Fn(&Case) -> Result<(), TestCaseError>,
+) -> Case {
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    match runner.run(&strategy, |c| property(&c)) {
+        Err(TestError::Fail(_, c)) => c,
+        Err(e) => panic!("the runner aborted: {e}"),
+        Ok(()) => panic!("the checker never tripped: a negative control must find a failing case"),
+    }
+}
+
+#[test]
+fn negative_control_idempotency_off_under_duplication_is_found_and_shrunk() {
+    let strategy = || {
+        case(3, 3).prop_map(|mut c| {
+            c.toggles.idempotency = false;
+            c.duplicate = c.duplicate.max(0.2);
+            c
+        })
+    };
+    for p in Protocol::ALL {
+        let shrunk = must_find(strategy(), |c| {
+            let r = report(c, p);
+            let bad = r
+                .violations
+                .iter()
+                .any(|v| v.invariant == "at_most_once" || v.invariant == "conservation");
+            prop_assert!(!bad, "{}: {}", p.name(), repro("negative_idempotency", c));
+            Ok(())
+        });
+        // The shrunk case needs no fault and at most two transactions (the
+        // seed shrinks toward 0, and at 20% duplication one transaction may
+        // see no duplicate).
+        assert!(shrunk.transactions <= 2, "{p:?}: {shrunk:?}");
+        assert_eq!(shrunk.fault_count(), 0, "{p:?}: {shrunk:?}");
+    }
+}
+
+#[test]
+fn negative_control_outbox_off_with_crashes_is_found_and_shrunk() {
+    let strategy = case(3, 2).prop_map(|mut c| {
+        c.toggles.outbox = false;
+        c
+    });
+    let shrunk = must_find(strategy, |c| {
+        let r = report(c, Protocol::Choreographed);
+        let bad = r
+            .violations
+            .iter()
+            .any(|v| v.invariant == "event_iff_commit");
+        prop_assert!(!bad, "{}", repro("negative_outbox", c));
+        Ok(())
+    });
+    // One crash (a crash and its restart) of one service is enough.
+    assert!(shrunk.fault_count() <= 2, "{shrunk:?}");
+    assert_eq!(shrunk.transactions, 1, "{shrunk:?}");
+}
+
+#[test]
+fn negative_control_a_participant_that_forgets_its_prepared_record_is_found() {
+    let shrunk = must_find(case(3, 2), |c| {
+        let mut spec = c.scenario().spec_for(Protocol::TwoPc);
+        spec.bugs.participant_forgets_prepared = true;
+        let r = run(&spec).report;
+        prop_assert!(
+            r.violations.is_empty(),
+            "{} — {}",
+            violations(&r),
+            repro("negative_forget", c)
+        );
+        Ok(())
+    });
+    // A crash and its restart are all it takes.
+    assert!(shrunk.fault_count() <= 2, "{shrunk:?}");
+}
