@@ -76,6 +76,12 @@ enum Command {
     },
     /// List the lessons.
     List,
+    /// Open the terminal UI on a scenario or repro file (default lesson if
+    /// none).
+    Tui {
+        /// A scenario file or a lesson name.
+        scenario: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -178,7 +184,44 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             list();
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Tui { scenario }) => tui(scenario.as_deref().unwrap_or(library::DEFAULT)),
     }
+}
+
+/// The picker's catalog: the lessons, then `*.toml` in the current folder.
+fn catalog() -> Vec<txlab_tui::Entry> {
+    let mut out: Vec<txlab_tui::Entry> = library::LIBRARY
+        .iter()
+        .map(|(name, _)| txlab_tui::Entry {
+            name: name.to_string(),
+            scenario: source::load(name).map_err(|e| e.to_string()),
+        })
+        .collect();
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(".")
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file());
+    files.sort();
+    for p in files {
+        let name = p.display().to_string();
+        out.push(txlab_tui::Entry {
+            scenario: source::load(&name).map_err(|e| e.to_string()),
+            name,
+        });
+    }
+    out
+}
+
+fn tui(arg: &str) -> Result<ExitCode, BadInput> {
+    let scenario = source::load(arg)?;
+    if !std::io::stdout().is_terminal() {
+        return Err(BadInput(
+            "the terminal UI needs a terminal; try `txlab run`".into(),
+        ));
+    }
+    txlab_tui::run(txlab_tui::App::new(scenario, catalog()))
+        .map_err(|e| BadInput(format!("terminal: {e}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// No arguments: the default lesson side by side. The terminal UI is not

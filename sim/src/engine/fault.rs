@@ -28,6 +28,8 @@ pub enum Fault {
     HealAll,
     /// Drop one in-flight message before it arrives.
     DropMessage(MsgId),
+    /// Deliver one in-flight message twice (the copy arrives right after).
+    DuplicateMessage(MsgId),
 }
 
 impl Fault {
@@ -39,6 +41,7 @@ impl Fault {
             Fault::Partition { .. } => "partition",
             Fault::Heal(_) | Fault::HealAll => "heal",
             Fault::DropMessage(_) => "drop",
+            Fault::DuplicateMessage(_) => "duplicate",
         }
     }
 }

@@ -536,6 +536,7 @@ impl<N: Node> World<N> {
                 }
             }
             Fault::DropMessage(msg) => self.drop_in_flight(msg),
+            Fault::DuplicateMessage(msg) => self.duplicate_in_flight(msg),
         }
     }
 
@@ -577,6 +578,35 @@ impl<N: Node> World<N> {
         self.queue
             .retain(|p| !matches!(p, Pending::Deliver { id, .. } if *id == target));
         self.drop_msg(m.id, m.from, m.to, DropReason::Injected);
+    }
+
+    fn duplicate_in_flight(&mut self, target: MsgId) {
+        let copy = self.queue.iter().find_map(|(at, p)| match p {
+            Pending::Deliver { id, from, to, msg } if *id == target => {
+                Some((at, *from, *to, msg.clone()))
+            }
+            _ => None,
+        });
+        let Some((at, from, to, msg)) = copy else {
+            return;
+        };
+        let cid = self.new_msg_id();
+        self.stats.duplicated += 1;
+        self.trace.push(
+            self.now,
+            EventKind::Duplicate {
+                msg: target,
+                copy: cid,
+            },
+        );
+        self.trace.message_sent(cid, &msg);
+        let dup = Pending::Deliver {
+            id: cid,
+            from,
+            to,
+            msg,
+        };
+        self.queue.push(at, dup);
     }
 
     /// The ids of active partitions.

@@ -1,0 +1,132 @@
+//! End to end: the real binary in a real pseudo-terminal (tmux). It starts,
+//! shows the three panes, plays, steps back, opens help, injects a crash,
+//! quits with exit code 0 and leaves the alternate screen.
+//!
+//! `.ci/run` installs tmux; on a machine without it this test says so and
+//! passes only outside CI.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn screen(session: &str) -> String {
+    tmux(&["capture-pane", "-t", session, "-p"])
+}
+
+/// Wait until the screen contains `needle` (the UI redraws asynchronously).
+fn wait_for(session: &str, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let s = screen(session);
+        if s.contains(needle) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {needle:?}; screen:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn keys(session: &str, keys: &[&str]) {
+    for k in keys {
+        tmux(&["send-keys", "-t", session, k]);
+    }
+}
+
+#[test]
+fn the_binary_runs_in_a_terminal_and_restores_it() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tmux (.ci/run installs it)"
+        );
+        eprintln!("tmux is not installed: skipping the end-to-end terminal test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exit_file = dir.path().join("exit");
+    let session = format!("txlab-e2e-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_txlab");
+    // After the UI exits, the shell prints a marker on the normal screen.
+    let cmd = format!(
+        "cd {} && {bin} tui coordinator-crash-after-prepare; echo $? > {}; echo AFTER-UI-MARKER; sleep 60",
+        dir.path().display(),
+        exit_file.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    let guard = Kill(session.clone());
+
+    // At 120x40 the focused pane is detailed and the other two summarized.
+    let s = wait_for(&session, "choreographed");
+    assert!(
+        s.contains("2PC") && s.contains("orchestrated"),
+        "three panes:\n{s}"
+    );
+    assert!(s.contains("0/"), "starts at step 0:\n{s}");
+
+    keys(&session, &["+", "+", "+", "+", "Space"]);
+    std::thread::sleep(Duration::from_millis(600));
+    keys(&session, &["Space"]);
+    let played = wait_for(&session, "paused");
+    let step = |s: &str| -> usize {
+        let line = s
+            .lines()
+            .find(|l| l.contains('/') && (l.contains('━') || l.contains('●')))
+            .unwrap_or("");
+        line.trim()
+            .split('/')
+            .next()
+            .unwrap_or("0")
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    };
+    let at = step(&played);
+    assert!(at > 0, "playing moved the cursor:\n{played}");
+    keys(&session, &["Left"]);
+    let back = wait_for(&session, &format!(" {}/", at - 1));
+    assert!(back.contains("paused"));
+
+    keys(&session, &["?"]);
+    wait_for(&session, "help: keys");
+    keys(&session, &["Escape", "Down", "c"]);
+    let crashed = wait_for(&session, "branch: 1 injected");
+    assert!(crashed.contains("crash car"), "{crashed}");
+
+    keys(&session, &["q"]);
+    let after = wait_for(&session, "AFTER-UI-MARKER");
+    assert!(
+        !after.contains("choreographed"),
+        "the alternate screen is gone:\n{after}"
+    );
+    let code = std::fs::read_to_string(&exit_file).unwrap();
+    assert_eq!(code.trim(), "0");
+    drop(guard);
+}
+
+/// Kill the tmux session even if an assertion fails.
+struct Kill(String);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}

@@ -1,0 +1,310 @@
+//! Input becomes an [`Action`]; the keymap is one table, from which the
+//! help overlay and the key bar are generated.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Everything the user can ask for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action {
+    /// Leave.
+    Quit,
+    /// Play or pause.
+    TogglePlay,
+    /// One event forward.
+    StepForward,
+    /// One event back.
+    StepBack,
+    /// 10 ms of virtual time forward.
+    TimeForward,
+    /// 10 ms back.
+    TimeBack,
+    /// Play faster.
+    SpeedUp,
+    /// Play slower.
+    SpeedDown,
+    /// To the start.
+    JumpStart,
+    /// To the end.
+    JumpEnd,
+    /// Seek to a fraction (0..=1) of the timeline.
+    Seek(f64),
+    /// Focus the next pane.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Zoom the focused pane full screen (or back).
+    ToggleZoom,
+    /// Select the next node in the focused pane.
+    NextNode,
+    /// Select the previous node.
+    PrevNode,
+    /// Select the next in-flight message.
+    NextMessage,
+    /// Inspect the selection.
+    Inspect,
+    /// Crash the selected node, or restart it if it is down.
+    CrashRestart,
+    /// Drop the selected in-flight message.
+    DropMessage,
+    /// Duplicate the selected in-flight message.
+    DuplicateMessage,
+    /// Cut the selected node off, or heal every partition.
+    PartitionHeal,
+    /// Mirror injected faults to all three protocols (or only the focus).
+    ToggleMirror,
+    /// Save the current branch as a scenario file.
+    SaveBranch,
+    /// Show or hide the help.
+    Help,
+    /// Open the scenario picker.
+    Picker,
+    /// Open the sweep view.
+    Sweep,
+    /// Start typing a node filter.
+    Filter,
+    /// Close an overlay, clear a filter.
+    Back,
+    /// Confirm in an overlay.
+    Confirm,
+    /// Up in a list.
+    Up,
+    /// Down in a list.
+    Down,
+    /// A character typed into the filter.
+    Char(char),
+    /// Delete a filter character.
+    Backspace,
+    /// Playback timer.
+    Tick,
+}
+
+/// One key binding, as the help shows it.
+pub struct Binding {
+    /// The key, in words.
+    pub keys: &'static str,
+    /// What it does (short enough for a two-column help at 80 columns).
+    pub what: &'static str,
+    /// The action.
+    pub action: Action,
+    /// Its one-word label in the key bar, if it is shown there.
+    pub bar: Option<&'static str>,
+}
+
+/// The keymap: every binding, in help order.
+pub const KEYMAP: &[Binding] = &[
+    Binding {
+        keys: "space",
+        what: "play / pause",
+        action: Action::TogglePlay,
+        bar: Some("play"),
+    },
+    Binding {
+        keys: "→ / l",
+        what: "step one event forward",
+        action: Action::StepForward,
+        bar: Some("step"),
+    },
+    Binding {
+        keys: "← / h",
+        what: "step one event back",
+        action: Action::StepBack,
+        bar: Some("back"),
+    },
+    Binding {
+        keys: "]",
+        what: "10 ms forward",
+        action: Action::TimeForward,
+        bar: None,
+    },
+    Binding {
+        keys: "[",
+        what: "10 ms back",
+        action: Action::TimeBack,
+        bar: None,
+    },
+    Binding {
+        keys: "+",
+        what: "play faster",
+        action: Action::SpeedUp,
+        bar: None,
+    },
+    Binding {
+        keys: "-",
+        what: "play slower",
+        action: Action::SpeedDown,
+        bar: None,
+    },
+    Binding {
+        keys: "home / g",
+        what: "jump to the start",
+        action: Action::JumpStart,
+        bar: None,
+    },
+    Binding {
+        keys: "end / G",
+        what: "jump to the end",
+        action: Action::JumpEnd,
+        bar: None,
+    },
+    Binding {
+        keys: "tab",
+        what: "focus the next pane",
+        action: Action::FocusNext,
+        bar: Some("focus"),
+    },
+    Binding {
+        keys: "shift-tab",
+        what: "focus the previous pane",
+        action: Action::FocusPrev,
+        bar: None,
+    },
+    Binding {
+        keys: "z",
+        what: "zoom the focused pane",
+        action: Action::ToggleZoom,
+        bar: Some("zoom"),
+    },
+    Binding {
+        keys: "↓ / j",
+        what: "select the next node",
+        action: Action::NextNode,
+        bar: None,
+    },
+    Binding {
+        keys: "↑ / k",
+        what: "select the previous node",
+        action: Action::PrevNode,
+        bar: None,
+    },
+    Binding {
+        keys: "m",
+        what: "select next in-flight msg",
+        action: Action::NextMessage,
+        bar: None,
+    },
+    Binding {
+        keys: "enter / i",
+        what: "inspect node or message",
+        action: Action::Inspect,
+        bar: Some("inspect"),
+    },
+    Binding {
+        keys: "c",
+        what: "crash / restart the node",
+        action: Action::CrashRestart,
+        bar: Some("crash"),
+    },
+    Binding {
+        keys: "d",
+        what: "drop the selected message",
+        action: Action::DropMessage,
+        bar: None,
+    },
+    Binding {
+        keys: "D",
+        what: "duplicate selected message",
+        action: Action::DuplicateMessage,
+        bar: None,
+    },
+    Binding {
+        keys: "p",
+        what: "cut node off / heal all",
+        action: Action::PartitionHeal,
+        bar: Some("partition"),
+    },
+    Binding {
+        keys: "M",
+        what: "mirror faults on / off",
+        action: Action::ToggleMirror,
+        bar: None,
+    },
+    Binding {
+        keys: "s",
+        what: "save branch as scenario",
+        action: Action::SaveBranch,
+        bar: None,
+    },
+    Binding {
+        keys: "o",
+        what: "open a scenario",
+        action: Action::Picker,
+        bar: Some("open"),
+    },
+    Binding {
+        keys: "w",
+        what: "sweep seeds",
+        action: Action::Sweep,
+        bar: None,
+    },
+    Binding {
+        keys: "/",
+        what: "filter nodes by name",
+        action: Action::Filter,
+        bar: None,
+    },
+    Binding {
+        keys: "esc",
+        what: "close / clear the filter",
+        action: Action::Back,
+        bar: None,
+    },
+    Binding {
+        keys: "?",
+        what: "help",
+        action: Action::Help,
+        bar: Some("help"),
+    },
+    Binding {
+        keys: "q / ctrl-c",
+        what: "quit",
+        action: Action::Quit,
+        bar: Some("quit"),
+    },
+];
+
+/// The action for a key, in the main view.
+pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if typing {
+        return match key.code {
+            KeyCode::Enter => Some(Action::Confirm),
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Char(c) => Some(Action::Char(c)),
+            _ => None,
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char(' ') => Action::TogglePlay,
+        KeyCode::Right | KeyCode::Char('l') => Action::StepForward,
+        KeyCode::Left | KeyCode::Char('h') => Action::StepBack,
+        KeyCode::Char(']') => Action::TimeForward,
+        KeyCode::Char('[') => Action::TimeBack,
+        KeyCode::Char('+') | KeyCode::Char('=') => Action::SpeedUp,
+        KeyCode::Char('-') => Action::SpeedDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::JumpStart,
+        KeyCode::End | KeyCode::Char('G') => Action::JumpEnd,
+        KeyCode::Tab => Action::FocusNext,
+        KeyCode::BackTab => Action::FocusPrev,
+        KeyCode::Char('z') => Action::ToggleZoom,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Char('m') => Action::NextMessage,
+        KeyCode::Enter | KeyCode::Char('i') => Action::Confirm,
+        KeyCode::Char('c') => Action::CrashRestart,
+        KeyCode::Char('d') => Action::DropMessage,
+        KeyCode::Char('D') => Action::DuplicateMessage,
+        KeyCode::Char('p') => Action::PartitionHeal,
+        KeyCode::Char('M') => Action::ToggleMirror,
+        KeyCode::Char('s') => Action::SaveBranch,
+        KeyCode::Char('o') => Action::Picker,
+        KeyCode::Char('w') => Action::Sweep,
+        KeyCode::Char('/') => Action::Filter,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('?') => Action::Help,
+        KeyCode::Char('q') => Action::Quit,
+        _ => return None,
+    })
+}

@@ -1,0 +1,376 @@
+//! What one pane shows at the cursor, folded from its trace prefix. The
+//! whole view is a pure function of (run, number of events shown), which is
+//! what makes stepping back exact: it is the same function with one event
+//! fewer.
+
+use crate::recording::PaneRun;
+use std::collections::BTreeMap;
+use txlab_sim::engine::{DropReason, EventKind, MsgId, NodeId, SimTime, Stats};
+use txlab_sim::lab::metrics::metrics;
+use txlab_sim::lab::{Metrics, RunView};
+use txlab_sim::protocols::service::Reply;
+use txlab_sim::protocols::workload::{Op, TxId};
+use txlab_sim::protocols::{Obs, Outcome, Protocol};
+
+/// A node's phase, shown in words and colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing has happened yet.
+    Idle,
+    /// Working on a transaction (collecting votes, running a saga).
+    Working,
+    /// 2PC: voted yes, holding locks.
+    Prepared,
+    /// 2PC: prepared and cut off from the decision: blocked.
+    InDoubt,
+    /// Committed (2PC) or completed (saga).
+    Committed,
+    /// Aborted or rejected.
+    Aborted,
+    /// Saga: a step applied.
+    Applied,
+    /// Saga: compensations running.
+    Compensating,
+    /// Saga: undone.
+    Compensated,
+    /// Saga: a compensation keeps failing.
+    Stuck,
+    /// Down.
+    Crashed,
+}
+
+impl Phase {
+    /// The phase in words (never colour alone).
+    pub fn word(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Working => "working",
+            Phase::Prepared => "PREPARED",
+            Phase::InDoubt => "IN DOUBT",
+            Phase::Committed => "committed",
+            Phase::Aborted => "aborted",
+            Phase::Applied => "applied",
+            Phase::Compensating => "compensating",
+            Phase::Compensated => "compensated",
+            Phase::Stuck => "STUCK",
+            Phase::Crashed => "CRASHED",
+        }
+    }
+
+    /// A symbol that survives a monochrome projector.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Phase::Idle => "·",
+            Phase::Working => "…",
+            Phase::Prepared => "◐",
+            Phase::InDoubt => "⏸",
+            Phase::Committed | Phase::Applied => "✓",
+            Phase::Aborted => "✗",
+            Phase::Compensating => "↺",
+            Phase::Compensated => "↩",
+            Phase::Stuck => "‼",
+            Phase::Crashed => "☠",
+        }
+    }
+}
+
+/// One node as the pane shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeView {
+    /// Its name.
+    pub name: String,
+    /// Its phase.
+    pub phase: Phase,
+    /// A short detail ("T3", "locks", "4 events").
+    pub detail: String,
+    /// Holding 2PC locks.
+    pub locks: bool,
+}
+
+/// How a diagram row's message ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Arrived.
+    Delivered,
+    /// Never arrived.
+    Dropped(DropReason),
+}
+
+/// One row of the space-time diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Row {
+    /// A message reached (or failed to reach) its receiver.
+    Message {
+        /// When it arrived or was dropped.
+        time: SimTime,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Label.
+        label: String,
+        /// Delivered or dropped.
+        fate: Fate,
+        /// A network duplicate.
+        duplicate: bool,
+    },
+    /// A node crashed.
+    Crash(SimTime, NodeId),
+    /// A node restarted.
+    Restart(SimTime, NodeId),
+    /// A partition started or healed.
+    Partition(SimTime, bool),
+}
+
+/// A message still on the wire at the cursor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InFlight {
+    /// Its id in this pane's run.
+    pub id: MsgId,
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// Label.
+    pub label: String,
+}
+
+/// Everything one pane shows at the cursor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaneView {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Nodes in id order.
+    pub nodes: Vec<NodeView>,
+    /// Diagram rows so far (most recent last).
+    pub rows: Vec<Row>,
+    /// Messages on the wire.
+    pub in_flight: Vec<InFlight>,
+    /// Transactions by state so far ("running" for started, unfinished).
+    pub outcomes: BTreeMap<String, u32>,
+    /// Metrics so far.
+    pub metrics: Metrics,
+    /// Violations whose trace position has been reached.
+    pub violations: Vec<String>,
+    /// Events shown.
+    pub shown: usize,
+}
+
+/// Fold the first `n` events of `run`.
+pub fn fold(run: &PaneRun, n: usize) -> PaneView {
+    let world = &run.world;
+    let trace = world.trace();
+    let events = &trace.events()[..n.min(trace.events().len())];
+    let now = events.last().map_or(SimTime::ZERO, |e| e.time);
+    let obs_end = trace
+        .observations()
+        .partition_point(|o| (o.index as usize) < events.len());
+    let obs = &trace.observations()[..obs_end];
+    let mut rows = Vec::new();
+    let mut down = vec![false; world.node_count()];
+    let mut wire: BTreeMap<MsgId, (NodeId, NodeId)> = BTreeMap::new();
+    let mut copies = std::collections::BTreeSet::new();
+    let mut stats = Stats::default();
+    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
+    for e in events {
+        match e.kind {
+            EventKind::Send { msg, from, to } => {
+                stats.sent += 1;
+                wire.insert(msg, (from, to));
+            }
+            EventKind::Duplicate { msg, copy } => {
+                stats.duplicated += 1;
+                copies.insert(copy);
+                if let Some(link) = wire.get(&msg).copied() {
+                    wire.insert(copy, link);
+                }
+            }
+            EventKind::Deliver { msg, from, to } | EventKind::Drop { msg, from, to, .. } => {
+                wire.remove(&msg);
+                let fate = match e.kind {
+                    EventKind::Drop { reason, .. } => {
+                        stats.dropped += 1;
+                        Fate::Dropped(reason)
+                    }
+                    _ => {
+                        stats.delivered += 1;
+                        Fate::Delivered
+                    }
+                };
+                let (label, duplicate) = (label(msg), copies.contains(&msg));
+                rows.push(Row::Message {
+                    time: e.time,
+                    from,
+                    to,
+                    label,
+                    fate,
+                    duplicate,
+                });
+            }
+            EventKind::Crash { node } => {
+                down[node.index()] = true;
+                rows.push(Row::Crash(e.time, node));
+            }
+            EventKind::Restart { node } => {
+                down[node.index()] = false;
+                rows.push(Row::Restart(e.time, node));
+            }
+            EventKind::Partition { .. } => rows.push(Row::Partition(e.time, true)),
+            EventKind::Heal { .. } => rows.push(Row::Partition(e.time, false)),
+            EventKind::Persist { forced: true, .. } => stats.forced_writes += 1,
+            _ => {}
+        }
+    }
+    stats.steps = events.len() as u64;
+    let in_flight = wire
+        .into_iter()
+        .map(|(id, (from, to))| InFlight {
+            id,
+            from,
+            to,
+            label: label(id),
+        })
+        .collect();
+    let view = RunView {
+        protocol: run.protocol,
+        workflow: &run.spec.workflow,
+        obs,
+        final_values: Vec::new(),
+        outcomes: BTreeMap::new(),
+        healed: false,
+        undelivered: 0,
+        end: now,
+        end_index: events.len() as u64,
+    };
+    let metrics = metrics(&view, stats);
+    let violations = run
+        .report
+        .violations
+        .iter()
+        .filter(|v| {
+            (v.trace_index as usize) < events.len().max(1) || events.len() == trace.events().len()
+        })
+        .map(|v| format!("{}: {}", v.invariant, v.message))
+        .collect();
+    PaneView {
+        protocol: run.protocol,
+        nodes: nodes(run, obs, &down),
+        rows,
+        in_flight,
+        outcomes: outcomes(obs),
+        metrics,
+        violations,
+        shown: events.len(),
+    }
+}
+
+fn outcomes(obs: &[txlab_sim::engine::Observation<Obs>]) -> BTreeMap<String, u32> {
+    let mut state: BTreeMap<TxId, String> = BTreeMap::new();
+    for o in obs {
+        match o.obs {
+            Obs::TxStarted { tx } => {
+                state.entry(tx).or_insert_with(|| "running".into());
+            }
+            Obs::TxFinished { tx, outcome } => {
+                state.insert(tx, outcome.name().into());
+            }
+            _ => {}
+        }
+    }
+    let mut counts = BTreeMap::new();
+    for s in state.into_values() {
+        *counts.entry(s).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Per-node phase from the observations: the latest fact about the most
+/// recent transaction each node touched.
+fn nodes(
+    run: &PaneRun,
+    obs: &[txlab_sim::engine::Observation<Obs>],
+    down: &[bool],
+) -> Vec<NodeView> {
+    let world = &run.world;
+    let mut phase = vec![Phase::Idle; world.node_count()];
+    let mut detail = vec![String::new(); world.node_count()];
+    let mut locks = vec![false; world.node_count()];
+    let mut finished: BTreeMap<TxId, Outcome> = BTreeMap::new();
+    let mut compensating: BTreeMap<TxId, bool> = BTreeMap::new();
+    let mut published = 0u32;
+    for o in obs {
+        let i = o.node.index();
+        let tx = o.obs.tx();
+        let p = match &o.obs {
+            Obs::TxStarted { .. } => Some(Phase::Working),
+            Obs::TxFinished { outcome, .. } => {
+                finished.insert(tx, *outcome);
+                Some(match outcome {
+                    Outcome::Committed | Outcome::Completed => Phase::Committed,
+                    Outcome::Compensated => Phase::Compensated,
+                    Outcome::Stuck => Phase::Stuck,
+                    _ => Phase::Aborted,
+                })
+            }
+            Obs::Prepared { .. } => Some(Phase::Prepared),
+            Obs::InDoubt { .. } => Some(Phase::InDoubt),
+            Obs::Committed { .. } => Some(Phase::Committed),
+            Obs::Aborted { .. } => Some(Phase::Aborted),
+            Obs::Decided { commit, .. } => Some(if *commit {
+                Phase::Committed
+            } else {
+                Phase::Aborted
+            }),
+            Obs::LocksHeld { .. } => {
+                locks[i] = true;
+                None
+            }
+            Obs::LocksFreed { .. } => {
+                locks[i] = false;
+                None
+            }
+            Obs::Local { op, reply, .. } => Some(match (op, reply) {
+                (Op::Action, Reply::Done) => Phase::Applied,
+                (Op::Action, _) => Phase::Aborted,
+                (Op::Compensation, _) => {
+                    compensating.insert(tx, true);
+                    Phase::Compensated
+                }
+            }),
+            Obs::Published { .. } => {
+                published += 1;
+                detail[i] = format!("{published} events");
+                None
+            }
+            Obs::Retry { .. } | Obs::Voted { .. } => None,
+        };
+        if let Some(p) = p {
+            phase[i] = p;
+            if i > 0 || run.protocol != Protocol::Choreographed {
+                detail[i] = tx.to_string();
+            }
+        }
+    }
+    // The orchestrator is compensating while a saga it runs is undoing.
+    if run.protocol == Protocol::Orchestrated
+        && phase[0] == Phase::Working
+        && compensating.keys().any(|t| !finished.contains_key(t))
+    {
+        phase[0] = Phase::Compensating;
+    }
+    (0..world.node_count())
+        .map(|i| {
+            let crashed = down.get(i).copied().unwrap_or(false);
+            NodeView {
+                name: world.name(NodeId(i as u32)).to_string(),
+                phase: if crashed { Phase::Crashed } else { phase[i] },
+                detail: if locks[i] {
+                    format!("{} locks", detail[i]).trim().to_string()
+                } else {
+                    detail[i].clone()
+                },
+                locks: locks[i],
+            }
+        })
+        .collect()
+}

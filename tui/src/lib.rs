@@ -1,0 +1,27 @@
+//! # txlab-tui
+//!
+//! The terminal UI: 2PC, the orchestrated saga and the choreographed saga
+//! side by side on one simulated clock, replayed forward and back, with
+//! faults injected at the cursor (the run branches, the past stays put).
+//!
+//! Structure (ratatui's state / update / view):
+//! - [`recording`]: the three recorded runs and their merged timeline.
+//! - [`fold`]: what a pane shows after N events (a pure function, so
+//!   stepping back is exact).
+//! - [`app`]: the state and `update(Action)`; no terminal types.
+//! - [`action`]: keys to actions, and the keymap the help is made from.
+//! - [`view`]: widgets over `&App`, one file per part.
+//! - [`terminal`]: the tokio event loop, the only place with real time,
+//!   and terminal setup and restore (on quit, Ctrl-C and panic).
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod app;
+pub mod fold;
+pub mod inspect;
+pub mod recording;
+pub mod terminal;
+pub mod view;
+
+pub use app::{App, Entry};
+pub use terminal::run;

@@ -1,0 +1,324 @@
+//! The views: the main screen and its overlays, as widgets over `&App`.
+//!
+//! Layout: three panes side by side from about 160×45; below that, the
+//! focused pane in detail and the other two as one-line summaries. Under
+//! the panes: narration, the comparison table (when there is room), the
+//! timeline scrubber and the key bar.
+
+mod overlay;
+mod pane;
+pub mod style;
+
+use crate::action::KEYMAP;
+use crate::app::{App, SPEEDS};
+use pane::Pane;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Widget, Wrap};
+
+/// The smallest usable terminal.
+pub const MIN_SIZE: (u16, u16) = (60, 20);
+/// From this size on, all three panes are shown in full.
+pub const FULL_SIZE: (u16, u16) = (160, 45);
+
+/// Where things are on screen (the event loop maps mouse clicks with it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// Title line.
+    pub title: Rect,
+    /// The panes.
+    pub panes: Rect,
+    /// Narration.
+    pub narration: Rect,
+    /// Comparison table (may be empty).
+    pub table: Rect,
+    /// Timeline scrubber.
+    pub timeline: Rect,
+    /// Key bar.
+    pub keys: Rect,
+}
+
+/// Lay out the main screen in `area`.
+pub fn areas(area: Rect, app: &App) -> Areas {
+    let table_h = if app.zoom || area.height < 30 { 0 } else { 12 };
+    let narration_h = if area.height < 24 { 2 } else { 3 };
+    let [title, panes, narration, table, timeline, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(narration_h),
+        Constraint::Length(table_h),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        title,
+        panes,
+        narration,
+        table,
+        timeline,
+        keys,
+    }
+}
+
+/// The main screen with its overlay.
+pub struct MainScreen<'a>(pub &'a App);
+
+impl Widget for &MainScreen<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let app = self.0;
+        if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+            let msg = format!(
+                "The terminal is {}×{}; txlab needs at least {}×{}. Enlarge it or press q.",
+                area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+            );
+            Paragraph::new(msg)
+                .wrap(Wrap { trim: true })
+                .render(area, buf);
+            return;
+        }
+        let a = areas(area, app);
+        title(app, a.title, buf);
+        panes(app, a.panes, buf);
+        narration(app, a.narration, buf);
+        if a.table.height > 0 {
+            table(app, a.table, buf);
+        }
+        timeline(app, a.timeline, buf);
+        keybar(app, a.keys, buf);
+        overlay::render(app, area, buf);
+    }
+}
+
+fn title(app: &App, area: Rect, buf: &mut Buffer) {
+    let s = &app.rec.scenario.file;
+    let state = if app.playing {
+        format!("▶ playing {} ev/s", SPEEDS[app.speed])
+    } else {
+        "⏸ paused".into()
+    };
+    let injected = match app.rec.injected.len() {
+        0 => String::new(),
+        n => format!("  branch: {n} injected"),
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            " txlab ",
+            Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ),
+        Span::raw(format!(
+            " {} (seed {})  t={}  {state}{injected}",
+            s.name,
+            s.seed,
+            app.now()
+        )),
+    ]);
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+fn outcome_line(app: &App, pane: usize) -> String {
+    let done = app.cursor >= app.rec.steps.len();
+    let counts = if done {
+        &app.rec.panes[pane].report.outcomes
+    } else {
+        &app.panes[pane].outcomes
+    };
+    let mut parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(o, n)| format!("{o} {n}"))
+        .collect();
+    if parts.is_empty() {
+        parts.push("not started".into());
+    }
+    let v = app.panes[pane].violations.len();
+    if v > 0 {
+        parts.push(format!("{v} VIOLATION{}", if v > 1 { "S" } else { "" }));
+    }
+    parts.join(", ")
+}
+
+fn panes(app: &App, area: Rect, buf: &mut Buffer) {
+    let full = buf.area.width >= FULL_SIZE.0 && buf.area.height >= FULL_SIZE.1;
+    let render = |i: usize, r: Rect, buf: &mut Buffer| {
+        let visible = app.visible_nodes(i);
+        let focused = i == app.focus;
+        let pane = Pane {
+            view: &app.panes[i],
+            focused,
+            node: focused.then_some(app.node),
+            message: if focused { app.message } else { None },
+            visible: &visible,
+            outcome: outcome_line(app, i),
+        };
+        (&pane).render(r, buf);
+    };
+    if app.zoom {
+        return render(app.focus, area, buf);
+    }
+    if full {
+        let cols = Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(area);
+        for (i, r) in cols.iter().enumerate() {
+            render(i, *r, buf);
+        }
+        return;
+    }
+    // Compact: the focused pane in detail, the others as summaries.
+    let [detail, s1, s2] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render(app.focus, detail, buf);
+    for (k, r) in [s1, s2].iter().enumerate() {
+        let i = (app.focus + 1 + k) % 3;
+        let nodes: Vec<Span> = app.panes[i]
+            .nodes
+            .iter()
+            .map(|n| {
+                Span::styled(
+                    format!("{}{} ", n.phase.symbol(), n.name),
+                    style::phase(n.phase),
+                )
+            })
+            .collect();
+        let mut spans = vec![Span::styled(
+            format!(" {:<13} ", app.panes[i].protocol.name()),
+            Style::new().add_modifier(Modifier::BOLD),
+        )];
+        spans.push(Span::raw(format!("{}  ", outcome_line(app, i))));
+        spans.extend(nodes);
+        buf.set_line(r.x, r.y, &Line::from(spans), r.width);
+    }
+}
+
+fn narration(app: &App, area: Rect, buf: &mut Buffer) {
+    let text = app
+        .narration()
+        .unwrap_or_else(|| app.rec.scenario.file.description.clone());
+    let status = if app.status.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", app.status)
+    };
+    Paragraph::new(Line::from(vec![
+        Span::styled("» ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(text),
+        Span::styled(status, style::dim()),
+    ]))
+    .wrap(Wrap { trim: true })
+    .render(area, buf);
+}
+
+fn table(app: &App, area: Rect, buf: &mut Buffer) {
+    let m = |i: usize| &app.panes[i].metrics;
+    let row = |label: &str, f: &dyn Fn(usize) -> String| {
+        Row::new(
+            std::iter::once(label.to_string())
+                .chain((0..3).map(f))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let rows = vec![
+        row("outcome", &|i| outcome_line(app, i)),
+        row("latency p50 / max ms", &|i| {
+            format!("{:.1} / {:.1}", m(i).latency_ms.p50, m(i).latency_ms.max)
+        }),
+        row("messages sent / dropped / dup", &|i| {
+            format!(
+                "{} / {} / {}",
+                m(i).messages_sent,
+                m(i).messages_dropped,
+                m(i).messages_duplicated
+            )
+        }),
+        row("lock hold ms", &|i| format!("{:.1}", m(i).lock_hold_ms)),
+        row("in doubt (blocked) ms", &|i| {
+            format!("{:.1}", m(i).in_doubt_ms)
+        }),
+        row("retries", &|i| m(i).retries.to_string()),
+        row("compensations", &|i| m(i).compensations.to_string()),
+        row("anomalies (dirty reads)", &|i| m(i).anomalies.to_string()),
+        row("violations", &|i| match app.panes[i].violations.len() {
+            0 => "none".into(),
+            n => format!("{n}: {}", app.panes[i].violations[0]),
+        }),
+    ];
+    let header = Row::new(["so far", "2pc", "orchestrated", "choreographed"])
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    Table::new(
+        rows,
+        [
+            Constraint::Length(30),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .block(Block::bordered().title(" comparison "))
+    .render(area, buf);
+}
+
+fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
+    let len = app.rec.steps.len().max(1);
+    let label = format!(" {}/{} ", app.cursor, app.rec.steps.len());
+    let end = format!(" {} ", app.rec.end_time());
+    let bar_w = area
+        .width
+        .saturating_sub((label.len() + end.len()) as u16 + 2) as usize;
+    let filled = (app.cursor * bar_w) / len;
+    let bar: String = (0..bar_w)
+        .map(|i| {
+            if i < filled {
+                '━'
+            } else if i == filled {
+                '●'
+            } else {
+                '─'
+            }
+        })
+        .collect();
+    let line = Line::from(vec![
+        Span::raw(label),
+        Span::styled(bar, Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(end, style::dim()),
+    ]);
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The timeline's bar spans these columns (for mouse seeking).
+pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
+    let label = format!(" {}/{} ", app.cursor, app.rec.steps.len()).len() as u16;
+    let end = format!(" {} ", app.rec.end_time()).len() as u16;
+    let w = area.width.saturating_sub(label + end + 2);
+    (area.x + label, w)
+}
+
+fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut spans = Vec::new();
+    if app.typing {
+        spans.push(Span::raw(format!(
+            " filter: {}▏ (enter to apply, esc to clear)",
+            app.filter
+        )));
+    } else {
+        for b in KEYMAP {
+            if let Some(label) = b.bar {
+                let key = b.keys.split(" / ").next().unwrap_or(b.keys);
+                spans.push(Span::styled(
+                    format!(" {key} "),
+                    Style::new().add_modifier(Modifier::REVERSED),
+                ));
+                spans.push(Span::raw(format!(" {label} ")));
+            }
+        }
+        if !app.mirror {
+            spans.push(Span::styled(" mirror off ", style::bad()));
+        }
+    }
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}

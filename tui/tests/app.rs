@@ -1,0 +1,312 @@
+//! The UI without a terminal: keys to state, rendering into a test buffer,
+//! snapshots at three sizes, colours, help coverage, and stepping back.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use txlab_sim::lab::scenario::Scenario;
+use txlab_tui::action::{Action, KEYMAP, action_for};
+use txlab_tui::app::{App, Entry, Overlay};
+use txlab_tui::fold::Phase;
+use txlab_tui::view::MainScreen;
+
+fn lesson(name: &str) -> Scenario {
+    let text = match name {
+        "happy-path" => include_str!("../../scenarios/happy-path.toml"),
+        "flight-sold-out" => include_str!("../../scenarios/flight-sold-out.toml"),
+        "coordinator-crash-after-prepare" => {
+            include_str!("../../scenarios/coordinator-crash-after-prepare.toml")
+        }
+        "lost-event-no-outbox" => include_str!("../../scenarios/lost-event-no-outbox.toml"),
+        other => panic!("no lesson {other} in this test"),
+    };
+    Scenario::parse(text.as_bytes(), name).expect("lesson parses")
+}
+
+fn app(name: &str) -> App {
+    let catalog = ["happy-path", "flight-sold-out"]
+        .iter()
+        .map(|n| Entry {
+            name: n.to_string(),
+            scenario: Ok(lesson(n)),
+        })
+        .collect();
+    App::new(lesson(name), catalog)
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(&MainScreen(app), f.area()))
+        .unwrap();
+    t
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn steps(app: &mut App, n: usize) {
+    for _ in 0..n {
+        app.update(Action::StepForward);
+    }
+}
+
+#[test]
+fn keys_map_to_actions_and_actions_change_state() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    assert_eq!(
+        action_for(key(KeyCode::Char(' ')), false),
+        Some(Action::TogglePlay)
+    );
+    assert_eq!(
+        action_for(key(KeyCode::Left), false),
+        Some(Action::StepBack)
+    );
+    assert_eq!(
+        action_for(
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            false
+        ),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        action_for(key(KeyCode::Char('q')), true),
+        Some(Action::Char('q')),
+        "typing a filter"
+    );
+
+    let mut a = app("coordinator-crash-after-prepare");
+    a.update(Action::TogglePlay);
+    assert!(a.playing);
+    a.update(Action::Tick);
+    a.update(Action::Tick);
+    assert_eq!(a.cursor, 2, "ticks advance while playing");
+    a.update(Action::TogglePlay);
+    a.update(Action::Tick);
+    assert_eq!(a.cursor, 2, "and not while paused");
+    a.update(Action::JumpEnd);
+    assert_eq!(a.cursor, a.rec.steps.len());
+    a.update(Action::StepForward);
+    assert_eq!(a.cursor, a.rec.steps.len(), "stops at the end");
+    a.update(Action::JumpStart);
+    a.update(Action::StepBack);
+    assert_eq!(a.cursor, 0, "stops at the start");
+    a.update(Action::FocusNext);
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, 2);
+    a.update(Action::FocusNext);
+    assert_eq!(a.focus, 0);
+    a.update(Action::ToggleZoom);
+    assert!(a.zoom);
+    a.update(Action::SpeedUp);
+    assert!(a.tick_interval() < std::time::Duration::from_millis(100));
+    a.update(Action::Seek(0.5));
+    assert_eq!(a.cursor, (a.rec.steps.len() as f64 * 0.5).round() as usize);
+    a.update(Action::TimeForward);
+    assert!(a.now() > txlab_sim::engine::SimTime::ZERO);
+    a.update(Action::Help);
+    assert_eq!(a.overlay, Overlay::Help);
+    a.update(Action::Back);
+    assert_eq!(a.overlay, Overlay::None);
+    a.update(Action::Quit);
+    assert!(a.quit);
+}
+
+#[test]
+fn nodes_can_be_selected_filtered_and_inspected() {
+    let mut a = app("coordinator-crash-after-prepare");
+    a.update(Action::Down);
+    a.update(Action::Down);
+    assert_eq!(a.node, 2);
+    a.update(Action::Filter);
+    for c in "pay".chars() {
+        a.update(Action::Char(c));
+    }
+    a.update(Action::Confirm);
+    assert_eq!(a.visible_nodes(0), vec![4]);
+    a.update(Action::Down);
+    assert_eq!(a.node, 4);
+    a.update(Action::Confirm);
+    assert!(matches!(a.overlay, Overlay::Inspect(_)));
+    let screen = text(render(&a, 120, 40).backend().buffer());
+    assert!(screen.contains("payment (2PC participant)"), "{screen}");
+    a.update(Action::Back);
+    a.update(Action::Back);
+    assert!(a.filter.is_empty());
+}
+
+#[test]
+fn injecting_a_crash_branches_the_run_and_keeps_the_past() {
+    let mut a = app("happy-path");
+    steps(&mut a, 40);
+    let before: Vec<_> = a.panes.clone();
+    let hashes: Vec<String> = a
+        .rec
+        .panes
+        .iter()
+        .map(|p| p.report.trace_hash.clone())
+        .collect();
+    a.update(Action::Down); // car
+    a.update(Action::CrashRestart);
+    assert_eq!(a.rec.injected.len(), 1);
+    assert_eq!(a.rec.injected[0].panes, vec![0, 1, 2], "mirrored");
+    assert_eq!(a.panes, before, "the screen up to the cursor is unchanged");
+    for (p, old) in a.rec.panes.iter().zip(&hashes) {
+        assert_ne!(&p.report.trace_hash, old, "{:?} branched", p.protocol);
+    }
+    a.update(Action::TimeForward);
+    assert!(a.panes.iter().all(|p| p.nodes[1].phase == Phase::Crashed));
+    // Mirror off: the next fault goes to the focused pane only.
+    a.update(Action::ToggleMirror);
+    a.update(Action::CrashRestart);
+    assert_eq!(a.rec.injected[1].panes, vec![0]);
+    // The branch saves as a scenario that loads and names the faults.
+    a.update(Action::SaveBranch);
+    let save = a.save.clone().expect("a save request");
+    let s =
+        Scenario::parse(save.text.as_bytes(), &save.path).expect("the branch is a valid scenario");
+    assert_eq!(s.file.faults.len(), 2);
+    assert_eq!(s.file.faults[0].crash.as_deref(), Some("car"));
+}
+
+#[test]
+fn partition_and_message_faults_from_the_ui() {
+    let mut a = app("happy-path");
+    while a.panes[0].in_flight.is_empty() {
+        a.update(Action::StepForward);
+    }
+    a.update(Action::NextMessage);
+    let m = a.message.expect("a message is in flight");
+    let victim = a.panes[0].in_flight[m].id;
+    a.update(Action::DropMessage);
+    let drops = a.rec.panes[0].world.trace().events().iter().filter(|e| {
+        matches!(e.kind, txlab_sim::engine::EventKind::Drop { msg, reason: txlab_sim::engine::DropReason::Injected, .. } if msg == victim)
+    }).count();
+    assert_eq!(drops, 1);
+    a.update(Action::PartitionHeal);
+    assert!(matches!(
+        a.rec.injected.last().unwrap().fault,
+        txlab_sim::engine::Fault::Partition { .. }
+    ));
+    a.update(Action::PartitionHeal);
+    assert!(matches!(
+        a.rec.injected.last().unwrap().fault,
+        txlab_sim::engine::Fault::HealAll
+    ));
+}
+
+#[test]
+fn picker_and_sweep_open_scenarios() {
+    let mut a = app("happy-path");
+    a.update(Action::Picker);
+    a.update(Action::Down);
+    a.update(Action::Confirm);
+    assert_eq!(a.rec.scenario.name(), "flight-sold-out");
+    let mut b = app("happy-path");
+    b.update(Action::Sweep);
+    let Overlay::Sweep { result, .. } = &b.overlay else {
+        panic!("sweep overlay");
+    };
+    assert_eq!(
+        result.outcomes[0].get("committed"),
+        Some(&(App::SWEEP_SEEDS as u32))
+    );
+    let screen = text(render(&b, 120, 40).backend().buffer());
+    assert!(screen.contains("violating seeds: 0"), "{screen}");
+}
+
+#[test]
+fn step_back_after_step_forward_returns_the_identical_screen() {
+    for name in ["coordinator-crash-after-prepare", "lost-event-no-outbox"] {
+        let mut a = app(name);
+        for k in 0..a.rec.steps.len().min(400) {
+            let here = render(&a, 200, 50).backend().buffer().clone();
+            a.update(Action::StepForward);
+            a.update(Action::StepBack);
+            let again = render(&a, 200, 50).backend().buffer().clone();
+            assert_eq!(here, again, "{name}: step {k}");
+            a.update(Action::StepForward);
+        }
+    }
+}
+
+#[test]
+fn every_keymap_entry_appears_in_the_help() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let mut a = app("happy-path");
+        a.update(Action::Help);
+        let screen = text(render(&a, w, h).backend().buffer());
+        for b in KEYMAP {
+            assert!(screen.contains(b.keys), "{w}x{h}: {}", b.keys);
+            assert!(screen.contains(b.what), "{w}x{h}: {}", b.what);
+        }
+    }
+}
+
+/// The colour of the first cell of `word` on screen.
+fn colour_of(buf: &Buffer, word: &str) -> Option<Color> {
+    let s = text(buf);
+    let (y, line) = s.lines().enumerate().find(|(_, l)| l.contains(word))?;
+    let col = line[..line.find(word)?].chars().count() as u16;
+    Some(buf[(col, y as u16)].fg)
+}
+
+#[test]
+fn state_cells_have_their_colours_and_words() {
+    let mut a = app("coordinator-crash-after-prepare");
+    while !a.panes[0].nodes.iter().any(|n| n.phase == Phase::InDoubt) {
+        a.update(Action::StepForward);
+    }
+    let t = render(&a, 200, 50);
+    let buf = t.backend().buffer();
+    assert_eq!(colour_of(buf, "IN DOUBT"), Some(Color::Magenta));
+    assert_eq!(colour_of(buf, "CRASHED"), Some(Color::DarkGray));
+    a.update(Action::JumpStart);
+    while !a.panes[0].nodes.iter().any(|n| n.phase == Phase::Prepared) {
+        a.update(Action::StepForward);
+    }
+    assert_eq!(
+        colour_of(render(&a, 200, 50).backend().buffer(), "PREPARED"),
+        Some(Color::Yellow)
+    );
+    a.update(Action::JumpEnd);
+    let buf = render(&a, 200, 50).backend().buffer().clone();
+    assert_eq!(colour_of(&buf, "aborted"), Some(Color::Red));
+}
+
+#[test]
+fn a_too_small_terminal_gets_a_clear_message() {
+    let a = app("happy-path");
+    let screen = text(render(&a, 50, 15).backend().buffer());
+    assert!(screen.contains("needs at least 60"), "{screen}");
+}
+
+#[test]
+fn main_screen_snapshots() {
+    let cases = [
+        ("happy-path", 30usize),
+        ("coordinator-crash-after-prepare", 120),
+        ("flight-sold-out", usize::MAX),
+    ];
+    for (name, at) in cases {
+        let mut a = app(name);
+        if at == usize::MAX {
+            a.update(Action::JumpEnd);
+        } else {
+            steps(&mut a, at);
+        }
+        for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+            let t = render(&a, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+        }
+    }
+}
