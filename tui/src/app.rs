@@ -112,6 +112,8 @@ pub struct App {
     /// Panes at the cursor (recomputed on every move).
     pub panes: Vec<PaneView>,
     next_partition: u32,
+    /// The recording changed: no pane view can be reused.
+    stale: bool,
 }
 
 impl App {
@@ -137,6 +139,7 @@ impl App {
             save: None,
             panes: Vec::new(),
             next_partition: 1_000,
+            stale: true,
         };
         app.refresh();
         app
@@ -147,16 +150,23 @@ impl App {
         self.rec.time_at(self.cursor)
     }
 
-    /// Recompute the panes at the cursor.
+    /// Recompute the panes at the cursor. A step moves one pane only, so
+    /// the others are kept as they are.
     fn refresh(&mut self) {
         let shown = self.rec.shown_at(self.cursor);
+        let old = std::mem::take(&mut self.panes);
         self.panes = self
             .rec
             .panes
             .iter()
             .zip(shown)
-            .map(|(p, n)| fold(p, n as usize))
+            .enumerate()
+            .map(|(i, (p, n))| match old.get(i) {
+                Some(v) if v.shown == n as usize && !self.stale => v.clone(),
+                _ => fold(p, n as usize),
+            })
             .collect();
+        self.stale = false;
         let flying = self.panes[self.focus].in_flight.len();
         self.message = self.message.filter(|m| *m < flying);
     }
@@ -322,6 +332,7 @@ impl App {
         injected.push(Injected { at, fault, panes });
         let cursor = self.cursor;
         self.rec = Recording::new(self.rec.scenario.clone(), injected);
+        self.stale = true;
         self.seek(cursor);
         self.status = format!("{what} at {at}: the run branches here");
     }
@@ -484,6 +495,7 @@ impl App {
     pub fn open(&mut self, scenario: Scenario) {
         self.status = format!("opened {}", scenario.name());
         self.rec = Recording::new(scenario, Vec::new());
+        self.stale = true;
         self.node = 0;
         self.message = None;
         self.playing = false;

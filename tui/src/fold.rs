@@ -142,9 +142,9 @@ pub struct PaneView {
     pub protocol: Protocol,
     /// Nodes in id order.
     pub nodes: Vec<NodeView>,
-    /// Diagram rows so far (most recent last).
+    /// The most recent diagram rows (up to 200, newest last).
     pub rows: Vec<Row>,
-    /// Messages on the wire.
+    /// Messages on the wire (the first 200).
     pub in_flight: Vec<InFlight>,
     /// Transactions by state so far ("running" for started, unfinished).
     pub outcomes: BTreeMap<String, u32>,
@@ -156,6 +156,11 @@ pub struct PaneView {
     pub shown: usize,
 }
 
+/// Diagram rows kept (more than any terminal shows).
+const MAX_ROWS: usize = 200;
+/// In-flight messages listed.
+const MAX_IN_FLIGHT: usize = 200;
+
 /// Fold the first `n` events of `run`.
 pub fn fold(run: &PaneRun, n: usize) -> PaneView {
     let world = &run.world;
@@ -166,17 +171,19 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         .observations()
         .partition_point(|o| (o.index as usize) < events.len());
     let obs = &trace.observations()[..obs_end];
-    let mut rows = Vec::new();
+    // Only the most recent rows can be on screen; remember which events
+    // they are and label just those (labels allocate).
+    let mut recent: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
     let mut down = vec![false; world.node_count()];
     let mut wire: BTreeMap<MsgId, (NodeId, NodeId)> = BTreeMap::new();
     let mut copies = std::collections::BTreeSet::new();
     let mut stats = Stats::default();
-    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
-    for e in events {
-        match e.kind {
+    for (i, e) in events.iter().enumerate() {
+        let row = match e.kind {
             EventKind::Send { msg, from, to } => {
                 stats.sent += 1;
                 wire.insert(msg, (from, to));
+                false
             }
             EventKind::Duplicate { msg, copy } => {
                 stats.duplicated += 1;
@@ -184,46 +191,72 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
                 if let Some(link) = wire.get(&msg).copied() {
                     wire.insert(copy, link);
                 }
+                false
             }
-            EventKind::Deliver { msg, from, to } | EventKind::Drop { msg, from, to, .. } => {
+            EventKind::Deliver { msg, .. } => {
+                stats.delivered += 1;
                 wire.remove(&msg);
-                let fate = match e.kind {
-                    EventKind::Drop { reason, .. } => {
-                        stats.dropped += 1;
-                        Fate::Dropped(reason)
-                    }
-                    _ => {
-                        stats.delivered += 1;
-                        Fate::Delivered
-                    }
-                };
-                let (label, duplicate) = (label(msg), copies.contains(&msg));
-                rows.push(Row::Message {
-                    time: e.time,
-                    from,
-                    to,
-                    label,
-                    fate,
-                    duplicate,
-                });
+                true
+            }
+            EventKind::Drop { msg, .. } => {
+                stats.dropped += 1;
+                wire.remove(&msg);
+                true
             }
             EventKind::Crash { node } => {
                 down[node.index()] = true;
-                rows.push(Row::Crash(e.time, node));
+                true
             }
             EventKind::Restart { node } => {
                 down[node.index()] = false;
-                rows.push(Row::Restart(e.time, node));
+                true
             }
-            EventKind::Partition { .. } => rows.push(Row::Partition(e.time, true)),
-            EventKind::Heal { .. } => rows.push(Row::Partition(e.time, false)),
-            EventKind::Persist { forced: true, .. } => stats.forced_writes += 1,
-            _ => {}
+            EventKind::Partition { .. } | EventKind::Heal { .. } => true,
+            EventKind::Persist { forced: true, .. } => {
+                stats.forced_writes += 1;
+                false
+            }
+            _ => false,
+        };
+        if row {
+            if recent.len() == MAX_ROWS {
+                recent.pop_front();
+            }
+            recent.push_back(i);
         }
     }
+    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
+    let rows = recent
+        .into_iter()
+        .map(|i| {
+            let e = &events[i];
+            match e.kind {
+                EventKind::Deliver { msg, from, to } | EventKind::Drop { msg, from, to, .. } => {
+                    let fate = match e.kind {
+                        EventKind::Drop { reason, .. } => Fate::Dropped(reason),
+                        _ => Fate::Delivered,
+                    };
+                    let duplicate = copies.contains(&msg);
+                    Row::Message {
+                        time: e.time,
+                        from,
+                        to,
+                        label: label(msg),
+                        fate,
+                        duplicate,
+                    }
+                }
+                EventKind::Crash { node } => Row::Crash(e.time, node),
+                EventKind::Restart { node } => Row::Restart(e.time, node),
+                EventKind::Partition { .. } => Row::Partition(e.time, true),
+                _ => Row::Partition(e.time, false),
+            }
+        })
+        .collect();
     stats.steps = events.len() as u64;
     let in_flight = wire
         .into_iter()
+        .take(MAX_IN_FLIGHT)
         .map(|(id, (from, to))| InFlight {
             id,
             from,
