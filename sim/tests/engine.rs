@@ -470,3 +470,31 @@ fn injecting_between_steps_is_the_same_run_as_scheduling() {
     assert_eq!(w.trace().hash(), scheduled.trace().hash());
     assert!(!w.is_up(NodeId(1)));
 }
+
+#[test]
+fn an_injected_drop_or_duplicate_hits_exactly_the_chosen_message() {
+    let mut w = blast(6, 10).build();
+    w.run_until(SimTime::from_micros(1));
+    let flying = w.in_flight();
+    assert_eq!(flying.len(), 10);
+    let (victim, twin) = (flying[3].id, flying[5].id);
+    w.inject(Fault::DropMessage(victim));
+    w.inject(Fault::DuplicateMessage(twin));
+    w.run_until_quiescent(1_000);
+    let events = w.trace().events();
+    let dropped: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Drop {
+                msg,
+                reason: DropReason::Injected,
+                ..
+            } => Some(msg),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dropped, vec![victim]);
+    let got: Vec<u32> = w.trace().observations().iter().map(|o| o.obs).collect();
+    assert_eq!(got.len(), 10, "nine arrive, one of them twice");
+    assert_eq!(w.stats().duplicated, 1);
+}

@@ -2,28 +2,22 @@
 //! failure events, at-least-once redelivery with the inbox, the outbox and
 //! its negative control, stuck sagas and the semantic lock.
 
-use std::collections::BTreeMap;
-use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault, SimTime};
-use txlab_sim::lab::{RunReport, RunSpec, run};
+mod common;
+
+use common::{assert_clean, concurrent_on_one_customer, ms};
+use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
+use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::saga_choreographed::EventKind;
-use txlab_sim::protocols::workload::{StepFailure, StepId, TxId, Workflow};
+use txlab_sim::protocols::workload::{StepFailure, StepId, Workflow};
 use txlab_sim::protocols::{Obs, Outcome, Protocol};
 
 const BROKER: NodeId = NodeId(0);
 const HOTEL: NodeId = NodeId(2);
 
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
-
 fn spec(seed: u64) -> RunSpec {
     let mut s = RunSpec::new(Protocol::Choreographed, seed, Workflow::holiday());
     s.net.default.latency = Latency::uniform_ms(5, 5);
     s
-}
-
-fn assert_clean(r: &RunReport) {
-    assert!(r.violations.is_empty(), "violations: {:#?}", r.violations);
 }
 
 fn events(s: &RunSpec) -> Vec<EventKind> {
@@ -218,31 +212,13 @@ fn a_compensation_that_always_fails_is_flagged_stuck() {
     assert_eq!(r.count(Outcome::Stuck), 1);
 }
 
-fn concurrent_on_one_customer(semantic_lock: bool) -> RunSpec {
-    let mut wf = Workflow::holiday();
-    wf.services[3].resources = BTreeMap::from([("sam".into(), 150)]);
-    wf.steps.swap(0, 3);
-    wf.transactions = 2;
-    wf.arrival.interval = ms(3);
-    wf.failures.push(StepFailure {
-        step: Some(StepId(2)),
-        reject: true,
-        txs: vec![TxId(0)],
-        ..StepFailure::default()
-    });
-    let mut s = RunSpec::new(Protocol::Choreographed, 8, wf);
-    s.net.default.latency = Latency::uniform_ms(5, 5);
-    s.toggles.semantic_lock = semantic_lock;
-    s
-}
-
 #[test]
 fn concurrent_sagas_anomaly_and_the_semantic_lock() {
-    let without = run(&concurrent_on_one_customer(false)).report;
+    let without = run(&concurrent_on_one_customer(Protocol::Choreographed, false)).report;
     assert_clean(&without);
     assert!(without.metrics.anomalies >= 1);
     assert_eq!(without.count(Outcome::Compensated), 2);
-    let with = run(&concurrent_on_one_customer(true)).report;
+    let with = run(&concurrent_on_one_customer(Protocol::Choreographed, true)).report;
     assert_clean(&with);
     assert_eq!(with.metrics.anomalies, 0);
     assert_eq!(with.count(Outcome::Completed), 1, "{:?}", with.transactions);

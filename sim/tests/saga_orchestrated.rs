@@ -2,20 +2,18 @@
 //! timeouts, null compensations, crash recovery, stuck sagas, the semantic
 //! lock, and the negative control for idempotency.
 
-use std::collections::BTreeMap;
-use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault, SimTime};
-use txlab_sim::lab::{RunReport, RunSpec, run};
+mod common;
+
+use common::{assert_clean, concurrent_on_one_customer, ms};
+use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault};
+use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::service::Reply;
-use txlab_sim::protocols::workload::{Op, StepFailure, StepId, TxId, Workflow};
+use txlab_sim::protocols::workload::{Op, StepFailure, StepId, Workflow};
 use txlab_sim::protocols::{Obs, Outcome, Protocol};
 
 const ORCH: NodeId = NodeId(0);
 const PAYMENT: NodeId = NodeId(4);
 const CHARGE: StepId = StepId(3);
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
 
 fn spec(seed: u64) -> RunSpec {
     let mut s = RunSpec::new(Protocol::Orchestrated, seed, Workflow::holiday());
@@ -35,10 +33,6 @@ fn fail(step: u16) -> StepFailure {
         step: Some(StepId(step)),
         ..StepFailure::default()
     }
-}
-
-fn assert_clean(r: &RunReport) {
-    assert!(r.violations.is_empty(), "violations: {:#?}", r.violations);
 }
 
 /// The (step, op, delta) of every local transaction, in trace order.
@@ -231,29 +225,9 @@ fn a_compensation_that_always_fails_leaves_the_saga_stuck() {
     assert_eq!(r.final_state["hotel"]["rooms"], 9, "the room is still held");
 }
 
-/// Two sagas on Sam's account (balance 150, each charges 100 first). The
-/// first one's flight is rejected, so its charge is later refunded.
-fn concurrent_on_one_customer(semantic_lock: bool) -> RunSpec {
-    let mut wf = Workflow::holiday();
-    wf.services[3].resources = BTreeMap::from([("sam".into(), 150)]);
-    wf.steps.swap(0, 3); // charge first, then hotel, flight, car
-    wf.transactions = 2;
-    wf.arrival.interval = ms(3);
-    wf.failures.push(StepFailure {
-        step: Some(StepId(2)),
-        reject: true,
-        txs: vec![TxId(0)],
-        ..StepFailure::default()
-    });
-    let mut s = RunSpec::new(Protocol::Orchestrated, 8, wf);
-    s.net.default.latency = Latency::uniform_ms(5, 5);
-    s.toggles.semantic_lock = semantic_lock;
-    s
-}
-
 #[test]
 fn concurrent_sagas_without_semantic_lock_read_intermediate_state() {
-    let r = run(&concurrent_on_one_customer(false)).report;
+    let r = run(&concurrent_on_one_customer(Protocol::Orchestrated, false)).report;
     assert_clean(&r);
     assert_eq!(
         r.count(Outcome::Compensated),
@@ -265,7 +239,7 @@ fn concurrent_sagas_without_semantic_lock_read_intermediate_state() {
 
 #[test]
 fn concurrent_sagas_with_semantic_lock_wait_and_see_no_anomaly() {
-    let r = run(&concurrent_on_one_customer(true)).report;
+    let r = run(&concurrent_on_one_customer(Protocol::Orchestrated, true)).report;
     assert_clean(&r);
     assert_eq!(r.metrics.anomalies, 0);
     assert_eq!(r.count(Outcome::Completed), 1, "{:?}", r.transactions);
