@@ -1,28 +1,28 @@
 //! The event queue: a binary heap ordered by (time, sequence number), so
 //! events at the same time run in the order they were scheduled.
+//!
+//! The heap holds only small keys; payloads live in a slab beside it. Sifting
+//! then moves 24 bytes per swap instead of a whole pending event, which is
+//! most of the engine's time.
 
 use super::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-struct Entry<T> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
     at: SimTime,
     seq: u64,
-    item: T,
+    slot: u32,
 }
 
-impl<T> PartialEq for Entry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl<T> Eq for Entry<T> {}
-impl<T> PartialOrd for Entry<T> {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<T> Ord for Entry<T> {
+
+impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap and we want the earliest first.
         (other.at, other.seq).cmp(&(self.at, self.seq))
@@ -31,7 +31,9 @@ impl<T> Ord for Entry<T> {
 
 /// A min-queue of items keyed by time, ties broken by insertion order.
 pub struct EventQueue<T> {
-    heap: BinaryHeap<Entry<T>>,
+    heap: BinaryHeap<Key>,
+    slab: Vec<Option<T>>,
+    free: Vec<u32>,
     seq: u64,
 }
 
@@ -39,6 +41,8 @@ impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
             seq: 0,
         }
     }
@@ -47,19 +51,34 @@ impl<T> Default for EventQueue<T> {
 impl<T> EventQueue<T> {
     /// Schedule `item` at `at`.
     pub fn push(&mut self, at: SimTime, item: T) {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slab[s as usize] = Some(item);
+                s
+            }
+            None => {
+                self.slab.push(Some(item));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 queued events")
+            }
+        };
         let seq = self.seq;
         self.seq += 1;
-        self.heap.push(Entry { at, seq, item });
+        self.heap.push(Key { at, seq, slot });
     }
 
     /// The time of the earliest item.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.at)
+        self.heap.peek().map(|k| k.at)
     }
 
     /// Remove and return the earliest item.
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
-        self.heap.pop().map(|e| (e.at, e.item))
+        let k = self.heap.pop()?;
+        let item = self.slab[k.slot as usize]
+            .take()
+            .expect("a queued slot holds its item");
+        self.free.push(k.slot);
+        Some((k.at, item))
     }
 
     /// Number of queued items.
@@ -74,12 +93,23 @@ impl<T> EventQueue<T> {
 
     /// Remove every item for which `keep` is false.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
-        self.heap.retain(|e| keep(&e.item));
+        let slab = &mut self.slab;
+        let free = &mut self.free;
+        self.heap.retain(|k| {
+            let stay = slab[k.slot as usize].as_ref().is_some_and(&mut keep);
+            if !stay {
+                slab[k.slot as usize] = None;
+                free.push(k.slot);
+            }
+            stay
+        });
     }
 
     /// Visit every item, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (SimTime, &T)> {
-        self.heap.iter().map(|e| (e.at, &e.item))
+        self.heap
+            .iter()
+            .filter_map(|k| self.slab[k.slot as usize].as_ref().map(|t| (k.at, t)))
     }
 }
 
@@ -95,5 +125,19 @@ mod tests {
         q.push(SimTime(5), 'c');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, c)| c)).collect();
         assert_eq!(order, ['a', 'b', 'c']);
+    }
+
+    #[test]
+    fn slots_are_reused_and_retain_frees_them() {
+        let mut q = EventQueue::default();
+        for i in 0..10u32 {
+            q.push(SimTime(u64::from(i)), i);
+        }
+        q.retain(|i| i % 2 == 0);
+        assert_eq!(q.len(), 5);
+        q.push(SimTime(0), 99);
+        assert_eq!(q.slab.len(), 10, "a freed slot is reused");
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
+        assert_eq!(order, [0, 99, 2, 4, 6, 8], "ties by insertion order");
     }
 }
