@@ -47,6 +47,17 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
     rows.push(m("in doubt (blocked) ms", |r| {
         format!("{:.1}", r.metrics.in_doubt_ms)
     }));
+    for svc in &f.services {
+        let vals = reports
+            .iter()
+            .map(|r| {
+                r.metrics.per_service.get(&svc.name).map_or("-".into(), |t| {
+                    format!("{:.1} / {:.1}", t.lock_hold_ms, t.in_doubt_ms)
+                })
+            })
+            .collect();
+        rows.push((format!("  {} lock / doubt ms", svc.name), vals));
+    }
     rows.push(m("retries", |r| r.metrics.retries.to_string()));
     rows.push(m("compensations", |r| r.metrics.compensations.to_string()));
     rows.push(m("anomalies (dirty reads)", |r| {

@@ -314,3 +314,18 @@ fn judging_twice_gives_the_same_report() {
     assert_eq!(a.report, b);
     assert_eq!(run(&s).report.trace_hash, a.report.trace_hash);
 }
+
+#[test]
+fn lock_and_in_doubt_time_are_reported_per_participant() {
+    let mut s = spec(7);
+    s.faults = isolate_payment(8, 500);
+    let r = run(&s).report;
+    let per = &r.metrics.per_service;
+    assert_eq!(per.len(), 4);
+    // Payment is cut off after its vote and waits for the heal; the others
+    // hear the abort after the vote timeout.
+    assert!(per["payment"].in_doubt_ms > 490.0, "{per:?}");
+    assert!(per["car"].in_doubt_ms < 110.0, "{per:?}");
+    let sum: f64 = per.values().map(|t| t.in_doubt_ms).sum();
+    assert!((sum - r.metrics.in_doubt_ms).abs() < 1e-6);
+}

@@ -1,7 +1,7 @@
 //! Metrics computed from the observations and the engine's counters.
 
 use super::outcome::latencies;
-use super::report::{Metrics, Percentiles};
+use super::report::{Metrics, Percentiles, ServiceTimes};
 use super::view::RunView;
 use crate::engine::{NodeId, SimTime, Stats};
 use crate::protocols::Obs;
@@ -23,16 +23,19 @@ pub fn metrics(view: &RunView<'_>, stats: Stats) -> Metrics {
         duration_ms: view.end.as_millis_f64(),
         ..Metrics::default()
     };
-    m.lock_hold_ms = spans(
+    let locks = spans(
         view,
         |o| matches!(o, Obs::LocksHeld { .. }),
         |o| matches!(o, Obs::LocksFreed { .. }),
     );
-    m.in_doubt_ms = spans(
+    let doubt = spans(
         view,
         |o| matches!(o, Obs::Voted { yes: true, .. }),
         |o| matches!(o, Obs::Committed { .. } | Obs::Aborted { .. }),
     );
+    m.lock_hold_ms = total(&locks);
+    m.in_doubt_ms = total(&doubt);
+    m.per_service = per_service(view, &locks, &doubt);
     for o in view.obs {
         match &o.obs {
             Obs::Retry { .. } => m.retries += 1,
@@ -102,23 +105,55 @@ fn dirty_reads(view: &RunView<'_>) -> u64 {
     count
 }
 
-/// Total time between an opening and a closing observation per (node, tx);
-/// an open span runs to the end of the run.
-fn spans(view: &RunView<'_>, open: impl Fn(&Obs) -> bool, close: impl Fn(&Obs) -> bool) -> f64 {
+/// Time between an opening and a closing observation, summed per node over
+/// its transactions; an open span runs to the end of the run.
+fn spans(
+    view: &RunView<'_>,
+    open: impl Fn(&Obs) -> bool,
+    close: impl Fn(&Obs) -> bool,
+) -> BTreeMap<NodeId, SimTime> {
     let mut opened: BTreeMap<(NodeId, TxId), SimTime> = BTreeMap::new();
-    let mut total = SimTime::ZERO;
+    let mut per_node: BTreeMap<NodeId, SimTime> = BTreeMap::new();
     for o in view.obs {
         let key = (o.node, o.obs.tx());
         if open(&o.obs) {
             opened.entry(key).or_insert(o.time);
         } else if close(&o.obs) {
             if let Some(t) = opened.remove(&key) {
-                total += o.time - t;
+                *per_node.entry(o.node).or_default() += o.time - t;
             }
         }
     }
-    for t in opened.into_values() {
-        total += view.end - t;
+    for ((node, _), t) in opened {
+        *per_node.entry(node).or_default() += view.end - t;
     }
-    total.as_millis_f64()
+    per_node
+}
+
+/// Per-service lock-hold and in-doubt times, keyed by service name.
+fn per_service(
+    view: &RunView<'_>,
+    locks: &BTreeMap<NodeId, SimTime>,
+    doubt: &BTreeMap<NodeId, SimTime>,
+) -> BTreeMap<String, ServiceTimes> {
+    let mut out = BTreeMap::new();
+    for node in locks.keys().chain(doubt.keys()) {
+        let Some(svc) = view.service_of(*node) else {
+            continue;
+        };
+        let name = view.workflow.services[svc.index()].name.clone();
+        let ms = |m: &BTreeMap<NodeId, SimTime>| m.get(node).map_or(0.0, |t| t.as_millis_f64());
+        out.insert(
+            name,
+            ServiceTimes {
+                lock_hold_ms: ms(locks),
+                in_doubt_ms: ms(doubt),
+            },
+        );
+    }
+    out
+}
+
+fn total(m: &BTreeMap<NodeId, SimTime>) -> f64 {
+    m.values().fold(SimTime::ZERO, |a, b| a + *b).as_millis_f64()
 }

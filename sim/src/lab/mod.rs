@@ -15,6 +15,6 @@ pub mod run;
 pub mod scenario;
 pub mod view;
 
-pub use report::{Metrics, Percentiles, RunReport, TxReport, Violation};
+pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
 pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
 pub use view::RunView;

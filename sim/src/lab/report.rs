@@ -123,6 +123,18 @@ pub struct Metrics {
     pub events: u64,
     /// Virtual time when the run stopped.
     pub duration_ms: f64,
+    /// Lock-hold and in-doubt time per participating service (2PC).
+    #[serde(default)]
+    pub per_service: BTreeMap<String, ServiceTimes>,
+}
+
+/// One service's share of the lock-hold and in-doubt time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTimes {
+    /// Time it held locks, over all transactions.
+    pub lock_hold_ms: f64,
+    /// Time it was prepared without knowing the outcome.
+    pub in_doubt_ms: f64,
 }
 
 /// One transaction's fate.
