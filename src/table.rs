@@ -51,9 +51,12 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
         let vals = reports
             .iter()
             .map(|r| {
-                r.metrics.per_service.get(&svc.name).map_or("-".into(), |t| {
-                    format!("{:.1} / {:.1}", t.lock_hold_ms, t.in_doubt_ms)
-                })
+                r.metrics
+                    .per_service
+                    .get(&svc.name)
+                    .map_or("-".into(), |t| {
+                        format!("{:.1} / {:.1}", t.lock_hold_ms, t.in_doubt_ms)
+                    })
             })
             .collect();
         rows.push((format!("  {} lock / doubt ms", svc.name), vals));

@@ -245,3 +245,31 @@ fn concurrent_sagas_with_semantic_lock_wait_and_see_no_anomaly() {
     assert_eq!(r.count(Outcome::Completed), 1, "{:?}", r.transactions);
     assert_eq!(r.final_state["payment"]["sam"], 50);
 }
+
+#[test]
+fn a_saga_past_its_deadline_fails_backward_instead_of_retrying_on() {
+    // Payment never answers; retries with backoff would go on for ~500 ms.
+    let mut s = with_failure(
+        spec(9),
+        StepFailure {
+            silent_replies: 50,
+            ..fail(3)
+        },
+    );
+    s.timing.max_attempts = 50;
+    let without = run(&s).report;
+    s.timing.saga_deadline = ms(150);
+    let with = run(&s).report;
+    assert_clean(&with);
+    assert_eq!(with.count(Outcome::Compensated), 1);
+    assert!(
+        with.metrics.latency_ms.max < 200.0,
+        "{:?}",
+        with.metrics.latency_ms
+    );
+    assert!(without.metrics.latency_ms.max > with.metrics.latency_ms.max + 100.0);
+    assert_eq!(
+        with.final_state["payment"]["sam"], 1_000,
+        "the unknown charge is refunded"
+    );
+}

@@ -155,5 +155,7 @@ fn per_service(
 }
 
 fn total(m: &BTreeMap<NodeId, SimTime>) -> f64 {
-    m.values().fold(SimTime::ZERO, |a, b| a + *b).as_millis_f64()
+    m.values()
+        .fold(SimTime::ZERO, |a, b| a + *b)
+        .as_millis_f64()
 }

@@ -170,6 +170,9 @@ pub struct Timing {
     pub decision_send_delay: SimTime,
     /// Broker redelivery interval for unacknowledged events.
     pub redelivery: SimTime,
+    /// Orchestrated saga: give up and fail backward if the saga is still
+    /// before its pivot this long after it started (zero: no deadline).
+    pub saga_deadline: SimTime,
 }
 
 impl Default for Timing {
@@ -186,6 +189,7 @@ impl Default for Timing {
             compensation_attempts: 8,
             decision_send_delay: SimTime::ZERO,
             redelivery: SimTime::from_millis(60),
+            saga_deadline: SimTime::ZERO,
         }
     }
 }

@@ -304,6 +304,9 @@ pub struct TimingFile {
     /// Broker redelivery interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redelivery_ms: Option<u64>,
+    /// Orchestrated saga deadline (fail backward if not past the pivot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saga_deadline_ms: Option<u64>,
 }
 
 /// Narration shown by the UI.

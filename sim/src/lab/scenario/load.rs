@@ -615,6 +615,7 @@ impl Validator<'_> {
                 .max(1),
             decision_send_delay: ms(t.decision_send_delay_ms, d.decision_send_delay),
             redelivery: ms(t.redelivery_ms, d.redelivery),
+            saga_deadline: ms(t.saga_deadline_ms, d.saga_deadline),
         }
     }
 

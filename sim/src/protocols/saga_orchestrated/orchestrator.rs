@@ -13,6 +13,7 @@ use std::sync::Arc;
 const ARRIVAL: u8 = 10;
 const STEP_TIMEOUT: u8 = 11;
 const RETRY: u8 = 12;
+const DEADLINE: u8 = 13;
 
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
@@ -89,6 +90,9 @@ impl Orchestrator {
         }
         ctx.persist(Record::Started { tx }.into());
         ctx.record(Obs::TxStarted { tx });
+        if self.cfg.timing.saga_deadline > SimTime::ZERO {
+            ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
+        }
         self.enter(tx, SagaPhase::Running(StepId(0)), ctx);
     }
 
@@ -225,6 +229,21 @@ impl Orchestrator {
         }
     }
 
+    /// The deadline passed: a saga still before its pivot stops retrying
+    /// and fails backward, the step in flight included (its outcome is
+    /// unknown). Past the pivot, or already compensating, it carries on.
+    fn on_deadline(&mut self, tx: TxId, ctx: C) {
+        let Some(SagaPhase::Running(step)) = self.sagas.get(&tx).map(|s| s.phase) else {
+            return;
+        };
+        if self.retries_forever(step) {
+            return;
+        }
+        ctx.cancel_timer(timer(STEP_TIMEOUT, tx));
+        ctx.cancel_timer(timer(RETRY, tx));
+        self.fail_backward(tx, Some(step), ctx);
+    }
+
     /// Exponential backoff, capped, plus seeded jitter of up to half.
     fn backoff(&self, attempt: u32, ctx: C) -> SimTime {
         let t = &self.cfg.timing;
@@ -258,6 +277,7 @@ impl Orchestrator {
         match kind {
             ARRIVAL => self.start(tx, ctx),
             STEP_TIMEOUT => self.retry_or_give_up(tx, true, ctx),
+            DEADLINE => self.on_deadline(tx, ctx),
             RETRY => {
                 if let Some(s) = self.sagas.get_mut(&tx) {
                     s.attempt += 1;
@@ -286,6 +306,15 @@ impl Orchestrator {
         }
         for (tx, rec) in last {
             self.resume(tx, rec, ctx);
+            // The start time is not logged: a recovered saga's deadline
+            // counts again from the restart.
+            let running = matches!(
+                self.sagas.get(&tx).map(|s| s.phase),
+                Some(SagaPhase::Running(_))
+            );
+            if running && self.cfg.timing.saga_deadline > SimTime::ZERO {
+                ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
+            }
         }
         self.arm_arrivals(ctx);
     }
