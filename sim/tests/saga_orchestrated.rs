@@ -273,3 +273,31 @@ fn a_saga_past_its_deadline_fails_backward_instead_of_retrying_on() {
         "the unknown charge is refunded"
     );
 }
+
+#[test]
+fn the_auditor_sees_intermediate_saga_state_but_never_2pc_state() {
+    for protocol in [
+        Protocol::TwoPc,
+        Protocol::Orchestrated,
+        Protocol::Choreographed,
+    ] {
+        for semantic_lock in [false, true] {
+            let mut s = concurrent_on_one_customer(protocol, semantic_lock);
+            s.toggles.auditor = true;
+            let r = run(&s).report;
+            assert_clean(&r);
+            let dirty = r.metrics.dirty_reads;
+            match (protocol, semantic_lock) {
+                // 2PC shows only committed changes; the semantic lock tells
+                // the reader which changes are tentative.
+                (Protocol::TwoPc, _) | (_, true) => {
+                    assert_eq!(dirty, 0, "{protocol:?} lock={semantic_lock}")
+                }
+                _ => assert!(
+                    dirty >= 1,
+                    "{protocol:?}: the auditor saw the refunded charge"
+                ),
+            }
+        }
+    }
+}

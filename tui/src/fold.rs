@@ -375,7 +375,7 @@ fn nodes(
                 detail[i] = format!("{published} events");
                 None
             }
-            Obs::Retry { .. } | Obs::Voted { .. } => None,
+            Obs::Retry { .. } | Obs::Voted { .. } | Obs::Read { .. } => None,
         };
         if let Some(p) = p {
             phase[i] = p;

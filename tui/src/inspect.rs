@@ -75,7 +75,7 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
                 c.outbox.len()
             ));
         }
-        LabNode::SagaService(_) => {}
+        LabNode::SagaService(_) | LabNode::Auditor(_) => {}
     }
     let log = world.durable_log(id);
     out.push(format!("durable log ({} records, last 6):", log.len()));
@@ -91,6 +91,7 @@ fn role(n: &LabNode) -> &'static str {
         LabNode::SagaService(_) => "saga service",
         LabNode::Broker(_) => "message broker",
         LabNode::ChoreoService(_) => "choreographed service",
+        LabNode::Auditor(_) => "auditor (a concurrent reader)",
     }
 }
 

@@ -55,24 +55,48 @@ pub fn metrics(view: &RunView<'_>, stats: Stats) -> Metrics {
             _ => {}
         }
     }
-    m.anomalies = dirty_reads(view);
+    let compensated = compensated_at(view);
+    m.dirty_decisions = dirty_decisions(view, &compensated);
+    m.dirty_reads = dirty_reads(view, &compensated);
+    m.anomalies = m.dirty_decisions + m.dirty_reads;
     m
 }
 
-/// Isolation anomalies: a service acted for one saga on a resource whose
-/// value then included another saga's change that was later compensated.
-/// The decision (accept, reject as sold out) read state that never became
-/// real. 2PC applies changes only after the decision, so it has none.
-fn dirty_reads(view: &RunView<'_>) -> u64 {
+/// When each compensated saga ended (trace index).
+fn compensated_at(view: &RunView<'_>) -> BTreeMap<TxId, u64> {
+    view.obs
+        .iter()
+        .filter_map(|o| match o.obs {
+            Obs::TxFinished {
+                tx,
+                outcome: crate::protocols::Outcome::Compensated,
+            } => Some((tx, o.index)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Auditor reads whose values included a change of a saga that was later
+/// compensated: state that never became real.
+fn dirty_reads(view: &RunView<'_>, compensated_at: &BTreeMap<TxId, u64>) -> u64 {
+    view.obs
+        .iter()
+        .map(|o| match &o.obs {
+            Obs::Read { visible, .. } => visible
+                .iter()
+                .filter(|tx| compensated_at.get(tx).is_some_and(|at| *at > o.index))
+                .count() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// A service acted for one saga on a resource whose value then included
+/// another saga's change that was later compensated. The decision (accept,
+/// reject as sold out) read state that never became real. 2PC applies
+/// changes only after the decision, so it has none.
+fn dirty_decisions(view: &RunView<'_>, compensated_at: &BTreeMap<TxId, u64>) -> u64 {
     let wf = view.workflow;
-    let mut compensated_at: BTreeMap<TxId, u64> = BTreeMap::new();
-    for o in view.obs {
-        if let Obs::TxFinished { tx, outcome } = o.obs {
-            if outcome == crate::protocols::Outcome::Compensated {
-                compensated_at.insert(tx, o.index);
-            }
-        }
-    }
     // Per resource: sagas with an applied, not yet undone, action on it.
     let mut live: BTreeMap<(u16, &str), Vec<TxId>> = BTreeMap::new();
     let mut count = 0;

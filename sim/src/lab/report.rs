@@ -31,7 +31,7 @@ pub struct Percentiles {
 
 impl Metrics {
     /// The names [`Metrics::get`] knows, for scenario expectations.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 17] = [
         "messages_sent",
         "messages_delivered",
         "messages_dropped",
@@ -44,6 +44,8 @@ impl Metrics {
         "retries",
         "compensations",
         "anomalies",
+        "dirty_reads",
+        "dirty_decisions",
         "null_compensations",
         "refused_late",
         "events",
@@ -64,6 +66,8 @@ impl Metrics {
             "retries" => self.retries as f64,
             "compensations" => self.compensations as f64,
             "anomalies" => self.anomalies as f64,
+            "dirty_reads" => self.dirty_reads as f64,
+            "dirty_decisions" => self.dirty_decisions as f64,
             "null_compensations" => self.null_compensations as f64,
             "refused_late" => self.refused_late as f64,
             "events" => self.events as f64,
@@ -112,9 +116,13 @@ pub struct Metrics {
     pub retries: u64,
     /// Compensations applied.
     pub compensations: u64,
-    /// Isolation anomalies: actions decided on another saga's state that
-    /// was later compensated (dirty reads).
+    /// Isolation anomalies: `dirty_reads` plus `dirty_decisions`.
     pub anomalies: u64,
+    /// Auditor reads that included a saga's change later compensated.
+    pub dirty_reads: u64,
+    /// Actions a service decided on state that included another saga's
+    /// change later compensated (accepting, or refusing as sold out).
+    pub dirty_decisions: u64,
     /// Compensations that arrived before their action (nothing to undo).
     pub null_compensations: u64,
     /// Late actions refused because their compensation came first.

@@ -9,6 +9,7 @@ use crate::engine::{
     Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
 };
 use crate::protocols::Config;
+use crate::protocols::auditor::Auditor;
 use crate::protocols::saga_choreographed::{Broker, ChoreoService};
 use crate::protocols::saga_orchestrated::{Orchestrator, SagaService};
 use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug};
@@ -129,6 +130,12 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
                 .collect()
         }
     };
+    let mut nodes = nodes;
+    let mut names = names;
+    if spec.toggles.auditor {
+        nodes.push(LabNode::Auditor(Auditor::new(Arc::clone(&cfg))));
+        names.push("auditor".into());
+    }
     let config = WorldConfig {
         seed: spec.seed,
         net: spec.net.clone(),

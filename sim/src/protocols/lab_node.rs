@@ -17,6 +17,8 @@ pub enum Msg {
     Saga(orch::Msg),
     /// Choreographed saga (the bus).
     Choreo(choreo::Msg),
+    /// The auditor's reads.
+    Audit(super::auditor::Msg),
 }
 
 /// Every durable record of every role.
@@ -71,6 +73,8 @@ pub enum LabNode {
     Broker(choreo::Broker),
     /// A service in the choreography.
     ChoreoService(choreo::ChoreoService),
+    /// A concurrent reader counting dirty reads.
+    Auditor(super::auditor::Auditor),
 }
 
 impl LabNode {
@@ -80,7 +84,10 @@ impl LabNode {
             LabNode::Participant(p) => Some(&p.service),
             LabNode::SagaService(s) => Some(&s.service),
             LabNode::ChoreoService(s) => Some(&s.service),
-            LabNode::Coordinator(_) | LabNode::Orchestrator(_) | LabNode::Broker(_) => None,
+            LabNode::Coordinator(_)
+            | LabNode::Orchestrator(_)
+            | LabNode::Broker(_)
+            | LabNode::Auditor(_) => None,
         }
     }
 }
@@ -95,11 +102,20 @@ impl Node for LabNode {
             LabNode::Coordinator(c) => c.on_start(ctx),
             LabNode::Orchestrator(o) => o.on_start(ctx),
             LabNode::Broker(b) => b.on_start(ctx),
+            LabNode::Auditor(a) => a.on_start(ctx),
             LabNode::Participant(_) | LabNode::SagaService(_) | LabNode::ChoreoService(_) => {}
         }
     }
 
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Self>) {
+        // Any service answers the auditor with what its values include.
+        if let Msg::Audit(super::auditor::Msg::Read) = msg {
+            if let Some(s) = self.service() {
+                let visible = s.visible_to_readers();
+                ctx.send(from, Msg::Audit(super::auditor::Msg::Snapshot { visible }));
+            }
+            return;
+        }
         match (self, msg) {
             (LabNode::Coordinator(c), Msg::TwoPc(m)) => c.on_message(from, m, ctx),
             (LabNode::Participant(p), Msg::TwoPc(m)) => p.on_message(from, m, ctx),
@@ -107,6 +123,7 @@ impl Node for LabNode {
             (LabNode::SagaService(s), Msg::Saga(m)) => s.on_message(from, m, ctx),
             (LabNode::Broker(b), Msg::Choreo(m)) => b.on_message(from, m, ctx),
             (LabNode::ChoreoService(s), Msg::Choreo(m)) => s.on_message(from, m, ctx),
+            (LabNode::Auditor(a), Msg::Audit(m)) => a.on_message(from, m, ctx),
             // A message of another protocol cannot reach this world.
             _ => {}
         }
@@ -120,6 +137,7 @@ impl Node for LabNode {
             LabNode::SagaService(s) => s.on_timer(timer, ctx),
             LabNode::Broker(b) => b.on_timer(timer, ctx),
             LabNode::ChoreoService(s) => s.on_timer(timer, ctx),
+            LabNode::Auditor(a) => a.on_timer(ctx),
         }
     }
 
@@ -131,6 +149,8 @@ impl Node for LabNode {
             LabNode::SagaService(s) => s.on_recover(log, ctx),
             LabNode::Broker(b) => b.on_recover(log, ctx),
             LabNode::ChoreoService(s) => s.on_recover(log, ctx),
+            // The auditor keeps nothing: after a crash it simply stops.
+            LabNode::Auditor(_) => {}
         }
     }
 }
@@ -171,6 +191,10 @@ impl Msg {
                 C::Publish { event } => format!("publish {:?} {}", event.kind, event.tx),
                 C::PublishAck { event } => format!("stored {:?} {}", event.kind, event.tx),
             },
+            Msg::Audit(super::auditor::Msg::Read) => "read".into(),
+            Msg::Audit(super::auditor::Msg::Snapshot { visible }) => {
+                format!("snapshot ({} visible)", visible.len())
+            }
         }
     }
 }

@@ -6,10 +6,12 @@
 //! - [`saga_orchestrated`]: the orchestrated saga.
 //! - [`saga_choreographed`]: the choreographed saga, its broker and tracker.
 //! - [`saga_step`]: one saga operation at a service, shared by both sagas.
+//! - [`auditor`]: a concurrent reader that makes isolation anomalies visible.
 //!
 //! Every role is one variant of [`LabNode`], so one world type runs any
 //! protocol, and the checkers read one observation type, [`Obs`].
 
+pub mod auditor;
 pub mod lab_node;
 pub mod obs;
 pub mod saga_choreographed;
@@ -127,6 +129,9 @@ pub struct Toggles {
     pub semantic_lock: bool,
     /// 2PC lock conflicts: wait or fail fast.
     pub lock_policy: LockPolicy,
+    /// Run an auditor node that reads every service while the workload
+    /// runs, to count dirty reads of intermediate saga state.
+    pub auditor: bool,
 }
 
 impl Default for Toggles {
@@ -138,6 +143,7 @@ impl Default for Toggles {
             cooperative_termination: false,
             semantic_lock: false,
             lock_policy: LockPolicy::WaitDie,
+            auditor: false,
         }
     }
 }

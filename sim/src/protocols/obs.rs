@@ -161,6 +161,14 @@ pub enum Obs {
         /// What happened.
         event: super::saga_choreographed::EventKind,
     },
+    /// The auditor read a service: `visible` are the transactions whose
+    /// changes the values it saw include.
+    Read {
+        /// The service read.
+        service: super::workload::ServiceId,
+        /// Transactions visible in what was read.
+        visible: Vec<TxId>,
+    },
     /// Something was sent again after a timeout.
     Retry {
         /// The transaction.
@@ -185,6 +193,8 @@ impl Obs {
             | Obs::Decided { tx, .. }
             | Obs::Published { tx, .. }
             | Obs::Retry { tx } => *tx,
+            // A read is about no single transaction.
+            Obs::Read { .. } => TxId::NONE,
         }
     }
 }

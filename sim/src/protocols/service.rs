@@ -55,6 +55,8 @@ pub struct Service {
     pub values: BTreeMap<String, i64>,
     /// Deduplicate by key (a teaching toggle).
     pub idempotency: bool,
+    /// Flag pending saga changes to readers (the semantic lock toggle).
+    pub semantic_lock: bool,
     table: BTreeMap<OpKey, Reply>,
     /// Resource → sagas whose action here is applied but not yet final (the
     /// semantic lock's "pending" marks).
@@ -68,6 +70,7 @@ impl Service {
             id,
             values: spec.resources.clone(),
             idempotency,
+            semantic_lock: false,
             table: BTreeMap::new(),
             pending: BTreeMap::new(),
         }
@@ -87,6 +90,36 @@ impl Service {
         let key = |op| OpKey { tx, step, op };
         self.table.get(&key(Op::Action)) == Some(&Reply::Done)
             && !self.table.contains_key(&key(Op::Compensation))
+    }
+
+    /// Transactions whose action here is applied and not compensated: the
+    /// changes a reader of this service's values sees.
+    pub fn visible(&self) -> Vec<TxId> {
+        let mut v: Vec<TxId> = self
+            .table
+            .iter()
+            .filter(|(k, r)| k.op == Op::Action && **r == Reply::Done)
+            .map(|(k, _)| k.tx)
+            .filter(|tx| {
+                !self
+                    .table
+                    .keys()
+                    .any(|k| k.tx == *tx && k.op == Op::Compensation)
+            })
+            .collect();
+        v.dedup();
+        v
+    }
+
+    /// What a reader takes as real: everything visible, except, under the
+    /// semantic lock, changes flagged pending (the reader is told they are
+    /// tentative and discounts them).
+    pub fn visible_to_readers(&self) -> Vec<TxId> {
+        let mut v = self.visible();
+        if self.semantic_lock {
+            v.retain(|tx| !self.pending.values().any(|m| m.contains(tx)));
+        }
+        v
     }
 
     /// The current amount of `resource` (zero if unknown).

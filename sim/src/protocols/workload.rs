@@ -14,6 +14,11 @@ use std::fmt;
 #[serde(transparent)]
 pub struct TxId(pub u32);
 
+impl TxId {
+    /// "No transaction", for observations about none in particular.
+    pub const NONE: TxId = TxId(u32::MAX);
+}
+
 impl fmt::Display for TxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "T{}", self.0)

@@ -241,7 +241,9 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         }),
         row("retries", &|i| m(i).retries.to_string()),
         row("compensations", &|i| m(i).compensations.to_string()),
-        row("anomalies (dirty reads)", &|i| m(i).anomalies.to_string()),
+        row("dirty reads / decisions", &|i| {
+            format!("{} / {}", m(i).dirty_reads, m(i).dirty_decisions)
+        }),
         row("violations", &|i| match app.panes[i].violations.len() {
             0 => "none".into(),
             n => format!("{n}: {}", app.panes[i].violations[0]),

@@ -37,7 +37,8 @@ impl ChoreoService {
     /// The service `id`.
     pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
         let spec = &cfg.workflow.services[id.index()];
-        let service = Service::new(id, spec, cfg.toggles.idempotency);
+        let mut service = Service::new(id, spec, cfg.toggles.idempotency);
+        service.semantic_lock = cfg.toggles.semantic_lock;
         ChoreoService {
             cfg,
             service,

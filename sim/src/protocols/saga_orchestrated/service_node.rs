@@ -30,7 +30,8 @@ impl SagaService {
     /// The service `id`.
     pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
         let spec = &cfg.workflow.services[id.index()];
-        let service = Service::new(id, spec, cfg.toggles.idempotency);
+        let mut service = Service::new(id, spec, cfg.toggles.idempotency);
+        service.semantic_lock = cfg.toggles.semantic_lock;
         SagaService {
             cfg,
             service,
