@@ -37,6 +37,28 @@ struct Consumer {
     armed: bool,
 }
 
+impl Consumer {
+    /// The oldest unacknowledged delivery of each key (saga): the only one
+    /// of that key on the wire, so a consumer sees each saga's events in
+    /// order (ordering per key, one in flight per key).
+    fn heads(&self) -> Vec<(u64, Event)> {
+        let mut seen = BTreeSet::new();
+        self.unacked
+            .iter()
+            .filter(|(_, e)| seen.insert(e.tx))
+            .map(|(s, e)| (*s, *e))
+            .collect()
+    }
+
+    /// The oldest unacknowledged delivery of key `tx`.
+    fn head(&self, tx: TxId) -> Option<(u64, Event)> {
+        self.unacked
+            .iter()
+            .find(|(_, e)| e.tx == tx)
+            .map(|(s, e)| (*s, *e))
+    }
+}
+
 impl Broker {
     /// A broker for the run described by `cfg`.
     pub fn new(cfg: Arc<Config>) -> Self {
@@ -126,7 +148,10 @@ impl Broker {
             let c = self.consumers.entry(to).or_default();
             let seq = c.next_seq - 1;
             let arm = !std::mem::replace(&mut c.armed, true);
-            send(ctx, to, Msg::Deliver { seq, event });
+            // Behind an unacknowledged event of the same saga, it waits.
+            if c.head(event.tx).map(|(s, _)| s) == Some(seq) {
+                send(ctx, to, Msg::Deliver { seq, event });
+            }
             if arm {
                 ctx.set_timer(timer(REDELIVER, TxId(to.0)), self.cfg.timing.redelivery);
             }
@@ -189,7 +214,7 @@ impl Broker {
                 let Some(c) = self.consumers.get_mut(&to) else {
                     return;
                 };
-                let pending: Vec<(u64, Event)> = c.unacked.iter().map(|(s, e)| (*s, *e)).collect();
+                let pending = c.heads();
                 c.armed = !pending.is_empty();
                 for (seq, event) in &pending {
                     ctx.record(Obs::Retry { tx: event.tx });
