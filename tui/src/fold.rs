@@ -161,20 +161,21 @@ const MAX_ROWS: usize = 200;
 /// In-flight messages listed.
 const MAX_IN_FLIGHT: usize = 200;
 
-/// Fold the first `n` events of `run`.
-pub fn fold(run: &PaneRun, n: usize) -> PaneView {
-    let world = &run.world;
-    let trace = world.trace();
-    let events = &trace.events()[..n.min(trace.events().len())];
-    let now = events.last().map_or(SimTime::ZERO, |e| e.time);
-    let obs_end = trace
-        .observations()
-        .partition_point(|o| (o.index as usize) < events.len());
-    let obs = &trace.observations()[..obs_end];
+/// One pass over the shown events: counters, who is down, what is on the
+/// wire, and which events the newest diagram rows come from.
+struct Scan {
+    recent: std::collections::VecDeque<usize>,
+    down: Vec<bool>,
+    wire: BTreeMap<MsgId, (NodeId, NodeId)>,
+    copies: std::collections::BTreeSet<MsgId>,
+    stats: Stats,
+}
+
+fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
     // Only the most recent rows can be on screen; remember which events
     // they are and label just those (labels allocate).
     let mut recent: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
-    let mut down = vec![false; world.node_count()];
+    let mut down = vec![false; nodes];
     let mut wire: BTreeMap<MsgId, (NodeId, NodeId)> = BTreeMap::new();
     let mut copies = std::collections::BTreeSet::new();
     let mut stats = Stats::default();
@@ -225,6 +226,33 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
             recent.push_back(i);
         }
     }
+    stats.steps = events.len() as u64;
+    Scan {
+        recent,
+        down,
+        wire,
+        copies,
+        stats,
+    }
+}
+
+/// Fold the first `n` events of `run`.
+pub fn fold(run: &PaneRun, n: usize) -> PaneView {
+    let world = &run.world;
+    let trace = world.trace();
+    let events = &trace.events()[..n.min(trace.events().len())];
+    let now = events.last().map_or(SimTime::ZERO, |e| e.time);
+    let obs_end = trace
+        .observations()
+        .partition_point(|o| (o.index as usize) < events.len());
+    let obs = &trace.observations()[..obs_end];
+    let Scan {
+        recent,
+        down,
+        wire,
+        copies,
+        stats,
+    } = scan(events, world.node_count());
     let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
     let rows = recent
         .into_iter()
@@ -253,7 +281,6 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
             }
         })
         .collect();
-    stats.steps = events.len() as u64;
     let in_flight = wire
         .into_iter()
         .take(MAX_IN_FLIGHT)

@@ -2,13 +2,15 @@
 //! (this crate does no I/O); the CLI reads the files.
 //!
 //! - [`format`]: the file's shape.
-//! - [`load`]: parse, validate and turn into a [`Scenario`].
+//! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
+//!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+mod validate;
 
 pub use error::ScenarioError;
 pub use format::ScenarioFile;
