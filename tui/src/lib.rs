@@ -8,7 +8,8 @@
 //! - [`recording`]: the three recorded runs and their merged timeline.
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact).
-//! - [`app`]: the state and `update(Action)`; no terminal types.
+//! - [`app`]: the state and `update(Action)`; no terminal types (fault
+//!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
 //! - [`view`]: widgets over `&App`, one file per part.
 //! - [`terminal`]: the tokio event loop, the only place with real time,
@@ -17,6 +18,7 @@
 
 pub mod action;
 pub mod app;
+mod branch;
 pub mod fold;
 pub mod inspect;
 pub mod recording;
