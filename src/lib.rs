@@ -4,6 +4,8 @@
 //! side-by-side report, sweeps over seeds and trace export. The simulator,
 //! protocols and checkers live in `txlab-sim`.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod export;
 pub mod library;

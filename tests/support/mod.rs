@@ -81,16 +81,19 @@ pub fn fault() -> impl Strategy<Value = FaultCase> {
 }
 
 pub fn toggles() -> impl Strategy<Value = Toggles> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8).prop_map(|(pa, coop, sem, lock)| {
-        Toggles {
+    // The auditor is weighted low: it adds many messages to a run.
+    let auditor = proptest::bool::weighted(0.1);
+    (any::<bool>(), any::<bool>(), any::<bool>(), 0..3u8, auditor).prop_map(
+        |(pa, coop, sem, lock, auditor)| Toggles {
             presumed_abort: pa,
             cooperative_termination: coop,
             semantic_lock: sem,
+            auditor,
             lock_policy: [LockPolicy::WaitDie, LockPolicy::Wait, LockPolicy::FailFast]
                 [lock as usize],
             ..Toggles::default()
-        }
-    })
+        },
+    )
 }
 
 /// A case with up to `max_faults` faults and `max_tx` transactions.

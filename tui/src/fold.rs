@@ -166,12 +166,15 @@ const MAX_IN_FLIGHT: usize = 200;
 struct Scan {
     recent: std::collections::VecDeque<usize>,
     down: Vec<bool>,
+    /// Trace index of each node's last restart.
+    restarted: Vec<Option<u64>>,
     wire: BTreeMap<MsgId, (NodeId, NodeId)>,
     copies: std::collections::BTreeSet<MsgId>,
     stats: Stats,
 }
 
 fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
+    let mut restarted = vec![None; nodes];
     // Only the most recent rows can be on screen; remember which events
     // they are and label just those (labels allocate).
     let mut recent: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
@@ -210,6 +213,7 @@ fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
             }
             EventKind::Restart { node } => {
                 down[node.index()] = false;
+                restarted[node.index()] = Some(i as u64);
                 true
             }
             EventKind::Partition { .. } | EventKind::Heal { .. } => true,
@@ -230,6 +234,7 @@ fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
     Scan {
         recent,
         down,
+        restarted,
         wire,
         copies,
         stats,
@@ -249,6 +254,7 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
     let Scan {
         recent,
         down,
+        restarted,
         wire,
         copies,
         stats,
@@ -314,7 +320,7 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         .collect();
     PaneView {
         protocol: run.protocol,
-        nodes: nodes(run, obs, &down),
+        nodes: nodes(run, obs, &down, &restarted),
         rows,
         in_flight,
         outcomes: outcomes(obs),
@@ -350,6 +356,7 @@ fn nodes(
     run: &PaneRun,
     obs: &[txlab_sim::engine::Observation<Obs>],
     down: &[bool],
+    restarted: &[Option<u64>],
 ) -> Vec<NodeView> {
     let world = &run.world;
     let mut phase = vec![Phase::Idle; world.node_count()];
@@ -358,8 +365,10 @@ fn nodes(
     let mut finished: BTreeMap<TxId, Outcome> = BTreeMap::new();
     let mut compensating: BTreeMap<TxId, bool> = BTreeMap::new();
     let mut published = 0u32;
+    let mut last_obs: Vec<Option<u64>> = vec![None; world.node_count()];
     for o in obs {
         let i = o.node.index();
+        last_obs[i] = Some(o.index);
         let tx = o.obs.tx();
         let p = match &o.obs {
             Obs::TxStarted { .. } => Some(Phase::Working),
@@ -410,6 +419,12 @@ fn nodes(
                 detail[i] = tx.to_string();
             }
         }
+    }
+    // A coordinator, orchestrator or broker that restarted and has done
+    // nothing since shows that, not what it did before the crash.
+    if restarted[0].is_some_and(|r| last_obs[0].is_none_or(|o| o < r)) {
+        phase[0] = Phase::Working;
+        detail[0] = "recovered from its log".into();
     }
     // The orchestrator is compensating while a saga it runs is undoing.
     if run.protocol == Protocol::Orchestrated

@@ -310,3 +310,19 @@ fn main_screen_snapshots() {
         }
     }
 }
+
+#[test]
+fn a_restarted_coordinator_shows_that_it_recovered() {
+    let mut a = app("coordinator-crash-after-prepare");
+    // Step until the coordinator is back up.
+    let mut was_down = false;
+    loop {
+        a.update(Action::StepForward);
+        let phase = a.panes[0].nodes[0].phase;
+        was_down |= phase == Phase::Crashed;
+        if was_down && phase != Phase::Crashed {
+            break;
+        }
+    }
+    assert_eq!(a.panes[0].nodes[0].detail, "recovered from its log");
+}
