@@ -177,9 +177,9 @@ fn negative_control_outbox_off_with_crashes_is_found_and_shrunk() {
         prop_assert!(!bad, "{}", repro("negative_outbox", c));
         Ok(())
     });
-    // The shrinker reaches two transactions and two crashes of the broker
-    // (each with its restart): the separate publish goes to a broker that
-    // is down and nothing ever sends it again.
+    // The shrinker reaches at most two transactions and two faults (each
+    // with its end): the separate publish goes to a broker that is down or
+    // cut off, and nothing ever sends it again.
     assert!(shrunk.transactions <= 2, "{shrunk:?}");
     assert!(shrunk.fault_count() <= 4, "{shrunk:?}");
 }
@@ -198,7 +198,8 @@ fn negative_control_a_participant_that_forgets_its_prepared_record_is_found() {
         );
         Ok(())
     });
-    // One transaction and one crash of a participant (with its restart).
-    assert_eq!(shrunk.transactions, 1, "{shrunk:?}");
-    assert_eq!(shrunk.fault_count(), 2, "{shrunk:?}");
+    // The shrinker reaches at most two transactions and two crashes (with
+    // their restarts); which exactly depends on the generator's stream.
+    assert!(shrunk.transactions <= 2, "{shrunk:?}");
+    assert!(shrunk.fault_count() <= 4, "{shrunk:?}");
 }
