@@ -266,3 +266,38 @@ fn each_consumer_sees_each_sagas_events_in_order() {
     }
     assert!(checked > 100);
 }
+
+#[test]
+fn the_tracker_rebuilds_each_sagas_outcome_from_the_events_alone() {
+    use txlab_sim::lab::tracker::{Tracked, track};
+    let mut s = spec(12);
+    let mut wf = Workflow::holiday();
+    wf.transactions = 3;
+    wf.failures.push(StepFailure {
+        step: Some(StepId(2)),
+        reject: true,
+        txs: vec![txlab_sim::protocols::workload::TxId(1)],
+        ..StepFailure::default()
+    });
+    s.workflow = wf.into();
+    let r = run(&s);
+    let tracks = track(r.world.trace().observations());
+    assert_eq!(tracks.len(), 3);
+    for t in &r.report.transactions {
+        let tracked = tracks[&txlab_sim::protocols::workload::TxId(t.tx)].state;
+        let want = match t.outcome {
+            Outcome::Completed => Tracked::Completed,
+            Outcome::Compensated => Tracked::Compensated,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(tracked, want, "T{}", t.tx);
+    }
+    // The failed saga's trail shows the way back, step by step.
+    let kinds: Vec<EventKind> = tracks[&txlab_sim::protocols::workload::TxId(1)]
+        .events
+        .iter()
+        .map(|e| e.1)
+        .collect();
+    assert!(kinds.contains(&EventKind::StepFailed(StepId(2))));
+    assert!(kinds.contains(&EventKind::Compensated(StepId(0))));
+}

@@ -6,6 +6,7 @@
 //! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes.
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
+//! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 
 pub mod checkers;
 pub mod metrics;
@@ -13,6 +14,7 @@ pub mod outcome;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod tracker;
 pub mod view;
 
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
