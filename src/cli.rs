@@ -224,13 +224,11 @@ fn tui(arg: &str) -> Result<ExitCode, BadInput> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// No arguments: the default lesson side by side. The terminal UI is not
-/// built yet, so a terminal gets the printed report too, with a note.
+/// No arguments: the terminal UI on the default lesson, or the printed
+/// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
-    if std::io::stdout().is_terminal() {
-        eprintln!(
-            "txlab: the terminal UI is not built yet; printing the report of the default lesson."
-        );
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return tui(library::DEFAULT);
     }
     run_cmd(
         library::DEFAULT,

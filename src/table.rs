@@ -63,8 +63,8 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
     }
     rows.push(m("retries", |r| r.metrics.retries.to_string()));
     rows.push(m("compensations", |r| r.metrics.compensations.to_string()));
-    rows.push(m("anomalies (dirty reads)", |r| {
-        r.metrics.anomalies.to_string()
+    rows.push(m("dirty reads / decisions", |r| {
+        format!("{} / {}", r.metrics.dirty_reads, r.metrics.dirty_decisions)
     }));
     rows.push(m("violations", |r| match r.violations.len() {
         0 => "none".into(),

@@ -130,3 +130,51 @@ impl Drop for Kill {
             .output();
     }
 }
+
+#[test]
+fn with_no_arguments_in_a_terminal_the_main_job_is_the_ui() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have tmux (.ci/run installs it)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exit_file = dir.path().join("exit");
+    let session = format!("txlab-main-{}", std::process::id());
+    let cmd = format!(
+        "cd {} && {}; echo $? > {}; sleep 60",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_txlab"),
+        exit_file.display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "200",
+        "-y",
+        "50",
+        &cmd,
+    ]);
+    let _guard = Kill(session.clone());
+    // The full layout: all three panes in detail, on the default lesson.
+    let s = wait_for(&session, "CHOREOGRAPHED");
+    assert!(
+        s.contains("flight-sold-out") && s.contains("ORCHESTRATED"),
+        "{s}"
+    );
+    keys(&session, &["q"]);
+    let start = Instant::now();
+    while !exit_file.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "txlab did not quit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+}
