@@ -1,7 +1,7 @@
 //! The lab: runs a workload under a protocol, judges it with the checkers
 //! and measures it.
 //!
-//! - [`run`]: build, drive and judge a world from a [`RunSpec`].
+//! - [`mod@run`]: build, drive and judge a world from a [`RunSpec`].
 //! - [`checkers`]: one checker per invariant.
 //! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes.
 //! - [`report`]: the serializable [`RunReport`].

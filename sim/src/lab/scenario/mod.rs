@@ -1,7 +1,7 @@
 //! Scenarios: one lesson (or one bug) per TOML file. Parsing works on text
 //! (this crate does no I/O); the CLI reads the files.
 //!
-//! - [`format`]: the file's shape.
+//! - [`mod@format`]: the file's shape.
 //! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
