@@ -1,55 +1,73 @@
-//! The event queue: a binary heap ordered by (time, sequence number), so
-//! events at the same time run in the order they were scheduled.
+//! The event queue, ordered by (time, sequence number) so events at the
+//! same time run in the order they were scheduled.
 //!
-//! The heap holds only small keys; payloads live in a slab beside it. Sifting
-//! then moves 24 bytes per swap instead of a whole pending event, which is
-//! most of the engine's time.
+//! It is a calendar queue: a ring of buckets ~1 ms wide covering the next
+//! ~4 s, plus a heap for anything later. The bucket being drained is kept
+//! sorted, so a pop is a `Vec::pop`; other buckets are plain vectors until
+//! their turn comes. This relies on what a simulator guarantees: nothing is
+//! scheduled before the last event popped. Payloads live in a slab so the
+//! buckets move small keys.
 
 use super::SimTime;
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// log2 of the bucket width in microseconds (1,024 µs).
+const SHIFT: u32 = 10;
+/// Buckets in the ring (a window of about 4.2 s).
+const RING: usize = 4096;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     at: SimTime,
     seq: u64,
     slot: u32,
 }
 
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Key {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+impl Key {
+    fn bucket(&self) -> u64 {
+        self.at.0 >> SHIFT
     }
 }
 
 /// A min-queue of items keyed by time, ties broken by insertion order.
 pub struct EventQueue<T> {
-    heap: BinaryHeap<Key>,
+    ring: Vec<Vec<Key>>,
+    /// Keys in the ring.
+    in_ring: usize,
+    /// Absolute index of the bucket being drained; it is sorted descending
+    /// and non-empty whenever the ring is not.
+    current: u64,
+    /// Keys beyond the ring's window.
+    far: BinaryHeap<Reverse<Key>>,
     slab: Vec<Option<T>>,
     free: Vec<u32>,
     seq: u64,
+    /// The time of the last item popped; nothing may be scheduled earlier.
+    last: SimTime,
 }
 
 impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            ring: (0..RING).map(|_| Vec::new()).collect(),
+            in_ring: 0,
+            current: 0,
+            far: BinaryHeap::new(),
             slab: Vec::new(),
             free: Vec::new(),
             seq: 0,
+            last: SimTime::ZERO,
         }
     }
 }
 
 impl<T> EventQueue<T> {
-    /// Schedule `item` at `at`.
+    fn slot(&self, bucket: u64) -> usize {
+        (bucket % RING as u64) as usize
+    }
+
+    /// Schedule `item` at `at` (not before the last item popped).
     pub fn push(&mut self, at: SimTime, item: T) {
         let slot = match self.free.pop() {
             Some(s) => {
@@ -61,54 +79,156 @@ impl<T> EventQueue<T> {
                 u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 queued events")
             }
         };
-        let seq = self.seq;
+        assert!(
+            at >= self.last,
+            "event queue: scheduled before the last event popped"
+        );
+        let key = Key {
+            at,
+            seq: self.seq,
+            slot,
+        };
         self.seq += 1;
-        self.heap.push(Key { at, seq, slot });
+        if self.is_empty() {
+            // An empty queue may start its window anywhere.
+            self.current = key.bucket();
+        } else if key.bucket() < self.current {
+            self.rewind(key.bucket());
+        }
+        self.place(key);
+    }
+
+    /// Move the window back to bucket `b`, which is empty (every bucket
+    /// between the last pop and the current one is), evicting ring keys that
+    /// fall past the new window's end to the far heap. Rare: it happens when
+    /// the queue held only later events and an earlier one is scheduled.
+    fn rewind(&mut self, b: u64) {
+        self.current = b;
+        let end = b + RING as u64;
+        for bucket in &mut self.ring {
+            let (keep, evict): (Vec<Key>, Vec<Key>) =
+                bucket.drain(..).partition(|k| k.bucket() < end);
+            *bucket = keep;
+            self.in_ring -= evict.len();
+            self.far.extend(evict.into_iter().map(Reverse));
+        }
+    }
+
+    fn place(&mut self, key: Key) {
+        let b = key.bucket();
+        if b >= self.current + RING as u64 {
+            self.far.push(Reverse(key));
+            return;
+        }
+        let slot = self.slot(b);
+        let bucket = &mut self.ring[slot];
+        if b == self.current {
+            // The drained bucket stays sorted descending: pops take the end.
+            let pos = bucket.partition_point(|k| k > &key);
+            bucket.insert(pos, key);
+        } else {
+            bucket.push(key);
+        }
+        self.in_ring += 1;
+    }
+
+    /// Move to the next non-empty bucket, pulling far keys into the window
+    /// as it slides, and sort it.
+    fn settle(&mut self) {
+        loop {
+            let slot = self.slot(self.current);
+            if !self.ring[slot].is_empty() {
+                break;
+            }
+            if self.in_ring == 0 {
+                match self.far.peek() {
+                    Some(Reverse(k)) => self.current = k.bucket(),
+                    None => return,
+                }
+            } else {
+                self.current += 1;
+            }
+            self.pull_far();
+            let slot = self.slot(self.current);
+            self.ring[slot].sort_unstable_by(|a, b| b.cmp(a));
+        }
+    }
+
+    fn pull_far(&mut self) {
+        let end = self.current + RING as u64;
+        while let Some(Reverse(k)) = self.far.peek().copied() {
+            if k.bucket() >= end {
+                break;
+            }
+            self.far.pop();
+            // Straight into its bucket; the current one is sorted by settle.
+            let slot = self.slot(k.bucket());
+            self.ring[slot].push(k);
+            self.in_ring += 1;
+        }
     }
 
     /// The time of the earliest item.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|k| k.at)
+        self.ring[self.slot(self.current)].last().map(|k| k.at)
     }
 
     /// Remove and return the earliest item.
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
-        let k = self.heap.pop()?;
+        let slot = self.slot(self.current);
+        let k = self.ring[slot].pop()?;
+        self.in_ring -= 1;
+        if self.ring[slot].is_empty() {
+            self.settle();
+        }
         let item = self.slab[k.slot as usize]
             .take()
             .expect("a queued slot holds its item");
         self.free.push(k.slot);
+        self.last = k.at;
         Some((k.at, item))
     }
 
     /// Number of queued items.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.in_ring + self.far.len()
     }
 
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Remove every item for which `keep` is false.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let slab = &mut self.slab;
         let free = &mut self.free;
-        self.heap.retain(|k| {
-            let stay = slab[k.slot as usize].as_ref().is_some_and(&mut keep);
-            if !stay {
+        let mut stay = |k: &Key| {
+            let s = slab[k.slot as usize].as_ref().is_some_and(&mut keep);
+            if !s {
                 slab[k.slot as usize] = None;
                 free.push(k.slot);
             }
-            stay
-        });
+            s
+        };
+        let mut in_ring = 0;
+        for bucket in &mut self.ring {
+            bucket.retain(&mut stay);
+            in_ring += bucket.len();
+        }
+        self.in_ring = in_ring;
+        self.far.retain(|Reverse(k)| stay(k));
+        if self.ring[self.slot(self.current)].is_empty() {
+            self.settle();
+        }
     }
 
     /// Visit every item, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (SimTime, &T)> {
-        self.heap
+        self.ring
             .iter()
+            .flatten()
+            .chain(self.far.iter().map(|Reverse(k)| k))
             .filter_map(|k| self.slab[k.slot as usize].as_ref().map(|t| (k.at, t)))
     }
 }
@@ -116,6 +236,8 @@ impl<T> EventQueue<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn ties_break_by_insertion_order() {
@@ -139,5 +261,73 @@ mod tests {
         assert_eq!(q.slab.len(), 10, "a freed slot is reused");
         let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
         assert_eq!(order, [0, 99, 2, 4, 6, 8], "ties by insertion order");
+    }
+
+    #[test]
+    fn far_future_events_come_back_in_order() {
+        let mut q = EventQueue::default();
+        let hour = 3_600_000_000;
+        // The first push opens the window an hour ahead; the next ones
+        // rewind it.
+        q.push(SimTime(hour), 3);
+        q.push(SimTime(10), 1);
+        q.push(SimTime(hour * 2), 4);
+        q.push(SimTime(5_000_000), 2);
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, i)| i)).collect();
+        assert_eq!(order, [1, 2, 3, 4]);
+    }
+
+    /// One operation of the differential test.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Push at (last popped time + delay).
+        Push(u64),
+        Pop,
+        /// Drop items whose value is divisible by this.
+        Retain(u32),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => prop_oneof![0..2_000u64, 0..20_000_000u64].prop_map(Op::Push),
+            3 => Just(Op::Pop),
+            1 => (2..5u32).prop_map(Op::Retain),
+        ]
+    }
+
+    proptest! {
+        /// The calendar queue pops exactly what an ordered map keyed by
+        /// (time, insertion order) would.
+        #[test]
+        fn matches_an_ordered_map(ops in proptest::collection::vec(op(), 1..400)) {
+            let mut q = EventQueue::default();
+            let mut reference: BTreeMap<(SimTime, u64), u32> = BTreeMap::new();
+            let (mut now, mut seq, mut value) = (SimTime::ZERO, 0u64, 0u32);
+            for op in ops {
+                match op {
+                    Op::Push(d) => {
+                        let at = now + SimTime(d);
+                        q.push(at, value);
+                        reference.insert((at, seq), value);
+                        seq += 1;
+                        value += 1;
+                    }
+                    Op::Pop => {
+                        let want = reference.pop_first().map(|((t, _), v)| (t, v));
+                        let got = q.pop();
+                        prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                    }
+                    Op::Retain(m) => {
+                        q.retain(|v| v % m != 0);
+                        reference.retain(|_, v| *v % m != 0);
+                    }
+                }
+                prop_assert_eq!(q.len(), reference.len());
+                prop_assert_eq!(q.peek_time(), reference.keys().next().map(|k| k.0));
+            }
+        }
     }
 }
