@@ -2,7 +2,7 @@
 //! same time run in the order they were scheduled.
 //!
 //! It is a calendar queue: a ring of buckets ~1 ms wide covering the next
-//! ~4 s, plus a heap for anything later. The bucket being drained is kept
+//! ~262 ms, plus a heap for anything later. The bucket being drained is kept
 //! sorted, so a pop is a `Vec::pop`; other buckets are plain vectors until
 //! their turn comes. This relies on what a simulator guarantees: nothing is
 //! scheduled before the last event popped. Payloads live in a slab so the
@@ -14,8 +14,10 @@ use std::collections::BinaryHeap;
 
 /// log2 of the bucket width in microseconds (1,024 µs).
 const SHIFT: u32 = 10;
-/// Buckets in the ring (a window of about 4.2 s).
-const RING: usize = 4096;
+/// Buckets in the ring (a window of about 262 ms: most message delays and
+/// timeouts land inside it; a small ring is also cheap to create, which
+/// matters when a sweep builds thousands of short worlds).
+const RING: usize = 256;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
@@ -33,6 +35,9 @@ impl Key {
 /// A min-queue of items keyed by time, ties broken by insertion order.
 pub struct EventQueue<T> {
     ring: Vec<Vec<Key>>,
+    /// One bit per ring slot: set when the slot holds keys. Finding the next
+    /// non-empty bucket is then a few word scans, however sparse the run.
+    occupied: [u64; RING / 64],
     /// Keys in the ring.
     in_ring: usize,
     /// Absolute index of the bucket being drained; it is sorted descending
@@ -51,6 +56,7 @@ impl<T> Default for EventQueue<T> {
     fn default() -> Self {
         EventQueue {
             ring: (0..RING).map(|_| Vec::new()).collect(),
+            occupied: [0; RING / 64],
             in_ring: 0,
             current: 0,
             far: BinaryHeap::new(),
@@ -105,13 +111,61 @@ impl<T> EventQueue<T> {
     fn rewind(&mut self, b: u64) {
         self.current = b;
         let end = b + RING as u64;
-        for bucket in &mut self.ring {
-            let (keep, evict): (Vec<Key>, Vec<Key>) =
-                bucket.drain(..).partition(|k| k.bucket() < end);
-            *bucket = keep;
-            self.in_ring -= evict.len();
-            self.far.extend(evict.into_iter().map(Reverse));
+        // Only occupied slots can hold keys past the new end.
+        for slot in self.occupied_slots() {
+            if self.ring[slot].iter().all(|k| k.bucket() < end) {
+                continue;
+            }
+            let far = &mut self.far;
+            let mut evicted = 0;
+            self.ring[slot].retain(|k| {
+                let keep = k.bucket() < end;
+                if !keep {
+                    far.push(Reverse(*k));
+                    evicted += 1;
+                }
+                keep
+            });
+            self.in_ring -= evicted;
+            if self.ring[slot].is_empty() {
+                self.occupied[slot / 64] &= !(1 << (slot % 64));
+            }
         }
+    }
+
+    /// The occupied slots, in slot order.
+    fn occupied_slots(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (w, word) in self.occupied.iter().enumerate() {
+            let mut bits = *word;
+            while bits != 0 {
+                out.push(w * 64 + bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
+        out
+    }
+
+    /// Slots from the current one to the next occupied one (wrapping):
+    /// the rest of the current word, the other words, then the start of the
+    /// current word.
+    fn distance_to_next_occupied(&self) -> Option<u64> {
+        const WORDS: usize = RING / 64;
+        let start = self.slot(self.current);
+        for i in 0..=WORDS {
+            let w = (start / 64 + i) % WORDS;
+            let mut bits = self.occupied[w];
+            if i == 0 {
+                bits &= !0u64 << (start % 64);
+            } else if i == WORDS {
+                bits &= (1u64 << (start % 64)).wrapping_sub(1);
+            }
+            if bits != 0 {
+                let slot = w * 64 + bits.trailing_zeros() as usize;
+                return Some(((slot + RING - start) % RING) as u64);
+            }
+        }
+        None
     }
 
     fn place(&mut self, key: Key) {
@@ -121,6 +175,7 @@ impl<T> EventQueue<T> {
             return;
         }
         let slot = self.slot(b);
+        self.occupied[slot / 64] |= 1 << (slot % 64);
         let bucket = &mut self.ring[slot];
         if b == self.current {
             // The drained bucket stays sorted descending: pops take the end.
@@ -135,23 +190,21 @@ impl<T> EventQueue<T> {
     /// Move to the next non-empty bucket, pulling far keys into the window
     /// as it slides, and sort it.
     fn settle(&mut self) {
-        loop {
-            let slot = self.slot(self.current);
-            if !self.ring[slot].is_empty() {
-                break;
-            }
-            if self.in_ring == 0 {
-                match self.far.peek() {
-                    Some(Reverse(k)) => self.current = k.bucket(),
-                    None => return,
-                }
-            } else {
-                self.current += 1;
-            }
-            self.pull_far();
-            let slot = self.slot(self.current);
-            self.ring[slot].sort_unstable_by(|a, b| b.cmp(a));
+        let slot = self.slot(self.current);
+        if !self.ring[slot].is_empty() {
+            return;
         }
+        self.occupied[slot / 64] &= !(1 << (slot % 64));
+        match self.distance_to_next_occupied() {
+            Some(d) => self.current += d,
+            None => match self.far.peek() {
+                Some(Reverse(k)) => self.current = k.bucket(),
+                None => return,
+            },
+        }
+        self.pull_far();
+        let slot = self.slot(self.current);
+        self.ring[slot].sort_unstable_by(|a, b| b.cmp(a));
     }
 
     fn pull_far(&mut self) {
@@ -164,6 +217,7 @@ impl<T> EventQueue<T> {
             // Straight into its bucket; the current one is sorted by settle.
             let slot = self.slot(k.bucket());
             self.ring[slot].push(k);
+            self.occupied[slot / 64] |= 1 << (slot % 64);
             self.in_ring += 1;
         }
     }
@@ -212,9 +266,13 @@ impl<T> EventQueue<T> {
             s
         };
         let mut in_ring = 0;
-        for bucket in &mut self.ring {
+        self.occupied = [0; RING / 64];
+        for (slot, bucket) in self.ring.iter_mut().enumerate() {
             bucket.retain(&mut stay);
             in_ring += bucket.len();
+            if !bucket.is_empty() {
+                self.occupied[slot / 64] |= 1 << (slot % 64);
+            }
         }
         self.in_ring = in_ring;
         self.far.retain(|Reverse(k)| stay(k));
