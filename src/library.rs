@@ -20,6 +20,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/coordinator-crash-after-commit-logged.toml"),
     ),
     (
+        "cooperative-termination",
+        include_str!("../scenarios/cooperative-termination.toml"),
+    ),
+    (
         "participant-crash-after-vote",
         include_str!("../scenarios/participant-crash-after-vote.toml"),
     ),
