@@ -352,7 +352,7 @@ fn sweep_cmd(
         "sweep {}: seeds {}..{}{}, {} jobs, {:.3} s, {:.0} seeds/s, {:.2} M events/s\n\n",
         scenario.name(),
         from,
-        from + seeds,
+        from.saturating_add(seeds),
         if swarm { " (swarm)" } else { "" },
         jobs,
         summary.elapsed.as_secs_f64(),

@@ -411,6 +411,10 @@ fn nodes(
                 detail[i] = format!("{published} events");
                 None
             }
+            Obs::Refused { reason, .. } => {
+                detail[i] = format!("{tx} {reason}");
+                continue;
+            }
             Obs::Retry { .. } | Obs::Voted { .. } | Obs::Read { .. } => None,
         };
         if let Some(p) = p {

@@ -117,6 +117,13 @@ pub enum Obs {
         /// Yes or no.
         yes: bool,
     },
+    /// 2PC participant: why it votes no (sold out, refused, transient error).
+    Refused {
+        /// The transaction.
+        tx: TxId,
+        /// The reason, in words.
+        reason: String,
+    },
     /// 2PC participant: committed.
     Committed {
         /// The transaction.
@@ -185,6 +192,7 @@ impl Obs {
             | Obs::Local { tx, .. }
             | Obs::Prepared { tx }
             | Obs::Voted { tx, .. }
+            | Obs::Refused { tx, .. }
             | Obs::Committed { tx }
             | Obs::Aborted { tx, .. }
             | Obs::InDoubt { tx }

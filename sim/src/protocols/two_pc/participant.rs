@@ -145,8 +145,8 @@ impl Participant {
             return;
         }
         if let Err(reason) = self.can_commit(tx, ctx) {
-            let _ = reason;
             self.vote_no(tx, coordinator, AbortWhy::VotedNo, ctx);
+            ctx.record(Obs::Refused { tx, reason });
             return;
         }
         for r in self.resources() {
