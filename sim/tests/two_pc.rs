@@ -329,3 +329,25 @@ fn lock_and_in_doubt_time_are_reported_per_participant() {
     let sum: f64 = per.values().map(|t| t.in_doubt_ms).sum();
     assert!((sum - r.metrics.in_doubt_ms).abs() < 1e-6);
 }
+
+#[test]
+fn messages_are_counted_per_transaction_when_recorded() {
+    let mut s = spec(13);
+    let mut wf = Workflow::holiday();
+    wf.transactions = 3;
+    wf.arrival.interval = ms(200);
+    s.workflow = wf.into();
+    let r = run(&s).report;
+    // Three failure-free transactions, one after the other: 4 messages per
+    // participant each.
+    let per: Vec<Option<u64>> = r.transactions.iter().map(|t| t.messages).collect();
+    assert_eq!(per, vec![Some(16); 3]);
+    s.recording = false;
+    assert!(
+        run(&s)
+            .report
+            .transactions
+            .iter()
+            .all(|t| t.messages.is_none())
+    );
+}

@@ -154,6 +154,9 @@ pub struct TxReport {
     pub outcome: Outcome,
     /// End-to-end latency, when it finished.
     pub latency_ms: Option<f64>,
+    /// Messages sent on its behalf (known when the trace was recorded;
+    /// acknowledgements that name no transaction are not counted).
+    pub messages: Option<u64>,
 }
 
 /// Everything a run produced except the trace itself.

@@ -193,6 +193,26 @@ pub fn final_values(world: &World<LabNode>) -> Vec<BTreeMap<String, i64>> {
         .collect()
 }
 
+/// Messages sent per transaction, from the recorded trace (none when the
+/// trace was not recorded).
+fn messages_per_tx(
+    world: &World<LabNode>,
+) -> Option<BTreeMap<crate::protocols::workload::TxId, u64>> {
+    let trace = world.trace();
+    if !trace.is_recording() {
+        return None;
+    }
+    let mut out = BTreeMap::new();
+    for e in trace.events() {
+        if let crate::engine::EventKind::Send { msg, .. } = e.kind {
+            if let Some(tx) = trace.message(msg).and_then(|m| m.tx()) {
+                *out.entry(tx).or_insert(0) += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Choreography: events the broker has not seen acknowledged and outbox
 /// entries the services have not seen confirmed.
 fn undelivered(world: &World<LabNode>) -> usize {
@@ -233,6 +253,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
     for o in view.outcomes.values() {
         *counts.entry(o.name().to_string()).or_insert(0) += 1;
     }
+    let per_tx = messages_per_tx(world);
     let transactions = view
         .outcomes
         .iter()
@@ -240,6 +261,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
             tx: tx.0,
             outcome: *o,
             latency_ms: lat.get(tx).copied(),
+            messages: per_tx.as_ref().map(|m| m.get(tx).copied().unwrap_or(0)),
         })
         .collect();
     let final_state = spec

@@ -156,6 +156,31 @@ impl Node for LabNode {
 }
 
 impl Msg {
+    /// The transaction a message is about, if it names one.
+    pub fn tx(&self) -> Option<TxId> {
+        use super::saga_choreographed::Msg as C;
+        use two_pc::Msg as P;
+        match self {
+            Msg::TwoPc(
+                P::Prepare { tx, .. }
+                | P::Vote { tx, .. }
+                | P::Commit { tx }
+                | P::Abort { tx }
+                | P::Ack { tx }
+                | P::Inquire { tx },
+            ) => Some(*tx),
+            Msg::Saga(
+                orch::Msg::Command { tx, .. }
+                | orch::Msg::Reply { tx, .. }
+                | orch::Msg::Release { tx },
+            ) => Some(*tx),
+            Msg::Choreo(
+                C::Deliver { event, .. } | C::Publish { event } | C::PublishAck { event },
+            ) => Some(event.tx),
+            Msg::Choreo(C::Ack { .. }) | Msg::Audit(_) => None,
+        }
+    }
+
     /// A short label for diagrams and the UI ("prepare T0", "vote yes T0").
     pub fn label(&self) -> String {
         use super::saga_choreographed::Msg as C;
