@@ -330,17 +330,48 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
     }
 }
 
+/// Transactions by state so far. A 2PC transaction with a participant
+/// still in doubt is "blocked", whatever the coordinator decided; one whose
+/// participants all aborted is "aborted" even if the coordinator never said.
 fn outcomes(obs: &[txlab_sim::engine::Observation<Obs>]) -> BTreeMap<String, u32> {
     let mut state: BTreeMap<TxId, String> = BTreeMap::new();
+    let mut local: BTreeMap<(TxId, NodeId), Phase> = BTreeMap::new();
     for o in obs {
+        let tx = o.obs.tx();
         match o.obs {
-            Obs::TxStarted { tx } => {
+            Obs::TxStarted { .. } => {
                 state.entry(tx).or_insert_with(|| "running".into());
             }
-            Obs::TxFinished { tx, outcome } => {
+            Obs::TxFinished { outcome, .. } => {
                 state.insert(tx, outcome.name().into());
             }
+            Obs::Prepared { .. } => {
+                local.insert((tx, o.node), Phase::Prepared);
+            }
+            Obs::InDoubt { .. } => {
+                local.insert((tx, o.node), Phase::InDoubt);
+            }
+            Obs::Committed { .. } => {
+                local.insert((tx, o.node), Phase::Committed);
+            }
+            Obs::Aborted { .. } => {
+                local.insert((tx, o.node), Phase::Aborted);
+            }
             _ => {}
+        }
+    }
+    for (tx, s) in state.iter_mut() {
+        let phases: Vec<Phase> = local
+            .range((*tx, NodeId(0))..=(*tx, NodeId(u32::MAX)))
+            .map(|(_, p)| *p)
+            .collect();
+        if phases.contains(&Phase::InDoubt) {
+            *s = "blocked".into();
+        } else if s == "running"
+            && !phases.is_empty()
+            && phases.iter().all(|p| *p == Phase::Aborted)
+        {
+            *s = "aborted".into();
         }
     }
     let mut counts = BTreeMap::new();
