@@ -76,6 +76,13 @@ pub enum Action {
     Backspace,
     /// Playback timer.
     Tick,
+    /// A click on a pane, maybe on one of its node lines.
+    Click {
+        /// The pane clicked.
+        pane: usize,
+        /// The node whose line was clicked.
+        node: Option<usize>,
+    },
 }
 
 /// One key binding, as the help shows it.

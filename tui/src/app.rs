@@ -267,6 +267,15 @@ impl App {
                 self.filter.clear();
                 self.message = None;
             }
+            Action::Click { pane, node } => {
+                if pane != self.focus {
+                    self.set_focus(pane);
+                }
+                if let Some(n) = node {
+                    self.node = n;
+                    self.message = None;
+                }
+            }
             Action::Char(_) | Action::Backspace => {}
         }
     }

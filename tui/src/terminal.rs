@@ -4,7 +4,7 @@
 
 use crate::action::{Action, action_for};
 use crate::app::App;
-use crate::view::{MainScreen, areas, timeline_bar};
+use crate::view::{MainScreen, areas, pane_at, timeline_bar};
 use crossterm::event::{
     DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseButton,
     MouseEventKind,
@@ -68,6 +68,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
                 Some(Ok(Event::Mouse(m))) => {
                     let seeking = matches!(m.kind, MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left));
                     let line = areas(screen, &app).timeline;
+                    if m.kind == MouseEventKind::Down(MouseButton::Left) {
+                        if let Some((pane, node)) = pane_at(&app, screen, m.column, m.row) {
+                            app.update(Action::Click { pane, node });
+                        }
+                    }
                     if seeking && m.row == line.y {
                         let (x, w) = timeline_bar(&app, line);
                         if w > 0 && m.column >= x {

@@ -326,3 +326,28 @@ fn a_restarted_coordinator_shows_that_it_recovered() {
     }
     assert_eq!(a.panes[0].nodes[0].detail, "recovered from its log");
 }
+
+#[test]
+fn clicking_a_node_line_focuses_its_pane_and_selects_it() {
+    use ratatui::layout::Rect;
+    use txlab_tui::view::pane_at;
+    let mut a = app("happy-path");
+    let screen = Rect::new(0, 0, 200, 50);
+    // Full layout: the third pane starts two thirds across; its fourth node
+    // line is the fourth row under the border.
+    let hit = pane_at(&a, screen, 150, 2 + 3).expect("inside a pane");
+    assert_eq!(hit, (2, Some(3)));
+    a.update(Action::Click {
+        pane: hit.0,
+        node: hit.1,
+    });
+    assert_eq!((a.focus, a.node), (2, 3));
+    assert_eq!(pane_at(&a, screen, 5, 0), None, "the title line is no pane");
+    // Compact layout: the summary lines pick the other panes.
+    let small = Rect::new(0, 0, 80, 24);
+    let summary_row = (0..24)
+        .rev()
+        .find(|y| matches!(pane_at(&a, small, 5, *y), Some((_, None))))
+        .unwrap();
+    assert_ne!(pane_at(&a, small, 5, summary_row).unwrap().0, a.focus);
+}

@@ -292,6 +292,47 @@ fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_line(area.x, area.y, &line, area.width);
 }
 
+/// The pane (and node line, if any) at a screen position, for mouse
+/// selection; mirrors the layout `panes` draws.
+pub fn pane_at(app: &App, screen: Rect, column: u16, row: u16) -> Option<(usize, Option<usize>)> {
+    let area = areas(screen, app).panes;
+    let hit = |r: Rect| column >= r.x && column < r.right() && row >= r.y && row < r.bottom();
+    let node_at = |pane: usize, r: Rect| -> Option<usize> {
+        // Node lines start under the top border, in visible order.
+        let line = row.checked_sub(r.y + 1)? as usize;
+        app.visible_nodes(pane).get(line).copied()
+    };
+    if !hit(area) {
+        return None;
+    }
+    if app.zoom {
+        return Some((app.focus, node_at(app.focus, area)));
+    }
+    let full = screen.width >= FULL_SIZE.0 && screen.height >= FULL_SIZE.1;
+    if full {
+        let cols = Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(area);
+        let i = cols.iter().position(|r| hit(*r))?;
+        return Some((i, node_at(i, cols[i])));
+    }
+    let [detail, s1, s2] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if hit(detail) {
+        return Some((app.focus, node_at(app.focus, detail)));
+    }
+    let k = if hit(s1) {
+        1
+    } else if hit(s2) {
+        2
+    } else {
+        return None;
+    };
+    Some(((app.focus + k) % 3, None))
+}
+
 /// The timeline's bar spans these columns (for mouse seeking).
 pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
     let label = format!(" {}/{} ", app.cursor, app.rec.steps.len()).len() as u16;
