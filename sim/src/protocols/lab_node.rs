@@ -200,7 +200,8 @@ impl Msg {
                     step,
                     op,
                     attempt,
-                } => format!("{op:?} step {} {tx} try {attempt}", step.0).to_lowercase(),
+                } => let op = format!("{op:?}").to_lowercase();
+                    format!("{op} step {} {tx} try {attempt}", step.0),
                 orch::Msg::Reply {
                     tx, step, reply, ..
                 } => {
