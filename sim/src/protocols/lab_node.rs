@@ -200,8 +200,10 @@ impl Msg {
                     step,
                     op,
                     attempt,
-                } => let op = format!("{op:?}").to_lowercase();
-                    format!("{op} step {} {tx} try {attempt}", step.0),
+                } => {
+                    let op = format!("{op:?}").to_lowercase();
+                    format!("{op} step {} {tx} try {attempt}", step.0)
+                }
                 orch::Msg::Reply {
                     tx, step, reply, ..
                 } => {
