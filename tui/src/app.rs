@@ -268,10 +268,11 @@ impl App {
                 self.message = None;
             }
             Action::Click { pane, node } => {
-                if pane != self.focus {
+                if pane < self.panes.len() && pane != self.focus {
                     self.set_focus(pane);
                 }
-                if let Some(n) = node {
+                // Only a node that exists (a stale click cannot select one).
+                if let Some(n) = node.filter(|n| *n < self.panes[self.focus].nodes.len()) {
                     self.node = n;
                     self.message = None;
                 }

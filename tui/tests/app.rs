@@ -351,3 +351,17 @@ fn clicking_a_node_line_focuses_its_pane_and_selects_it() {
         .unwrap();
     assert_ne!(pane_at(&a, small, 5, summary_row).unwrap().0, a.focus);
 }
+
+/// Regression (found by tests/fuzz.rs): a click naming a node the pane does
+/// not have used to select it, and the next render indexed past the nodes.
+#[test]
+fn a_click_on_a_node_that_does_not_exist_selects_nothing() {
+    let mut a = app("happy-path");
+    a.update(Action::Click {
+        pane: 1,
+        node: Some(9),
+    });
+    assert_eq!((a.focus, a.node), (1, 0));
+    a.update(Action::Inspect);
+    render(&a, 120, 40);
+}
