@@ -129,6 +129,11 @@ fn semantic_errors_are_named() {
         &format!("{VALID}\n[workload]\ntransactions = 10000000\n"),
         &["workload.transactions", "maximum"],
     );
+    // Amounts that could overflow the ledger's arithmetic.
+    let huge = VALID.replace("amount = 100", "amount = 9223372036854775807");
+    assert_bad(d, &huge, &["steps[1].amount", "1..="]);
+    let negative = VALID.replace("sam = 500", "sam = -5");
+    assert_bad(d, &negative, &["services[1].resources", "outside"]);
 }
 
 #[test]

@@ -18,6 +18,10 @@ fn report_metric(name: &str) -> Option<f64> {
     crate::lab::Metrics::default().get(name)
 }
 
+/// Bound on resource amounts and step amounts, so sums over every step of
+/// every transaction stay far from `i64` overflow.
+const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
 /// What the faults seen so far declared, for checking the later ones.
 #[derive(Default)]
 struct FaultState {
@@ -168,6 +172,14 @@ impl Validator<'_> {
             if seen.insert(s.name.as_str(), i).is_some() {
                 return self.err(field, format!("service \"{}\" is declared twice", s.name));
             }
+            if let Some((r, v)) = s
+                .resources
+                .iter()
+                .find(|(_, v)| !(0..=MAX_AMOUNT).contains(*v))
+            {
+                let msg = format!("{r} = {v} is outside 0..={MAX_AMOUNT}");
+                return self.err(format!("services[{i}].resources"), msg);
+            }
         }
         Ok(seen)
     }
@@ -195,8 +207,11 @@ impl Validator<'_> {
                 );
                 return self.err(field("resource"), msg);
             }
-            if s.amount <= 0 {
-                return self.err(field("amount"), "the amount must be positive");
+            if !(1..=MAX_AMOUNT).contains(&s.amount) {
+                return self.err(
+                    field("amount"),
+                    format!("the amount must lie in 1..={MAX_AMOUNT}"),
+                );
             }
             steps.push(StepSpec {
                 name: s.name.clone(),
