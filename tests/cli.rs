@@ -351,3 +351,14 @@ fn list_shows_every_lesson_and_the_main_job_prints_a_report() {
     assert!(stdout(&o).contains("flight-sold-out"));
     assert!(stdout(&o).contains("orchestrated"));
 }
+
+#[test]
+fn late_arrivals_extend_the_default_horizon() {
+    // The last booking arrives at 100 s: with a horizon of only 30 s past
+    // the last fault it would never start and read as unfinished.
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{VALID}\n[workload]\ntransactions = 2\ninterval_ms = 100000\n");
+    let o = run_text(dir.path(), text.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("committed 2"), "{}", stdout(&o));
+}

@@ -19,7 +19,8 @@ pub struct ScenarioFile {
     /// The seed.
     #[serde(default)]
     pub seed: u64,
-    /// Stop at this virtual time (default: 30 s after the last fault).
+    /// Stop at this virtual time (default: 30 s after the last fault or
+    /// arrival).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon_ms: Option<u64>,
     /// The network.

@@ -113,8 +113,14 @@ impl Validator<'_> {
         let faults = self.faults()?;
         self.narration()?;
         self.expectations()?;
+        // By default the run may go on 30 s past the last fault and the last
+        // arrival, so every transaction has time to finish once faults end.
         let last_fault = faults.iter().map(|f| f.at.0 / 1_000).max().unwrap_or(0);
-        let horizon_ms = f.horizon_ms.unwrap_or(last_fault + 30_000);
+        let last_tx = TxId(workflow.transactions.saturating_sub(1));
+        let last_arrival = workflow.arrival_of(last_tx).0 / 1_000;
+        let horizon_ms = f
+            .horizon_ms
+            .unwrap_or(last_fault.max(last_arrival).saturating_add(30_000));
         self.too_large("horizon_ms", horizon_ms, l.max_horizon_ms)?;
         let mut spec = RunSpec::new(Protocol::TwoPc, f.seed, workflow);
         spec.workflow = Arc::clone(&spec.workflow);
