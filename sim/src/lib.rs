@@ -1,8 +1,7 @@
 //! # txlab-sim
 //!
-//! The heart of txlab: a deterministic, seeded network simulator and (in
-//! later modules) the transaction protocols, scenarios, checkers and metrics
-//! that run on it.
+//! The heart of txlab: a deterministic, seeded network simulator and the
+//! transaction protocols, scenarios, checkers and metrics that run on it.
 //!
 //! ## Contract
 //!
@@ -17,8 +16,13 @@
 //! - [`engine`]: virtual time, nodes as sans-IO state machines, the network,
 //!   faults, the event queue and the trace.
 //! - [`protocols`]: the business workload and the transaction protocols as
-//!   sans-IO roles (2PC so far).
-//! - [`lab`]: runs, checkers, metrics and the run report.
+//!   sans-IO roles: two-phase commit, the orchestrated saga and the
+//!   choreographed saga (with its broker), plus an auditor that reads.
+//! - [`lab`]: runs, checkers (one per invariant), metrics, the run report,
+//!   scenario files and the choreography tracker.
+//!
+//! Layers point one way: `engine` knows nothing of protocols, `protocols`
+//! know only the engine's node API, and `lab` glues them to scenarios.
 #![warn(missing_docs)]
 
 pub mod engine;

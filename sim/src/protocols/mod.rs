@@ -4,7 +4,7 @@
 //! - [`service`]: a service's resources and idempotency table.
 //! - [`two_pc`]: two-phase commit (coordinator and participants).
 //! - [`saga_orchestrated`]: the orchestrated saga.
-//! - [`saga_choreographed`]: the choreographed saga, its broker and tracker.
+//! - [`saga_choreographed`]: the choreographed saga and its broker.
 //! - [`saga_step`]: one saga operation at a service, shared by both sagas.
 //! - [`auditor`]: a concurrent reader that makes isolation anomalies visible.
 //!
