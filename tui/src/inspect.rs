@@ -67,6 +67,18 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
                 b.log.len(),
                 b.unacked()
             ));
+            out.push("tracker (each saga rebuilt from its events):".into());
+            for (tx, t) in txlab_sim::lab::tracker::track(world.trace().observations()) {
+                let last = t
+                    .events
+                    .last()
+                    .map_or(String::new(), |(_, e)| e.to_string());
+                out.push(format!(
+                    "  {tx}: {:?}, {} events, last {last}",
+                    t.state,
+                    t.events.len()
+                ));
+            }
         }
         LabNode::ChoreoService(c) => {
             out.push(format!(

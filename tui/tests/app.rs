@@ -365,3 +365,15 @@ fn a_click_on_a_node_that_does_not_exist_selects_nothing() {
     a.update(Action::Inspect);
     render(&a, 120, 40);
 }
+
+#[test]
+fn inspecting_the_broker_shows_the_tracker() {
+    let mut a = app("happy-path");
+    a.update(Action::JumpEnd);
+    a.update(Action::FocusNext);
+    a.update(Action::FocusNext); // the choreography; node 0 is the broker
+    a.update(Action::Inspect);
+    let screen = text(render(&a, 200, 50).backend().buffer());
+    assert!(screen.contains("tracker (each saga rebuilt"), "{screen}");
+    assert!(screen.contains("T0: Completed"), "{screen}");
+}

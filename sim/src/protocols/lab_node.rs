@@ -207,17 +207,17 @@ impl Msg {
                 orch::Msg::Reply {
                     tx, step, reply, ..
                 } => {
-                    format!("reply {reply:?} step {} {tx}", step.0)
+                    format!("reply {reply} step {} {tx}", step.0)
                 }
                 orch::Msg::Release { tx } => format!("release {tx}"),
             },
             Msg::Choreo(m) => match m {
                 C::Deliver { seq, event } => {
-                    format!("deliver {:?} {} seq {seq}", event.kind, event.tx)
+                    format!("deliver {} {} seq {seq}", event.kind, event.tx)
                 }
                 C::Ack { seq } => format!("ack seq {seq}"),
-                C::Publish { event } => format!("publish {:?} {}", event.kind, event.tx),
-                C::PublishAck { event } => format!("stored {:?} {}", event.kind, event.tx),
+                C::Publish { event } => format!("publish {} {}", event.kind, event.tx),
+                C::PublishAck { event } => format!("stored {} {}", event.kind, event.tx),
             },
             Msg::Audit(super::auditor::Msg::Read) => "read".into(),
             Msg::Audit(super::auditor::Msg::Snapshot { visible }) => {

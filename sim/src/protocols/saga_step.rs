@@ -35,6 +35,19 @@ impl StepReply {
     }
 }
 
+impl std::fmt::Display for StepReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepReply::Done => write!(f, "done"),
+            StepReply::NullCompensation => write!(f, "null compensation"),
+            StepReply::Rejected(why) => write!(f, "rejected: {why}"),
+            StepReply::RefusedLate => write!(f, "refused (late)"),
+            StepReply::Transient => write!(f, "transient error"),
+            StepReply::Busy => write!(f, "busy (pending)"),
+        }
+    }
+}
+
 impl From<Reply> for StepReply {
     fn from(r: Reply) -> Self {
         match r {

@@ -44,7 +44,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     if view.healed {
         for ((tx, kind), index) in &commits {
             if !events.contains_key(&(*tx, *kind)) {
-                let msg = format!("{tx}: committed locally but {kind:?} was never published");
+                let msg = format!("{tx}: committed locally but \"{kind}\" was never published");
                 out.push(violation(NAME, Some(*tx), *index, msg));
             }
         }
@@ -52,7 +52,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     for ((tx, kind), index) in &events {
         let needs_commit = matches!(kind, EventKind::StepDone(_) | EventKind::Compensated(_));
         if needs_commit && !commits.contains_key(&(*tx, *kind)) {
-            let msg = format!("{tx}: {kind:?} published without its local commit");
+            let msg = format!("{tx}: \"{kind}\" published without its local commit");
             out.push(violation(NAME, Some(*tx), *index, msg));
         }
     }

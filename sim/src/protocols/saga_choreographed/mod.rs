@@ -47,6 +47,19 @@ pub enum EventKind {
     Ended(Outcome),
 }
 
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventKind::Requested => write!(f, "requested"),
+            EventKind::StepDone(s) => write!(f, "step {} done", s.0),
+            EventKind::StepFailed(s) => write!(f, "step {} failed", s.0),
+            EventKind::Compensated(s) => write!(f, "step {} compensated", s.0),
+            EventKind::CompensationFailed(s) => write!(f, "step {} compensation failed", s.0),
+            EventKind::Ended(o) => write!(f, "ended {}", o.name()),
+        }
+    }
+}
+
 /// An event, with the saga's correlation id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Event {
