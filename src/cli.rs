@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, library, source, sweep, table};
+use crate::{export, library, shrink, source, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +59,10 @@ enum Command {
         /// Where to write repro files for violating seeds.
         #[arg(long, default_value = "txlab-repros")]
         out: PathBuf,
+        /// Also shrink the first violating seed's scenario to a minimal
+        /// repro (fewer faults, transactions and network trouble).
+        #[arg(long)]
+        shrink: bool,
     },
     /// Write a run's trace as JSON lines, Mermaid or Chrome trace JSON.
     Export {
@@ -173,7 +177,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             swarm,
             jobs,
             out,
-        }) => sweep_cmd(&scenario, seeds, from, swarm, jobs, &out),
+            shrink,
+        }) => sweep_cmd(&scenario, seeds, from, swarm, jobs, &out, shrink),
         Some(Command::Export {
             scenario,
             format,
@@ -334,6 +339,7 @@ fn sweep_cmd(
     swarm: bool,
     jobs: Option<usize>,
     out: &Path,
+    shrink: bool,
 ) -> Result<ExitCode, BadInput> {
     let scenario = source::load(arg)?;
     if seeds == 0 {
@@ -388,6 +394,9 @@ fn sweep_cmd(
             let body = toml::to_string(&repro)?;
             write_atomically(&path, body.as_bytes())?;
         }
+        if shrink {
+            text += &shrink_first(&scenario, &summary.failing[0], out)?;
+        }
         text += &format!(
             "\n{} violating seeds; repro files in {} (first: {}){}\n",
             summary.failing.len(),
@@ -426,6 +435,40 @@ fn export_cmd(
         None => print(&text),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shrink the first violating seed's scenario and write it beside the
+/// repro files; returns the summary line.
+fn shrink_first(
+    base: &Scenario,
+    (seed, s): &(u64, Scenario),
+    out: &Path,
+) -> Result<String, BadInput> {
+    let Some(invariant) = shrink::broken(s).into_iter().next() else {
+        return Ok(String::new());
+    };
+    let small = shrink::shrink(s, &invariant);
+    let path = out.join(format!("{}-seed-{seed}-min.toml", base.name()));
+    let mut file = small.file.clone();
+    file.name = format!("{}-seed-{seed}-min", base.name());
+    file.description = format!(
+        "Shrunk repro of {} at seed {seed}, still breaking {invariant}: txlab tui {}",
+        base.name(),
+        path.display()
+    );
+    write_atomically(&path, toml::to_string(&file)?.as_bytes())?;
+    Ok(format!(
+        "\nshrunk seed {seed} ({invariant}): faults {} -> {}, transactions {} -> {}, loss {} -> {}, duplicate {} -> {}\n  replay: txlab tui {}\n",
+        s.file.faults.len(),
+        file.faults.len(),
+        s.file.workload.transactions,
+        file.workload.transactions,
+        s.file.network.loss,
+        file.network.loss,
+        s.file.network.duplicate,
+        file.network.duplicate,
+        path.display()
+    ))
 }
 
 /// Write to a temporary file beside `path`, then rename: a crash or error

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod export;
 pub mod library;
+pub mod shrink;
 pub mod source;
 pub mod sweep;
 pub mod table;

@@ -362,3 +362,41 @@ fn late_arrivals_extend_the_default_horizon() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("committed 2"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_sweep_can_shrink_its_first_failure_to_a_minimal_repro() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("repros");
+    let o = txlab(&[
+        "sweep",
+        "lost-event-no-outbox",
+        "--seeds",
+        "3",
+        "--swarm",
+        "--shrink",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("shrunk seed"), "{}", stdout(&o));
+    let min = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("-min.toml"))
+        .expect("a -min.toml repro");
+    let original =
+        std::fs::read_to_string(min.to_string_lossy().replace("-min.toml", ".toml")).unwrap();
+    let small = std::fs::read_to_string(&min).unwrap();
+    let count = |t: &str| t.matches("[[faults]]").count();
+    assert!(
+        count(&small) <= count(&original),
+        "no more faults than the repro"
+    );
+    let r = txlab(&["run", min.to_str().unwrap()]);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "the shrunk repro still fails:\n{}",
+        stdout(&r)
+    );
+}
