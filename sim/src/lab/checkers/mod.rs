@@ -141,3 +141,6 @@ fn violation(invariant: &str, tx: Option<TxId>, trace_index: u64, message: Strin
         message,
     }
 }
+
+#[cfg(test)]
+mod tests;
