@@ -153,25 +153,30 @@ fn payment_that_timed_out_is_retried_under_the_same_key() {
     assert!(r.metrics.retries >= 2);
 }
 
+/// A seed where, on a slow and jittery link to payment, the refund
+/// overtakes the charge (the search itself is deterministic).
+fn refund_overtakes_charge() -> RunSpec {
+    (0..300)
+        .find_map(|seed| {
+            let mut s = spec(seed);
+            s.timing.max_attempts = 1;
+            s.net.links.insert(
+                (ORCH, PAYMENT),
+                LinkConfig {
+                    latency: Latency::uniform_ms(1, 400),
+                    ..LinkConfig::default()
+                },
+            );
+            let l = locals(&s);
+            let first = l.iter().find(|x| x.0 == CHARGE).map(|x| x.3.clone());
+            (first == Some(Reply::NullCompensation)).then_some(s)
+        })
+        .expect("some seed in 0..300 reorders the refund before the charge")
+}
+
 #[test]
 fn compensation_overtaking_its_action_is_null_and_the_late_action_refused() {
-    // A slow, jittery link to payment: search seeds until the refund
-    // overtakes the charge (the search itself is deterministic).
-    let found = (0..300).find_map(|seed| {
-        let mut s = spec(seed);
-        s.timing.max_attempts = 1;
-        s.net.links.insert(
-            (ORCH, PAYMENT),
-            LinkConfig {
-                latency: Latency::uniform_ms(1, 400),
-                ..LinkConfig::default()
-            },
-        );
-        let l = locals(&s);
-        let charge: Vec<&Reply> = l.iter().filter(|x| x.0 == CHARGE).map(|x| &x.3).collect();
-        (charge.first() == Some(&&Reply::NullCompensation)).then_some((s, charge.len()))
-    });
-    let (s, _) = found.expect("some seed in 0..300 reorders the refund before the charge");
+    let s = refund_overtakes_charge();
     let r = run(&s).report;
     assert_clean(&r);
     let l = locals(&s);
@@ -300,4 +305,20 @@ fn the_auditor_sees_intermediate_saga_state_but_never_2pc_state() {
             }
         }
     }
+}
+
+#[test]
+fn negative_control_services_that_accept_late_actions_are_caught() {
+    let mut s = refund_overtakes_charge();
+    s.bugs.services_accept_late_actions = true;
+    let r = run(&s).report;
+    assert!(
+        r.violations_of("action_after_compensation").count() > 0,
+        "{:#?}",
+        r.violations
+    );
+    assert_eq!(
+        r.final_state["payment"]["sam"], 900,
+        "Sam paid for a cancelled holiday"
+    );
 }

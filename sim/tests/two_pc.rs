@@ -351,3 +351,23 @@ fn messages_are_counted_per_transaction_when_recorded() {
             .all(|t| t.messages.is_none())
     );
 }
+
+#[test]
+fn negative_control_a_coordinator_that_commits_on_the_first_yes_is_caught() {
+    let mut s = spec(2);
+    let mut wf = Workflow::holiday();
+    wf.services[2].resources.insert("seats".into(), 0); // the flight votes no
+    s.workflow = wf.into();
+    s.bugs.coordinator_commits_on_first_yes = true;
+    let r = run(&s).report;
+    assert!(
+        r.violations_of("commit_validity").count() > 0,
+        "{:#?}",
+        r.violations
+    );
+    assert!(
+        r.violations_of("atomicity").count() > 0,
+        "{:#?}",
+        r.violations
+    );
+}

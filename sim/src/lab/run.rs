@@ -23,6 +23,10 @@ use std::sync::Arc;
 pub struct Bugs {
     /// 2PC participants abort prepared transactions when they restart.
     pub participant_forgets_prepared: bool,
+    /// The 2PC coordinator commits on the first yes vote.
+    pub coordinator_commits_on_first_yes: bool,
+    /// Saga services apply actions that arrive after their compensation.
+    pub services_accept_late_actions: bool,
 }
 
 /// Everything that determines a run.
@@ -107,6 +111,10 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         services,
         toggles: spec.toggles.clone(),
         timing: spec.timing.clone(),
+        broken: crate::protocols::Broken {
+            commit_on_first_yes: spec.bugs.coordinator_commits_on_first_yes,
+            accept_late_actions: spec.bugs.services_accept_late_actions,
+        },
     });
     let ids = (0..spec.workflow.services.len()).map(|i| ServiceId(i as u16));
     let nodes: Vec<LabNode> = match spec.protocol {

@@ -43,6 +43,19 @@ pub struct Config {
     pub toggles: Toggles,
     /// Timeouts and retries.
     pub timing: Timing,
+    /// Deliberately broken behaviours (negative controls only).
+    pub broken: Broken,
+}
+
+/// Deliberately broken behaviours, so negative controls can show that the
+/// checkers catch them. Never on in a lesson.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Broken {
+    /// The 2PC coordinator decides commit on the first yes vote.
+    pub commit_on_first_yes: bool,
+    /// Services apply an action that arrives after its compensation (no
+    /// protection against the "hanging" action).
+    pub accept_late_actions: bool,
 }
 
 impl Config {

@@ -57,6 +57,9 @@ pub struct Service {
     pub idempotency: bool,
     /// Flag pending saga changes to readers (the semantic lock toggle).
     pub semantic_lock: bool,
+    /// Broken on purpose: apply actions that arrive after their
+    /// compensation (negative controls only).
+    pub accept_late_actions: bool,
     table: BTreeMap<OpKey, Reply>,
     /// Resource → sagas whose action here is applied but not yet final (the
     /// semantic lock's "pending" marks).
@@ -71,6 +74,7 @@ impl Service {
             values: spec.resources.clone(),
             idempotency,
             semantic_lock: false,
+            accept_late_actions: false,
             table: BTreeMap::new(),
             pending: BTreeMap::new(),
         }
@@ -159,7 +163,7 @@ impl Service {
                     op: Op::Compensation,
                     ..key
                 });
-                if compensated {
+                if compensated && !self.accept_late_actions {
                     (0, Reply::RefusedLate)
                 } else {
                     match self.check_action(step, reject) {

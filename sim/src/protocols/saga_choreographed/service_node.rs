@@ -39,6 +39,7 @@ impl ChoreoService {
         let spec = &cfg.workflow.services[id.index()];
         let mut service = Service::new(id, spec, cfg.toggles.idempotency);
         service.semantic_lock = cfg.toggles.semantic_lock;
+        service.accept_late_actions = cfg.broken.accept_late_actions;
         ChoreoService {
             cfg,
             service,

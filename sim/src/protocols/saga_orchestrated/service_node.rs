@@ -32,6 +32,7 @@ impl SagaService {
         let spec = &cfg.workflow.services[id.index()];
         let mut service = Service::new(id, spec, cfg.toggles.idempotency);
         service.semantic_lock = cfg.toggles.semantic_lock;
+        service.accept_late_actions = cfg.broken.accept_late_actions;
         SagaService {
             cfg,
             service,

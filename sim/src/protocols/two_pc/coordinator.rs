@@ -116,7 +116,7 @@ impl Coordinator {
             return;
         }
         votes.insert(from);
-        if votes.len() == self.cfg.participants().len() {
+        if votes.len() == self.cfg.participants().len() || self.cfg.broken.commit_on_first_yes {
             self.decide(tx, true, ctx);
         }
     }

@@ -16,6 +16,7 @@ fn cfg(presumed_abort: bool) -> Arc<Config> {
             ..Toggles::default()
         },
         timing: Timing::default(),
+        broken: Default::default(),
     })
 }
 
