@@ -39,38 +39,68 @@ fn keys(session: &str, keys: &[&str]) {
     }
 }
 
+/// A `txlab` run inside a detached tmux session of the given size. The
+/// shell writes the exit code to `exit` and then prints a marker on the
+/// normal screen; the session is killed when this is dropped.
+struct Session {
+    name: String,
+    exit: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Session {
+    /// Start `txlab ARGS`, or `None` when tmux is missing (outside CI only).
+    fn start(tag: &str, args: &str, w: u16, h: u16) -> Option<Session> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have tmux (.ci/run installs it)"
+            );
+            eprintln!("tmux is not installed: skipping the end-to-end terminal test");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let exit = dir.path().join("exit");
+        let name = format!("txlab-{tag}-{}", std::process::id());
+        let cmd = format!(
+            "cd {} && {} {args}; echo $? > {}; echo AFTER-UI-MARKER; sleep 60",
+            dir.path().display(),
+            env!("CARGO_BIN_EXE_txlab"),
+            exit.display()
+        );
+        let (w, h) = (w.to_string(), h.to_string());
+        tmux(&["new-session", "-d", "-s", &name, "-x", &w, "-y", &h, &cmd]);
+        Some(Session {
+            name,
+            exit,
+            _dir: dir,
+        })
+    }
+
+    /// The exit code, once the UI has quit.
+    fn exit_code(&self) -> String {
+        wait_for(&self.name, "AFTER-UI-MARKER");
+        std::fs::read_to_string(&self.exit)
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .output();
+    }
+}
+
 #[test]
 fn the_binary_runs_in_a_terminal_and_restores_it() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tmux (.ci/run installs it)"
-        );
-        eprintln!("tmux is not installed: skipping the end-to-end terminal test");
+    let Some(t) = Session::start("e2e", "tui coordinator-crash-after-prepare", 120, 40) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let exit_file = dir.path().join("exit");
-    let session = format!("txlab-e2e-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_txlab");
-    // After the UI exits, the shell prints a marker on the normal screen.
-    let cmd = format!(
-        "cd {} && {bin} tui coordinator-crash-after-prepare; echo $? > {}; echo AFTER-UI-MARKER; sleep 60",
-        dir.path().display(),
-        exit_file.display()
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    let guard = Kill(session.clone());
+    };
+    let session = t.name.clone();
 
     // At 120x40 the focused pane is detailed and the other two summarized.
     let s = wait_for(&session, "choreographed");
@@ -115,66 +145,20 @@ fn the_binary_runs_in_a_terminal_and_restores_it() {
         !after.contains("choreographed"),
         "the alternate screen is gone:\n{after}"
     );
-    let code = std::fs::read_to_string(&exit_file).unwrap();
-    assert_eq!(code.trim(), "0");
-    drop(guard);
-}
-
-/// Kill the tmux session even if an assertion fails.
-struct Kill(String);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .output();
-    }
+    assert_eq!(t.exit_code(), "0");
 }
 
 #[test]
 fn with_no_arguments_in_a_terminal_the_main_job_is_the_ui() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have tmux (.ci/run installs it)"
-        );
+    let Some(t) = Session::start("main", "", 200, 50) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let exit_file = dir.path().join("exit");
-    let session = format!("txlab-main-{}", std::process::id());
-    let cmd = format!(
-        "cd {} && {}; echo $? > {}; sleep 60",
-        dir.path().display(),
-        env!("CARGO_BIN_EXE_txlab"),
-        exit_file.display()
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "200",
-        "-y",
-        "50",
-        &cmd,
-    ]);
-    let _guard = Kill(session.clone());
+    };
     // The full layout: all three panes in detail, on the default lesson.
-    let s = wait_for(&session, "CHOREOGRAPHED");
+    let s = wait_for(&t.name, "CHOREOGRAPHED");
     assert!(
         s.contains("flight-sold-out") && s.contains("ORCHESTRATED"),
         "{s}"
     );
-    keys(&session, &["q"]);
-    let start = Instant::now();
-    while !exit_file.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "txlab did not quit"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
 }

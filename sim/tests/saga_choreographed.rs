@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_clean, concurrent_on_one_customer, ms};
+use common::{assert_clean, concurrent_on_one_customer, ms, sold_out};
 use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
 use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::saga_choreographed::EventKind;
@@ -56,9 +56,7 @@ fn happy_path_completes_through_events() {
 #[test]
 fn flight_sold_out_compensates_hotel_then_car_by_events() {
     let mut s = spec(2);
-    let mut wf = Workflow::holiday();
-    wf.services[2].resources.insert("seats".into(), 0);
-    s.workflow = wf.into();
+    s.workflow = sold_out().into();
     let r = run(&s).report;
     assert_clean(&r);
     assert_eq!(r.count(Outcome::Compensated), 1);

@@ -1,5 +1,8 @@
 //! One workload and one fault schedule under all three protocols.
 
+mod common;
+
+use common::sold_out;
 use txlab_sim::engine::Latency;
 use txlab_sim::lab::{RunSpec, compare};
 use txlab_sim::protocols::workload::Workflow;
@@ -7,9 +10,7 @@ use txlab_sim::protocols::{Outcome, Protocol};
 
 #[test]
 fn flight_sold_out_side_by_side() {
-    let mut wf = Workflow::holiday();
-    wf.services[2].resources.insert("seats".into(), 0);
-    let mut s = RunSpec::new(Protocol::TwoPc, 42, wf);
+    let mut s = RunSpec::new(Protocol::TwoPc, 42, sold_out());
     s.net.default.latency = Latency::uniform_ms(2, 8);
     let runs = compare(&s);
     let reports: Vec<_> = runs.iter().map(|r| &r.report).collect();

@@ -1,6 +1,9 @@
 //! 2PC through the engine: the textbook runs, the failure cases, and the
 //! negative controls the checkers must catch.
 
+mod common;
+
+use common::sold_out;
 use std::collections::BTreeMap;
 use txlab_sim::engine::{Fault, Latency, NodeId, PartitionId, ScheduledFault, SimTime};
 use txlab_sim::lab::{RunReport, RunSpec, build_world, judge, run};
@@ -101,9 +104,7 @@ fn failure_free_message_and_forced_write_counts() {
 #[test]
 fn one_no_vote_aborts_everyone_and_applies_nothing() {
     let mut s = spec(2);
-    let mut wf = Workflow::holiday();
-    wf.services[2].resources.insert("seats".into(), 0); // flight sold out
-    s.workflow = wf.into();
+    s.workflow = sold_out().into();
     let r = run(&s).report;
     assert_clean(&r);
     assert_eq!(r.count(Outcome::Aborted), 1);
@@ -355,9 +356,7 @@ fn messages_are_counted_per_transaction_when_recorded() {
 #[test]
 fn negative_control_a_coordinator_that_commits_on_the_first_yes_is_caught() {
     let mut s = spec(2);
-    let mut wf = Workflow::holiday();
-    wf.services[2].resources.insert("seats".into(), 0); // the flight votes no
-    s.workflow = wf.into();
+    s.workflow = sold_out().into();
     s.bugs.coordinator_commits_on_first_yes = true;
     let r = run(&s).report;
     assert!(

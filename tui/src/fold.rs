@@ -308,7 +308,7 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         end: now,
         end_index: events.len() as u64,
     };
-    let metrics = metrics(&view, stats);
+    let metrics = metrics(&view, stats, &txlab_sim::lab::outcome::latencies(&view));
     let violations = run
         .report
         .violations

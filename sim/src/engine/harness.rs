@@ -1,7 +1,7 @@
 //! A small builder so tests read like a script, in the spirit of quinn's
 //! `Pair`: `Harness::new(seed).loss(0.1).node("a", a).drive()`.
 
-use super::{Fault, Latency, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig};
+use super::{Fault, Latency, NetConfig, Node, ScheduledFault, SimTime, World, WorldConfig};
 
 /// Builds a [`World`] step by step.
 pub struct Harness<N: Node> {
@@ -71,11 +71,6 @@ impl<N: Node> Harness<N> {
     pub fn node(mut self, name: impl Into<String>, node: N) -> Self {
         self.nodes.push((name.into(), node));
         self
-    }
-
-    /// The id the next added node will get.
-    pub fn next_id(&self) -> NodeId {
-        NodeId(self.nodes.len() as u32)
     }
 
     /// Schedule `fault` at `at`.

@@ -1,6 +1,5 @@
 //! Metrics computed from the observations and the engine's counters.
 
-use super::outcome::latencies;
 use super::report::{Metrics, Percentiles, ServiceTimes};
 use super::view::RunView;
 use crate::engine::{NodeId, SimTime, Stats};
@@ -9,9 +8,11 @@ use crate::protocols::service::Reply;
 use crate::protocols::workload::{Op, TxId};
 use std::collections::BTreeMap;
 
-/// Compute the run's metrics.
-pub fn metrics(view: &RunView<'_>, stats: Stats) -> Metrics {
-    let lat: Vec<f64> = latencies(view).into_values().collect();
+/// Compute the run's metrics; `latencies` are the per-transaction
+/// latencies of [`latencies`](super::outcome::latencies), which the caller
+/// needs too and so computes once.
+pub fn metrics(view: &RunView<'_>, stats: Stats, latencies: &BTreeMap<TxId, f64>) -> Metrics {
+    let lat: Vec<f64> = latencies.values().copied().collect();
     let mut m = Metrics {
         messages_sent: stats.sent,
         messages_delivered: stats.delivered,

@@ -252,8 +252,8 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         end_index: world.trace().len(),
     };
     let violations = check_all(&view);
-    let metrics = metrics(&view, world.stats());
     let lat = super::outcome::latencies(&view);
+    let metrics = metrics(&view, world.stats(), &lat);
     let mut counts: BTreeMap<String, u32> = Outcome::ALL
         .iter()
         .map(|o| (o.name().to_string(), 0))

@@ -43,9 +43,4 @@ impl RunView<'_> {
         let i = n.0.checked_sub(1)?;
         (i < self.workflow.services.len() as u32).then_some(ServiceId(i as u16))
     }
-
-    /// Observations about `tx`.
-    pub fn about(&self, tx: TxId) -> impl Iterator<Item = &Observation<Obs>> {
-        self.obs.iter().filter(move |o| o.obs.tx() == tx)
-    }
 }

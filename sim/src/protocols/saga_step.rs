@@ -28,13 +28,6 @@ pub enum StepReply {
     Busy,
 }
 
-impl StepReply {
-    /// Whether the caller should try again.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, StepReply::Transient | StepReply::Busy)
-    }
-}
-
 impl std::fmt::Display for StepReply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

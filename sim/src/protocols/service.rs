@@ -80,6 +80,19 @@ impl Service {
         }
     }
 
+    /// Service `id` of a run, with the run's toggles (and broken behaviours)
+    /// applied: the one way roles build their business state.
+    pub fn for_run(cfg: &super::Config, id: ServiceId) -> Self {
+        let mut s = Service::new(
+            id,
+            &cfg.workflow.services[id.index()],
+            cfg.toggles.idempotency,
+        );
+        s.semantic_lock = cfg.toggles.semantic_lock;
+        s.accept_late_actions = cfg.broken.accept_late_actions;
+        s
+    }
+
     /// The remembered answer for `key`, if idempotency is on.
     pub fn seen(&self, key: &OpKey) -> Option<&Reply> {
         if self.idempotency {
@@ -87,13 +100,6 @@ impl Service {
         } else {
             None
         }
-    }
-
-    /// Whether the action for (`tx`, `step`) has been applied and not undone.
-    pub fn holds(&self, tx: TxId, step: StepId) -> bool {
-        let key = |op| OpKey { tx, step, op };
-        self.table.get(&key(Op::Action)) == Some(&Reply::Done)
-            && !self.table.contains_key(&key(Op::Compensation))
     }
 
     /// Transactions whose action here is applied and not compensated: the

@@ -161,16 +161,6 @@ pub struct Workflow {
     pub failures: Vec<StepFailure>,
 }
 
-impl std::hash::Hash for Workflow {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.services.hash(state);
-        self.steps.hash(state);
-        self.transactions.hash(state);
-        self.arrival.hash(state);
-        self.failures.hash(state);
-    }
-}
-
 impl Workflow {
     /// Every transaction id.
     pub fn tx_ids(&self) -> impl Iterator<Item = TxId> + use<> {

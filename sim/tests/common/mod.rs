@@ -18,6 +18,13 @@ pub fn assert_clean(r: &RunReport) {
     assert!(r.violations.is_empty(), "violations: {:#?}", r.violations);
 }
 
+/// The holiday booking with the flight sold out (it will refuse).
+pub fn sold_out() -> Workflow {
+    let mut wf = Workflow::holiday();
+    wf.services[2].resources.insert("seats".into(), 0);
+    wf
+}
+
 /// Two sagas on Sam's account (balance 150, each charges 100 first, then
 /// hotel, flight, car). The first one's flight is rejected, so its charge
 /// is later refunded.

@@ -147,11 +147,6 @@ impl Scenario {
         toml::to_string(&self.file).expect("a scenario file always serializes")
     }
 
-    /// The node id a name in the file refers to.
-    pub fn node(&self, name: &str) -> Option<NodeId> {
-        node_of(&self.file, name)
-    }
-
     /// The name of node `id` in a file (service name, or `coordinator`).
     pub fn node_name(&self, id: NodeId) -> String {
         match id.0 {

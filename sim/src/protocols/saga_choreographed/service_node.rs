@@ -36,10 +36,7 @@ pub struct ChoreoService {
 impl ChoreoService {
     /// The service `id`.
     pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
-        let spec = &cfg.workflow.services[id.index()];
-        let mut service = Service::new(id, spec, cfg.toggles.idempotency);
-        service.semantic_lock = cfg.toggles.semantic_lock;
-        service.accept_late_actions = cfg.broken.accept_late_actions;
+        let service = Service::for_run(&cfg, id);
         ChoreoService {
             cfg,
             service,

@@ -29,10 +29,7 @@ pub struct SagaService {
 impl SagaService {
     /// The service `id`.
     pub fn new(cfg: Arc<Config>, id: ServiceId) -> Self {
-        let spec = &cfg.workflow.services[id.index()];
-        let mut service = Service::new(id, spec, cfg.toggles.idempotency);
-        service.semantic_lock = cfg.toggles.semantic_lock;
-        service.accept_late_actions = cfg.broken.accept_late_actions;
+        let service = Service::for_run(&cfg, id);
         SagaService {
             cfg,
             service,

@@ -69,8 +69,7 @@ pub struct Participant {
 impl Participant {
     /// The participant for `service`.
     pub fn new(cfg: Arc<Config>, service: ServiceId, bug: Option<ParticipantBug>) -> Self {
-        let spec = &cfg.workflow.services[service.index()];
-        let service = Service::new(service, spec, cfg.toggles.idempotency);
+        let service = Service::for_run(&cfg, service);
         Participant {
             cfg,
             service,
