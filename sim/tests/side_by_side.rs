@@ -5,7 +5,6 @@ mod common;
 use common::sold_out;
 use txlab_sim::engine::Latency;
 use txlab_sim::lab::{RunSpec, compare};
-use txlab_sim::protocols::workload::Workflow;
 use txlab_sim::protocols::{Outcome, Protocol};
 
 #[test]
