@@ -85,7 +85,7 @@ fn flight_sold_out_cancels_hotel_then_car() {
 fn duplicate_payment(idempotency: bool) -> RunSpec {
     let mut s = spec(3);
     s.toggles.idempotency = idempotency;
-    let mut dup = s.net.default.clone();
+    let mut dup = s.net.default;
     dup.duplicate_probability = 1.0;
     s.net.links.insert((ORCH, PAYMENT), dup);
     s

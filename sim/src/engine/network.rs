@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How long a message takes on the wire.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Latency {
     /// Uniform between `min` and `max` inclusive.
@@ -56,7 +56,7 @@ impl Latency {
 }
 
 /// The behaviour of one directed link (or of all links by default).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkConfig {
     /// The delay distribution.
@@ -190,7 +190,8 @@ impl Network {
         if self.is_blocked(from, to) {
             return Fate::Dropped(DropReason::Partition);
         }
-        let link = self.link(from, to).clone();
+        // A copy (a few words), since drawing the arrival borrows `self`.
+        let link = *self.link(from, to);
         // Draws are skipped when a probability is zero, so a lossless run
         // does not pay for them; this is deterministic either way.
         if link.loss_probability > 0.0 && self.rng.random_bool(link.loss_probability.min(1.0)) {

@@ -322,7 +322,7 @@ impl Validator<'_> {
             let field = |k: &str| format!("network.links[{i}].{k}");
             let from = self.node(field("from"), &l.from)?;
             let to = self.node(field("to"), &l.to)?;
-            let mut c = default.clone();
+            let mut c = default;
             if let Some(lat) = &l.latency {
                 c.latency = self.latency(field("latency"), lat)?;
             }
