@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_clean, concurrent_on_one_customer, ms, sold_out};
+use common::{assert_caught, assert_clean, concurrent_on_one_customer, ms, sold_out};
 use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
 use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::saga_choreographed::EventKind;
@@ -126,11 +126,7 @@ fn consumer_crash_before_committing_its_offset_is_redelivered_and_deduplicated()
 #[test]
 fn negative_control_redelivery_without_idempotency_books_twice_and_is_caught() {
     let r = run(&consumer_crash_before_offset(false)).report;
-    assert!(
-        r.violations_of("at_most_once").count() > 0,
-        "{:#?}",
-        r.violations
-    );
+    assert_caught(&r, &["at_most_once"]);
     assert_eq!(r.final_state["hotel"]["rooms"], 8);
 }
 
@@ -178,12 +174,7 @@ fn outbox_survives_a_crash_between_commit_and_publish() {
 #[test]
 fn negative_control_outbox_off_loses_the_event_and_is_caught() {
     let r = run(&crash_between_commit_and_publish(false)).report;
-    assert!(
-        r.violations_of("event_iff_commit").count() > 0,
-        "{:#?}",
-        r.violations
-    );
-    assert!(r.violations_of("termination").count() > 0);
+    assert_caught(&r, &["event_iff_commit", "termination"]);
     assert_eq!(r.count(Outcome::Unfinished), 1, "the saga silently stopped");
     assert_eq!(r.final_state["hotel"]["rooms"], 9, "a room held for nobody");
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_clean, concurrent_on_one_customer, ms, sold_out};
+use common::{assert_caught, assert_clean, concurrent_on_one_customer, ms, sold_out};
 use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault};
 use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::service::Reply;
@@ -102,12 +102,7 @@ fn duplicate_payment_with_idempotency_charges_sam_once() {
 fn negative_control_duplicate_payment_without_idempotency_charges_200_and_is_caught() {
     let r = run(&duplicate_payment(false)).report;
     assert_eq!(r.final_state["payment"]["sam"], 800, "Sam pays $200");
-    assert!(
-        r.violations_of("at_most_once").count() > 0,
-        "{:#?}",
-        r.violations
-    );
-    assert!(r.violations_of("conservation").count() > 0);
+    assert_caught(&r, &["at_most_once", "conservation"]);
 }
 
 #[test]
@@ -310,11 +305,7 @@ fn negative_control_services_that_accept_late_actions_are_caught() {
     let mut s = refund_overtakes_charge();
     s.bugs.services_accept_late_actions = true;
     let r = run(&s).report;
-    assert!(
-        r.violations_of("action_after_compensation").count() > 0,
-        "{:#?}",
-        r.violations
-    );
+    assert_caught(&r, &["action_after_compensation"]);
     assert_eq!(
         r.final_state["payment"]["sam"], 900,
         "Sam paid for a cancelled holiday"

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::sold_out;
+use common::{assert_caught, sold_out};
 use std::collections::BTreeMap;
 use txlab_sim::engine::{Fault, Latency, NodeId, PartitionId, ScheduledFault, SimTime};
 use txlab_sim::lab::{RunReport, RunSpec, build_world, judge, run};
@@ -276,16 +276,7 @@ fn negative_control_a_participant_that_forgets_its_prepared_record_is_caught() {
     let mut s = participant_crash_after_vote(5);
     s.bugs.participant_forgets_prepared = true;
     let r = run(&s).report;
-    assert!(
-        r.violations_of("prepared_never_aborts_alone").count() > 0,
-        "{:#?}",
-        r.violations
-    );
-    assert!(
-        r.violations_of("atomicity").count() > 0,
-        "{:#?}",
-        r.violations
-    );
+    assert_caught(&r, &["prepared_never_aborts_alone", "atomicity"]);
     assert_eq!(r.count(Outcome::Inconsistent), 1);
 }
 
@@ -295,12 +286,7 @@ fn negative_control_idempotency_off_under_duplication_is_caught() {
     s.net.default.duplicate_probability = 1.0;
     s.toggles.idempotency = false;
     let r = run(&s).report;
-    assert!(
-        r.violations_of("at_most_once").count() > 0,
-        "{:#?}",
-        r.violations
-    );
-    assert!(r.violations_of("conservation").count() > 0);
+    assert_caught(&r, &["at_most_once", "conservation"]);
     assert!(
         r.final_state["payment"]["sam"] < 900,
         "Sam paid more than once"
@@ -359,14 +345,5 @@ fn negative_control_a_coordinator_that_commits_on_the_first_yes_is_caught() {
     s.workflow = sold_out().into();
     s.bugs.coordinator_commits_on_first_yes = true;
     let r = run(&s).report;
-    assert!(
-        r.violations_of("commit_validity").count() > 0,
-        "{:#?}",
-        r.violations
-    );
-    assert!(
-        r.violations_of("atomicity").count() > 0,
-        "{:#?}",
-        r.violations
-    );
+    assert_caught(&r, &["commit_validity", "atomicity"]);
 }

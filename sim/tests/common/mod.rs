@@ -45,3 +45,14 @@ pub fn concurrent_on_one_customer(protocol: Protocol, semantic_lock: bool) -> Ru
     s.toggles.semantic_lock = semantic_lock;
     s
 }
+
+/// Fail the test unless every one of `invariants` was reported.
+pub fn assert_caught(r: &RunReport, invariants: &[&str]) {
+    for inv in invariants {
+        assert!(
+            r.violations_of(inv).count() > 0,
+            "{inv} not reported; violations: {:#?}",
+            r.violations
+        );
+    }
+}
