@@ -3,20 +3,16 @@
 
 mod common;
 
-use common::{assert_caught, sold_out};
+use common::{assert_caught, assert_clean, ms, sold_out};
 use std::collections::BTreeMap;
-use txlab_sim::engine::{Fault, Latency, NodeId, PartitionId, ScheduledFault, SimTime};
-use txlab_sim::lab::{RunReport, RunSpec, build_world, judge, run};
+use txlab_sim::engine::{Fault, Latency, NodeId, PartitionId, ScheduledFault};
+use txlab_sim::lab::{RunSpec, build_world, judge, run};
 use txlab_sim::protocols::two_pc::ParticipantPhase;
 use txlab_sim::protocols::workload::{Arrival, ServiceId, ServiceSpec, StepSpec, TxId, Workflow};
 use txlab_sim::protocols::{LabNode, Outcome, Protocol, Timing};
 
 const COORD: NodeId = NodeId(0);
 const PAYMENT: NodeId = NodeId(4);
-
-fn ms(n: u64) -> SimTime {
-    SimTime::from_millis(n)
-}
 
 /// The holiday booking over a fixed 5 ms network, so fault times are exact:
 /// prepare leaves at 1 ms and lands at 6; votes land at 11.
@@ -28,10 +24,6 @@ fn spec(seed: u64) -> RunSpec {
 
 fn at(t: u64, f: Fault) -> ScheduledFault {
     ScheduledFault::new(ms(t), f)
-}
-
-fn assert_clean(r: &RunReport) {
-    assert!(r.violations.is_empty(), "violations: {:#?}", r.violations);
 }
 
 fn participant_phase(w: &txlab_sim::engine::World<LabNode>, n: NodeId) -> Option<ParticipantPhase> {
