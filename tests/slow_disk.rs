@@ -110,3 +110,34 @@ fn each_forced_write_on_the_critical_path_adds_the_disk_latency() {
         assert!(extra >= 80.0, "{}: {extra} ms", p.name());
     }
 }
+
+#[test]
+fn sweep_can_put_any_lesson_on_a_slow_disk() {
+    // The figures' tool: `--write-latency-ms` overrides the lesson's disk.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_txlab"))
+        .args([
+            "sweep",
+            "happy-path",
+            "--seeds",
+            "3",
+            "--swarm",
+            "--jobs",
+            "1",
+        ])
+        .args(["--write-latency-ms", "10"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    // Exit 0 (clean) or 1 (violations) both mean the flag was accepted.
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{out}");
+    assert!(out.contains("write latency 10 ms"), "{out}");
+    // 2PC on a 10 ms disk cannot answer in under two forced writes.
+    let p50: f64 = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("2pc:"))
+        .and_then(|l| l.split("latency p50 ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no 2pc latency in: {out}"));
+    assert!(p50 >= 20.0, "{out}");
+}
