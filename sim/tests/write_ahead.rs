@@ -19,6 +19,8 @@ enum Reg {
 #[derive(Clone, Debug, Hash, PartialEq)]
 enum Msg {
     Set(u32),
+    /// Like `Set`, but the handler sends its answer before it persists.
+    SetEager(u32),
     Get,
     Stored(u32),
     Value(u32),
@@ -58,6 +60,11 @@ impl Node for Reg {
                 *value = v;
                 ctx.persist(v);
                 ctx.send(from, Msg::Stored(v));
+            }
+            (Reg::Server { value, .. }, Msg::SetEager(v)) => {
+                *value = v;
+                ctx.send(from, Msg::Stored(v));
+                ctx.persist(v);
             }
             (Reg::Server { value, .. }, Msg::Get) => ctx.send(from, Msg::Value(*value)),
             (Reg::Client { .. }, Msg::Stored(v) | Msg::Value(v)) => ctx.record(Obs::Saw(v)),
@@ -182,6 +189,16 @@ fn a_timer_that_fires_during_a_forced_write_runs_after_it() {
         vec![(SimTime::from_millis(5), 7)],
         "without write-ahead the tick runs mid-write"
     );
+}
+
+#[test]
+fn a_handler_that_sends_before_it_persists_is_held_back_too() {
+    // The answer is pushed before the forced write, yet leaves only once
+    // the write is durable (11 ms), and a crash at 6 ms takes it back.
+    let w = world(vec![(0, Msg::SetEager(7))], None).drive();
+    assert_eq!(seen(&w), vec![(SimTime::from_millis(12), 7)]);
+    let crashed = world(vec![(0, Msg::SetEager(7))], Some(6)).drive();
+    assert_eq!(seen(&crashed), vec![]);
 }
 
 #[test]

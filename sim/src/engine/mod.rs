@@ -25,6 +25,7 @@ pub mod rng;
 mod time;
 mod trace;
 mod world;
+mod write_ahead;
 
 pub use fault::{Fault, ScheduledFault};
 pub use harness::Harness;

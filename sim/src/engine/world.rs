@@ -3,6 +3,7 @@
 
 use super::queue::EventQueue;
 use super::rng::{Stream, stream};
+use super::write_ahead::{Input, hold_outputs_for_writes};
 use super::{
     Ctx, DropReason, Effect, EventKind, Fate, Fault, MsgId, NetConfig, Network, Node, NodeId,
     PartitionId, ScheduledFault, SimTime, TimerId, Trace,
@@ -74,19 +75,6 @@ enum Pending<N: Node> {
         node: NodeId,
         incarnation: u32,
         record: N::Record,
-    },
-}
-
-/// An input that reached a node while it was blocked on a forced write.
-enum Input<N: Node> {
-    Message {
-        id: MsgId,
-        from: NodeId,
-        msg: N::Msg,
-    },
-    Timer {
-        timer: TimerId,
-        token: u64,
     },
 }
 
@@ -447,6 +435,9 @@ impl<N: Node> World<N> {
     /// Apply what the last handler pushed, reusing the outbox's allocation.
     fn flush(&mut self, node: NodeId) {
         let mut effects = std::mem::take(&mut self.outbox);
+        if self.write_latency > SimTime::ZERO && !self.volatile_answers {
+            hold_outputs_for_writes(&mut effects);
+        }
         self.apply_drain(node, &mut effects);
         self.outbox = effects;
     }
