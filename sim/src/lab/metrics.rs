@@ -191,3 +191,101 @@ fn per_service(
 fn total(times: impl Iterator<Item = SimTime>) -> f64 {
     times.fold(SimTime::ZERO, |a, b| a + b).as_millis_f64()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Observation;
+    use crate::protocols::Protocol;
+    use crate::protocols::workload::{ServiceId, Workflow};
+
+    fn view_metrics(protocol: Protocol, obs: &[Observation<Obs>]) -> Metrics {
+        let wf = Workflow::holiday();
+        let view = RunView {
+            protocol,
+            workflow: &wf,
+            obs,
+            faults: &[],
+            final_values: Vec::new(),
+            outcomes: BTreeMap::new(),
+            healed: true,
+            undelivered: 0,
+            end: SimTime::from_secs(1),
+            end_index: obs.len() as u64,
+        };
+        metrics(&view, Stats::default(), &BTreeMap::new())
+    }
+
+    fn log(events: Vec<(u32, Obs)>) -> Vec<Observation<Obs>> {
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(i, (node, obs))| Observation {
+                index: i as u64,
+                time: SimTime::from_millis(i as u64),
+                node: NodeId(node),
+                obs,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn anomalies_are_counted_the_same_way_for_every_protocol() {
+        // A read that saw T0's change, then T0 undone: a dirty read whether
+        // the undoing was a saga's compensation or a 2PC abort.
+        let read = |tx| Obs::Read {
+            service: ServiceId(3),
+            visible: vec![tx],
+        };
+        let t = TxId(0);
+        for (protocol, outcome) in [
+            (Protocol::TwoPc, Outcome::Aborted),
+            (Protocol::Orchestrated, Outcome::Compensated),
+            (Protocol::Choreographed, Outcome::Compensated),
+        ] {
+            let obs = log(vec![
+                (5, read(t)),
+                (0, Obs::TxFinished { tx: t, outcome }),
+                (5, read(TxId(1))),
+            ]);
+            let m = view_metrics(protocol, &obs);
+            assert_eq!((m.dirty_reads, m.reads), (1, 2), "{protocol:?}");
+            assert_eq!(m.anomalies, 1, "{protocol:?}");
+        }
+        // Committed changes are real: reading them is no anomaly.
+        let obs = log(vec![
+            (5, read(t)),
+            (
+                0,
+                Obs::TxFinished {
+                    tx: t,
+                    outcome: Outcome::Committed,
+                },
+            ),
+        ]);
+        assert_eq!(view_metrics(Protocol::TwoPc, &obs).anomalies, 0);
+    }
+
+    #[test]
+    fn unanswered_transactions_are_counted_apart_from_latency() {
+        let wf = Workflow::holiday();
+        let view = RunView {
+            protocol: Protocol::TwoPc,
+            workflow: &wf,
+            obs: &[],
+            faults: &[],
+            final_values: Vec::new(),
+            outcomes: BTreeMap::new(),
+            healed: true,
+            undelivered: 0,
+            end: SimTime::from_secs(1),
+            end_index: 0,
+        };
+        let m = metrics(&view, Stats::default(), &BTreeMap::new());
+        assert_eq!(m.unfinished, u64::from(wf.transactions));
+        let lat = BTreeMap::from([(TxId(0), 12.0)]);
+        let m = metrics(&view, Stats::default(), &lat);
+        assert_eq!(m.unfinished, u64::from(wf.transactions) - 1);
+        assert_eq!(m.latency_ms.max, 12.0);
+    }
+}

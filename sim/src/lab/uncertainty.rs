@@ -143,3 +143,150 @@ fn unreachable(view: &RunView<'_>, node: NodeId) -> Vec<(SimTime, SimTime)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{AppliedFault, Observation};
+    use crate::protocols::workload::Workflow;
+    use crate::protocols::{AbortWhy, Protocol};
+
+    const T: TxId = TxId(0);
+    const P: NodeId = NodeId(1);
+    const Q: NodeId = NodeId(2);
+
+    /// Observations and faults at millisecond times, in one trace order.
+    #[derive(Default)]
+    struct Script {
+        obs: Vec<Observation<Obs>>,
+        faults: Vec<AppliedFault>,
+        len: u64,
+    }
+
+    impl Script {
+        fn obs(mut self, ms: u64, node: NodeId, obs: Obs) -> Self {
+            let (index, time) = (self.len, SimTime::from_millis(ms));
+            self.obs.push(Observation {
+                index,
+                time,
+                node,
+                obs,
+            });
+            self.len += 1;
+            self
+        }
+
+        fn fault(mut self, ms: u64, fault: Fault) -> Self {
+            let (index, time) = (self.len, SimTime::from_millis(ms));
+            self.faults.push(AppliedFault { index, time, fault });
+            self.len += 1;
+            self
+        }
+
+        fn doubt(&self, end_ms: u64) -> BTreeMap<NodeId, (f64, f64)> {
+            let wf = Workflow::holiday();
+            let view = RunView {
+                protocol: Protocol::TwoPc,
+                workflow: &wf,
+                obs: &self.obs,
+                faults: &self.faults,
+                final_values: Vec::new(),
+                outcomes: BTreeMap::new(),
+                healed: true,
+                undelivered: 0,
+                end: SimTime::from_millis(end_ms),
+                end_index: self.len,
+            };
+            per_node(&view)
+                .into_iter()
+                .map(|(n, d)| (n, (d.uncertain.as_millis_f64(), d.blocked.as_millis_f64())))
+                .collect()
+        }
+    }
+
+    fn prepared(s: Script, ms: u64, n: NodeId) -> Script {
+        s.obs(ms, n, Obs::Prepared { tx: T })
+    }
+
+    fn committed(s: Script, ms: u64, n: NodeId) -> Script {
+        s.obs(ms, n, Obs::Committed { tx: T })
+    }
+
+    #[test]
+    fn the_window_is_normal_and_not_blocking_when_nothing_fails() {
+        let s = committed(prepared(Script::default(), 10, P), 20, P);
+        assert_eq!(s.doubt(100)[&P], (10.0, 0.0));
+    }
+
+    #[test]
+    fn a_coordinator_crash_blocks_the_window_it_overlaps() {
+        let s = prepared(Script::default(), 10, P)
+            .fault(12, Fault::Crash(RunView::CENTRAL))
+            .fault(18, Fault::Restart(RunView::CENTRAL));
+        let s = committed(s, 25, P);
+        assert_eq!(s.doubt(100)[&P], (15.0, 6.0));
+        // Down before the vote and back after the answer: only the overlap.
+        let s = Script::default().fault(5, Fault::Crash(RunView::CENTRAL));
+        let s = committed(prepared(s, 10, P), 20, P);
+        assert_eq!(s.doubt(100)[&P], (10.0, 10.0));
+    }
+
+    #[test]
+    fn a_restart_prepared_opens_a_second_period() {
+        // Down from 15 to 30: not uncertain while down, uncertain again
+        // from its recovery until it learns.
+        let s = prepared(Script::default(), 10, P)
+            .fault(15, Fault::Crash(P))
+            .fault(30, Fault::Restart(P))
+            .obs(30, P, Obs::InDoubt { tx: T });
+        let s = committed(s, 40, P);
+        assert_eq!(s.doubt(100)[&P], (15.0, 0.0));
+        // Learned, lost the lazy abort record in a crash, asks again.
+        let s = prepared(Script::default(), 10, P).obs(
+            12,
+            P,
+            Obs::Aborted {
+                tx: T,
+                why: AbortWhy::Decision,
+            },
+        );
+        let s = s
+            .fault(14, Fault::Crash(P))
+            .fault(50, Fault::Restart(P))
+            .obs(50, P, Obs::InDoubt { tx: T })
+            .obs(
+                57,
+                P,
+                Obs::Aborted {
+                    tx: T,
+                    why: AbortWhy::Decision,
+                },
+            );
+        assert_eq!(s.doubt(100)[&P], (9.0, 0.0));
+    }
+
+    #[test]
+    fn a_partition_blocks_only_the_participants_it_cuts_off() {
+        let cut = |one_way| Fault::Partition {
+            id: PartitionId(1),
+            a: vec![RunView::CENTRAL],
+            b: vec![P],
+            one_way,
+        };
+        for one_way in [false, true] {
+            let s = prepared(prepared(Script::default(), 10, P), 10, Q)
+                .fault(12, cut(one_way))
+                .fault(16, Fault::Heal(PartitionId(1)));
+            let s = committed(committed(s, 20, P), 20, Q);
+            let d = s.doubt(100);
+            assert_eq!(d[&P], (10.0, 4.0), "one way: {one_way}");
+            assert_eq!(d[&Q], (10.0, 0.0), "one way: {one_way}");
+        }
+    }
+
+    #[test]
+    fn a_window_still_open_runs_to_the_end() {
+        let s = prepared(Script::default(), 10, P).fault(20, Fault::Crash(RunView::CENTRAL));
+        assert_eq!(s.doubt(100)[&P], (90.0, 80.0));
+    }
+}

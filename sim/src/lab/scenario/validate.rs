@@ -2,7 +2,7 @@
 //! naming the field it is about, and the translation into a run spec.
 
 use super::ScenarioError;
-use super::format::{FaultFile, LatencyFile, PartitionFile, ScenarioFile};
+use super::format::{Expectation, FaultFile, LatencyFile, PartitionFile, ScenarioFile};
 use super::load::{CENTRAL, Limits, NARRATION_EVENTS, node_of};
 use crate::engine::{Fault, Latency, LinkConfig, NodeId, PartitionId, ScheduledFault, SimTime};
 use crate::lab::checkers::INVARIANTS;
@@ -517,6 +517,33 @@ impl Validator<'_> {
         Ok(())
     }
 
+    /// `violations` (exactly these) or `violations_at_least`, never both,
+    /// naming known invariants.
+    fn expected_violations(&self, proto: &str, e: &Expectation) -> Result<(), ScenarioError> {
+        if !e.violations.is_empty() && !e.violations_at_least.is_empty() {
+            return self.err(
+                format!("expect.{proto}.violations_at_least"),
+                "give either violations (exactly these) or violations_at_least, not both",
+            );
+        }
+        let listed = [
+            ("violations", &e.violations),
+            ("violations_at_least", &e.violations_at_least),
+        ];
+        for (key, names) in listed {
+            if let Some(v) = names.iter().find(|v| !INVARIANTS.contains(&v.as_str())) {
+                return self.err(
+                    format!("expect.{proto}.{key}"),
+                    format!(
+                        "unknown invariant \"{v}\" (known: {})",
+                        INVARIANTS.join(", ")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn expectations(&self) -> Result<(), ScenarioError> {
         for (proto, e) in &self.file.expect {
             let field = |k: &str| format!("expect.{proto}.{k}");
@@ -537,19 +564,7 @@ impl Validator<'_> {
                     format!("unknown outcome \"{o}\" (known: {})", names.join(", ")),
                 );
             }
-            if let Some(v) = e
-                .violations
-                .iter()
-                .find(|v| !INVARIANTS.contains(&v.as_str()))
-            {
-                return self.err(
-                    field("violations"),
-                    format!(
-                        "unknown invariant \"{v}\" (known: {})",
-                        INVARIANTS.join(", ")
-                    ),
-                );
-            }
+            self.expected_violations(proto, e)?;
             if let Some(m) = e
                 .at_least
                 .keys()
@@ -580,5 +595,58 @@ impl Validator<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lab::scenario::{Scenario, ScenarioError};
+
+    const BASE: &str = r#"
+name = "t"
+seed = 1
+[[services]]
+name = "payment"
+resources = { sam = 1000 }
+[[steps]]
+name = "charge card"
+service = "payment"
+resource = "sam"
+amount = 100
+action = "charge"
+compensation = "refund"
+"#;
+
+    fn with_expect(expect: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(
+            format!("{BASE}[expect.2pc]\n{expect}\n").as_bytes(),
+            "t.toml",
+        )
+    }
+
+    fn invalid_field(r: Result<Scenario, ScenarioError>) -> String {
+        match r {
+            Err(ScenarioError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn violations_at_least_is_read_and_checked() {
+        let s = with_expect(r#"violations_at_least = ["at_most_once"]"#).unwrap();
+        assert_eq!(s.file.expect["2pc"].violations_at_least, ["at_most_once"]);
+        assert!(s.file.expect["2pc"].violations.is_empty());
+        let typo = with_expect(r#"violations_at_least = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations_at_least");
+        let typo = with_expect(r#"violations = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations");
+    }
+
+    #[test]
+    fn violations_and_violations_at_least_exclude_each_other() {
+        let both = with_expect(
+            "violations = [\"conservation\"]\nviolations_at_least = [\"at_most_once\"]",
+        );
+        assert_eq!(invalid_field(both), "expect.2pc.violations_at_least");
     }
 }
