@@ -6,7 +6,7 @@ mod common;
 
 use common::{assert_caught, assert_clean, ms, sold_out};
 use std::collections::BTreeMap;
-use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
+use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault};
 use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::workload::{Arrival, StepFailure, StepId, StepSpec, TxId, Workflow};
 use txlab_sim::protocols::{Outcome, Protocol};
@@ -44,6 +44,42 @@ fn a_participant_that_ignores_lock_holders_is_caught() {
     assert_eq!(r.final_state["flight"]["seats"], 0);
     assert_caught(&r, &["applied_matches_outcome"]);
     assert_eq!(r.violations_of("applied_matches_outcome").count(), 2);
+}
+
+/// Forced writes take 10 ms and participants ask after 8 ms. Votes land
+/// at 21 ms (car) and 24 ms (the others, over slower links), so COMMIT is
+/// being forced from 24 to 34 ms. Car's inquiry lands at 29, inside that
+/// write; the others' at 32, after the coordinator crashed at 31. Back with
+/// no record at 60, it presumes abort.
+fn inquiry_during_the_commit_write() -> RunSpec {
+    let mut s = spec(Protocol::TwoPc, Workflow::holiday());
+    s.write_latency = ms(10);
+    s.timing.inquiry = ms(8);
+    for n in 2..=4 {
+        let slow = LinkConfig {
+            latency: Latency::uniform_ms(8, 8),
+            ..s.net.default
+        };
+        s.net.links.insert((NodeId(n), NodeId(0)), slow);
+    }
+    s.faults = vec![
+        ScheduledFault::new(ms(31), Fault::Crash(NodeId(0))),
+        ScheduledFault::new(ms(60), Fault::Restart(NodeId(0))),
+    ];
+    s
+}
+
+#[test]
+fn an_answer_given_before_the_decision_was_durable_disagrees() {
+    let mut s = inquiry_during_the_commit_write();
+    assert_clean(&run(&s).report);
+    s.bugs.answer_from_volatile_state = true;
+    let r = run(&s).report;
+    // Car heard COMMIT from volatile state, the others ABORT after the
+    // restart; the COMMIT decision itself was never durable, so never
+    // observed: only the answers show the contradiction.
+    assert_caught(&r, &["agreement"]);
+    assert_eq!(r.violations_of("decision_stability").count(), 0);
 }
 
 fn participant_crash_after_vote() -> RunSpec {
