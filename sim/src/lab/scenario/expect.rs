@@ -134,3 +134,58 @@ mod tests {
         assert!(missing[0].contains("expected a violation of at_most_once"));
     }
 }
+
+#[cfg(test)]
+mod parse_tests {
+    //! `violations_at_least` read from a file and validated.
+
+    use crate::lab::scenario::{Scenario, ScenarioError};
+
+    const BASE: &str = r#"
+name = "t"
+seed = 1
+[[services]]
+name = "payment"
+resources = { sam = 1000 }
+[[steps]]
+name = "charge card"
+service = "payment"
+resource = "sam"
+amount = 100
+action = "charge"
+compensation = "refund"
+"#;
+
+    fn with_expect(expect: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(
+            format!("{BASE}[expect.2pc]\n{expect}\n").as_bytes(),
+            "t.toml",
+        )
+    }
+
+    fn invalid_field(r: Result<Scenario, ScenarioError>) -> String {
+        match r {
+            Err(ScenarioError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn violations_at_least_is_read_and_checked() {
+        let s = with_expect(r#"violations_at_least = ["at_most_once"]"#).unwrap();
+        assert_eq!(s.file.expect["2pc"].violations_at_least, ["at_most_once"]);
+        assert!(s.file.expect["2pc"].violations.is_empty());
+        let typo = with_expect(r#"violations_at_least = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations_at_least");
+        let typo = with_expect(r#"violations = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations");
+    }
+
+    #[test]
+    fn violations_and_violations_at_least_exclude_each_other() {
+        let both = with_expect(
+            "violations = [\"conservation\"]\nviolations_at_least = [\"at_most_once\"]",
+        );
+        assert_eq!(invalid_field(both), "expect.2pc.violations_at_least");
+    }
+}
