@@ -301,6 +301,7 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         protocol: run.protocol,
         workflow: &run.spec.workflow,
         obs,
+        faults: trace.faults(),
         final_values: Vec::new(),
         outcomes: BTreeMap::new(),
         healed: false,
@@ -446,7 +447,11 @@ fn nodes(
                 detail[i] = format!("{tx} {reason}");
                 continue;
             }
-            Obs::Retry { .. } | Obs::Voted { .. } | Obs::Read { .. } => None,
+            Obs::Retry { .. }
+            | Obs::Voted { .. }
+            | Obs::Read { .. }
+            | Obs::ClientTold { .. }
+            | Obs::Answered { .. } => None,
         };
         if let Some(p) = p {
             phase[i] = p;

@@ -56,6 +56,9 @@ pub struct Broken {
     /// Services apply an action that arrives after its compensation (no
     /// protection against the "hanging" action).
     pub accept_late_actions: bool,
+    /// 2PC participants prepare without regard to lock holders, so
+    /// concurrent transactions all vote yes on the same last seat.
+    pub ignore_locks: bool,
 }
 
 impl Config {

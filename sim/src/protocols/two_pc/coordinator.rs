@@ -193,17 +193,15 @@ impl Coordinator {
 
     fn on_inquire(&mut self, from: NodeId, tx: TxId, ctx: C) {
         match self.txs.get(&tx) {
-            Some(CoordPhase::Committing) => send(ctx, from, Msg::Commit { tx }),
+            Some(CoordPhase::Committing) => answer(ctx, from, tx, true),
             // Still collecting votes: the answer comes with the decision.
             Some(CoordPhase::Collecting { .. }) => {}
             // Done commits were acknowledged by everyone, so the asker is a
             // late duplicate; aborts and unknown transactions are presumed
             // aborted (an unknown one was never decided commit: that would
             // have been logged and recovered).
-            Some(CoordPhase::Done) if self.decided_commit(tx) => {
-                send(ctx, from, Msg::Commit { tx })
-            }
-            _ => send(ctx, from, Msg::Abort { tx }),
+            Some(CoordPhase::Done) if self.decided_commit(tx) => answer(ctx, from, tx, true),
+            _ => answer(ctx, from, tx, false),
         }
     }
 
@@ -285,4 +283,16 @@ impl Coordinator {
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::TwoPc(msg));
+}
+
+/// Answer an inquiry with a decision; the answer is observed, since the
+/// asker will act on it.
+fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
+    ctx.record(Obs::Answered { tx, commit });
+    let msg = if commit {
+        Msg::Commit { tx }
+    } else {
+        Msg::Abort { tx }
+    };
+    send(ctx, to, msg);
 }

@@ -124,7 +124,7 @@ impl Participant {
             .resources()
             .iter()
             .filter_map(|r| self.locks.get(r).copied())
-            .filter(|holder| *holder != tx)
+            .filter(|holder| *holder != tx && !self.cfg.broken.ignore_locks)
             .collect();
         if !holders.is_empty() {
             // Under wait-die only a transaction older than every holder waits.
@@ -320,19 +320,19 @@ impl Participant {
 
     fn on_inquire(&mut self, from: NodeId, tx: TxId, ctx: C) {
         match self.phases.get(&tx).cloned() {
-            Some(ParticipantPhase::Committed) => send(ctx, from, Msg::Commit { tx }),
-            Some(ParticipantPhase::Aborted) => send(ctx, from, Msg::Abort { tx }),
+            Some(ParticipantPhase::Committed) => answer(ctx, from, tx, true),
+            Some(ParticipantPhase::Aborted) => answer(ctx, from, tx, false),
             Some(ParticipantPhase::Prepared { .. }) => {}
             // Not voted yet: cooperative termination lets us abort now, so
             // the asking peer can stop waiting.
             Some(ParticipantPhase::Waiting { coordinator, .. }) => {
                 self.abort(tx, AbortWhy::BeforeVote, ctx);
                 send(ctx, coordinator, Msg::Vote { tx, yes: false });
-                send(ctx, from, Msg::Abort { tx });
+                answer(ctx, from, tx, false);
             }
             None => {
                 self.abort(tx, AbortWhy::BeforeVote, ctx);
-                send(ctx, from, Msg::Abort { tx });
+                answer(ctx, from, tx, false);
             }
         }
     }
@@ -436,6 +436,18 @@ impl Participant {
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::TwoPc(msg));
+}
+
+/// Answer a peer's inquiry with a decision; the answer is observed, since
+/// the asker will act on it.
+fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
+    ctx.record(Obs::Answered { tx, commit });
+    let msg = if commit {
+        Msg::Commit { tx }
+    } else {
+        Msg::Abort { tx }
+    };
+    send(ctx, to, msg);
 }
 
 fn record_local(commit: &LocalCommit, ctx: C) {
