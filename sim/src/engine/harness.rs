@@ -19,6 +19,7 @@ impl<N: Node> Harness<N> {
                 net: NetConfig::default(),
                 write_latency: SimTime::ZERO,
                 recording: true,
+                answer_from_volatile_state: false,
             },
             nodes: Vec::new(),
             faults: Vec::new(),
@@ -52,6 +53,13 @@ impl<N: Node> Harness<N> {
     /// Forced-write latency.
     pub fn write_latency(mut self, t: SimTime) -> Self {
         self.config.write_latency = t;
+        self
+    }
+
+    /// Negative controls only: let nodes answer while a forced write is
+    /// outstanding (see [`WorldConfig::answer_from_volatile_state`]).
+    pub fn answer_from_volatile_state(mut self, on: bool) -> Self {
+        self.config.answer_from_volatile_state = on;
         self
     }
 

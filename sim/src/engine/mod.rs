@@ -6,6 +6,14 @@
 //! ChaCha8 stream per purpose ([`rng`]), ordered collections wherever an
 //! iteration can reach the trace, and an event queue ordered by
 //! (time, sequence number).
+//!
+//! Write-ahead is a property of the engine, not of each protocol: a node
+//! that forces a log record is blocked, like a single-threaded process in
+//! `fsync`, until the record is durable. Its later effects and every input
+//! that reaches it meanwhile (messages, timers) wait in order; a crash loses
+//! them with the write (dropped as "lost in crash"). No node can therefore
+//! answer from state that a crash could still take back. Lazy writes do not
+//! block and may be lost; nothing may depend on them.
 
 mod fault;
 mod harness;
@@ -17,6 +25,7 @@ pub mod rng;
 mod time;
 mod trace;
 mod world;
+mod write_ahead;
 
 pub use fault::{Fault, ScheduledFault};
 pub use harness::Harness;

@@ -102,6 +102,9 @@ pub enum DropReason {
     NodeDown,
     /// Dropped on purpose by an injected fault.
     Injected,
+    /// It arrived while the receiver was blocked on a forced write and
+    /// waited in its input queue; the receiver crashed before handling it.
+    LostInCrash,
 }
 
 impl DropReason {
@@ -112,6 +115,7 @@ impl DropReason {
             DropReason::Partition => "partition",
             DropReason::NodeDown => "node down",
             DropReason::Injected => "injected",
+            DropReason::LostInCrash => "lost in crash",
         }
     }
 }

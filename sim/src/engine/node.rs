@@ -61,7 +61,8 @@ pub enum Effect<N: Node> {
     Persist {
         /// The record.
         record: N::Record,
-        /// A forced write: the effects after it wait until it is on disk.
+        /// A forced write: the node blocks until it is on disk; the effects
+        /// after it and every input that arrives meanwhile wait for it.
         forced: bool,
     },
     /// Record a fact for the checkers and the UI.
@@ -119,7 +120,12 @@ impl<'a, N: Node> Ctx<'a, N> {
         self.out.push(Effect::CancelTimer { timer });
     }
 
-    /// Force `record` to the durable log; later effects wait for the write.
+    /// Force `record` to the durable log. The node blocks, as a process in
+    /// `fsync` would: the effects pushed after this one, and every message
+    /// or timer that reaches the node meanwhile, wait until the record is
+    /// durable, and a crash first loses them all with the write. So push
+    /// what reveals the new state (a send, an observation) *after* the
+    /// persist that makes it survive a crash: that is write-ahead.
     pub fn persist(&mut self, record: N::Record) {
         self.out.push(Effect::Persist {
             record,

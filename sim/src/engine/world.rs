@@ -3,13 +3,14 @@
 
 use super::queue::EventQueue;
 use super::rng::{Stream, stream};
+use super::write_ahead::{Input, hold_outputs_for_writes};
 use super::{
     Ctx, DropReason, Effect, EventKind, Fate, Fault, MsgId, NetConfig, Network, Node, NodeId,
     PartitionId, ScheduledFault, SimTime, TimerId, Trace,
 };
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// How a world is set up.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +23,10 @@ pub struct WorldConfig {
     pub write_latency: SimTime,
     /// Store trace events (off for fast sweeps; the hash is kept either way).
     pub recording: bool,
+    /// Negative controls only: a node keeps handling inputs while its forced
+    /// write is outstanding, answering from volatile state that a crash can
+    /// still take back (the write-ahead bug this engine exists to prevent).
+    pub answer_from_volatile_state: bool,
 }
 
 /// Counters kept by the world, whatever the recording setting.
@@ -85,6 +90,11 @@ struct Slot<N: Node> {
     durable: Vec<N::Record>,
     /// Armed timers and the token of their live schedule.
     timers: BTreeMap<TimerId, u64>,
+    /// A forced write is outstanding: the node is inside `fsync` and
+    /// handles nothing until it returns (write-ahead, THEORY.md).
+    blocked: bool,
+    /// Inputs that arrived while blocked, in arrival order.
+    inbox: VecDeque<Input<N>>,
     rng: ChaCha8Rng,
 }
 
@@ -111,6 +121,7 @@ pub struct World<N: Node> {
     faults: Vec<ScheduledFault>,
     next_fault: usize,
     write_latency: SimTime,
+    volatile_answers: bool,
     next_msg: u32,
     next_token: u64,
     trace: Trace<N>,
@@ -134,6 +145,8 @@ impl<N: Node> World<N> {
                 incarnation: 0,
                 durable: Vec::new(),
                 timers: BTreeMap::new(),
+                blocked: false,
+                inbox: VecDeque::new(),
                 rng: stream(seed, Stream::Node(i as u32)),
             })
             .collect();
@@ -149,6 +162,7 @@ impl<N: Node> World<N> {
             faults,
             next_fault: 0,
             write_latency: config.write_latency,
+            volatile_answers: config.answer_from_volatile_state,
             next_msg: 0,
             next_token: 0,
             trace: Trace::new(config.recording),
@@ -195,6 +209,11 @@ impl<N: Node> World<N> {
     /// Whether a node is running.
     pub fn is_up(&self, id: NodeId) -> bool {
         self.nodes[id.index()].up
+    }
+
+    /// Whether a node is blocked on a forced write (its inputs queue).
+    pub fn is_blocked(&self, id: NodeId) -> bool {
+        self.nodes[id.index()].blocked
     }
 
     /// A node's durable log.
@@ -341,7 +360,10 @@ impl<N: Node> World<N> {
                 // A crash since the write began loses it and what waited on it.
                 if self.nodes[node.index()].incarnation == incarnation {
                     self.make_durable(node, record, true);
-                    self.apply(node, rest);
+                    self.nodes[node.index()].blocked = false;
+                    let mut rest = rest;
+                    self.apply_drain(node, &mut rest);
+                    self.drain_inbox(node);
                 }
             }
             Pending::Durable {
@@ -369,6 +391,17 @@ impl<N: Node> World<N> {
             self.drop_msg(id, from, to, reason);
             return;
         }
+        if self.nodes[to.index()].blocked {
+            // Received, but the process is inside fsync: it waits its turn.
+            self.nodes[to.index()]
+                .inbox
+                .push_back(Input::Message { id, from, msg });
+            return;
+        }
+        self.handle_message(id, from, to, msg);
+    }
+
+    fn handle_message(&mut self, id: MsgId, from: NodeId, to: NodeId, msg: N::Msg) {
         self.stats.delivered += 1;
         self.trace
             .push(self.now, EventKind::Deliver { msg: id, from, to });
@@ -380,6 +413,12 @@ impl<N: Node> World<N> {
 
     fn fire(&mut self, node: NodeId, timer: TimerId, token: u64) {
         let slot = &mut self.nodes[node.index()];
+        if slot.up && slot.blocked {
+            // Judged stale or live when it is handled, not now: the write's
+            // own effects may still re-arm or cancel it.
+            slot.inbox.push_back(Input::Timer { timer, token });
+            return;
+        }
         // A re-armed, cancelled or crashed-away timer is stale: skip it.
         if !slot.up || slot.timers.get(&timer) != Some(&token) {
             return;
@@ -396,12 +435,29 @@ impl<N: Node> World<N> {
     /// Apply what the last handler pushed, reusing the outbox's allocation.
     fn flush(&mut self, node: NodeId) {
         let mut effects = std::mem::take(&mut self.outbox);
+        if self.write_latency > SimTime::ZERO && !self.volatile_answers {
+            hold_outputs_for_writes(&mut effects);
+        }
         self.apply_drain(node, &mut effects);
         self.outbox = effects;
     }
 
-    fn apply(&mut self, node: NodeId, mut effects: Vec<Effect<N>>) {
-        self.apply_drain(node, &mut effects);
+    /// Handle what queued up behind a forced write, in arrival order, until
+    /// the inbox is empty or a handler blocks the node again.
+    fn drain_inbox(&mut self, node: NodeId) {
+        loop {
+            let slot = &mut self.nodes[node.index()];
+            if slot.blocked || !slot.up {
+                return;
+            }
+            let Some(input) = slot.inbox.pop_front() else {
+                return;
+            };
+            match input {
+                Input::Message { id, from, msg } => self.handle_message(id, from, node, msg),
+                Input::Timer { timer, token } => self.fire(node, timer, token),
+            }
+        }
     }
 
     fn apply_drain(&mut self, node: NodeId, effects: &mut Vec<Effect<N>>) {
@@ -428,7 +484,9 @@ impl<N: Node> World<N> {
                     let incarnation = self.nodes[node.index()].incarnation;
                     let at = self.now + self.write_latency;
                     if forced {
-                        // Everything after a forced write waits for the disk.
+                        // Everything after a forced write waits for the disk,
+                        // and so does every input that arrives meanwhile.
+                        self.nodes[node.index()].blocked = !self.volatile_answers;
                         let rest = iter.collect();
                         self.queue.push(
                             at,
@@ -550,9 +608,16 @@ impl<N: Node> World<N> {
         slot.up = false;
         slot.incarnation += 1;
         slot.timers.clear();
+        slot.blocked = false;
+        let lost = std::mem::take(&mut slot.inbox);
         // Volatile state is gone; show the boot image until the restart.
         slot.state = slot.boot.clone();
         self.trace.push(self.now, EventKind::Crash { node });
+        for input in lost {
+            if let Input::Message { id, from, .. } = input {
+                self.drop_msg(id, from, node, DropReason::LostInCrash);
+            }
+        }
     }
 
     fn restart(&mut self, node: NodeId) {

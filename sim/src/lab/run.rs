@@ -27,6 +27,9 @@ pub struct Bugs {
     pub coordinator_commits_on_first_yes: bool,
     /// Saga services apply actions that arrive after their compensation.
     pub services_accept_late_actions: bool,
+    /// Nodes keep answering while a forced write is outstanding, from state
+    /// a crash can still take back (breaks write-ahead in every protocol).
+    pub answer_from_volatile_state: bool,
 }
 
 /// Everything that determines a run.
@@ -149,6 +152,7 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         net: spec.net.clone(),
         write_latency: spec.write_latency,
         recording: spec.recording,
+        answer_from_volatile_state: spec.bugs.answer_from_volatile_state,
     };
     World::new(
         config,
