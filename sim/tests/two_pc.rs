@@ -11,7 +11,7 @@ use txlab_sim::engine::{
 use txlab_sim::lab::{RunSpec, build_world, judge, run};
 use txlab_sim::protocols::two_pc::{Msg as TwoPcMsg, ParticipantPhase};
 use txlab_sim::protocols::workload::{Arrival, ServiceId, ServiceSpec, StepSpec, TxId, Workflow};
-use txlab_sim::protocols::{LabNode, Msg, Outcome, Protocol, Timing};
+use txlab_sim::protocols::{LabNode, LockPolicy, Msg, Outcome, Protocol, Timing};
 
 const COORD: NodeId = NodeId(0);
 const PAYMENT: NodeId = NodeId(4);
@@ -522,4 +522,34 @@ fn negative_control_a_coordinator_that_commits_on_the_first_yes_is_caught() {
     s.bugs.coordinator_commits_on_first_yes = true;
     let r = run(&s).report;
     assert_caught(&r, &["commit_validity", "atomicity"]);
+}
+
+/// Regression: a participant that freed its lock by committing used to
+/// prepare the next queued transaction in the same handler. The engine
+/// holds a handler's effects until every forced write it asked for is
+/// durable, so the commit's ACK and observations waited for the waiter's
+/// PREPARED write too; a crash between the two writes kept the commit on
+/// disk but lost every trace of it (conservation and termination
+/// violations in a slow-disk swarm sweep). Each waiter is now retried in a
+/// handler of its own.
+#[test]
+fn a_commit_is_reported_even_if_the_next_waiter_prepare_is_cut_by_a_crash() {
+    let mut wf = n_services(1);
+    wf.transactions = 2;
+    wf.arrival.interval = ms(1);
+    let mut s = RunSpec::new(Protocol::TwoPc, 22, wf);
+    s.net.default.latency = Latency::uniform_ms(5, 5);
+    s.write_latency = ms(10);
+    s.toggles.lock_policy = LockPolicy::Wait;
+    // T0 prepares at 6 (durable 16); T1 queues behind its lock. COMMIT is
+    // forced at 21..31 and lands at 36; COMMITTED is durable at 46, the
+    // waiter's PREPARED would be at 56.
+    s.faults = vec![
+        at(50, Fault::Crash(NodeId(1))),
+        at(60, Fault::Restart(NodeId(1))),
+    ];
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.transactions[0].outcome, Outcome::Committed, "T0");
+    assert_eq!(r.final_state["s0"]["stock"], 9);
 }
