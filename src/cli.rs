@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::lab::scenario::expect::mismatches;
+use txlab_sim::lab::scenario::{Limits, Scenario};
 use txlab_sim::lab::{RunReport, run};
 use txlab_sim::protocols::Protocol;
 
@@ -50,9 +50,14 @@ enum Command {
         /// The first seed.
         #[arg(long, default_value_t = 0)]
         from: u64,
-        /// Draw network and fault parameters per seed.
+        /// Draw network (slow disk, long tails, slow links), service and
+        /// fault parameters per seed.
         #[arg(long)]
         swarm: bool,
+        /// Override the scenario's forced-write latency (ms) for every seed,
+        /// e.g. `--write-latency-ms 10` to sweep a lesson on a slow disk.
+        #[arg(long)]
+        write_latency_ms: Option<u64>,
         /// Worker threads (default: all cores).
         #[arg(long)]
         jobs: Option<usize>,
@@ -175,10 +180,20 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             seeds,
             from,
             swarm,
+            write_latency_ms,
             jobs,
             out,
             shrink,
-        }) => sweep_cmd(&scenario, seeds, from, swarm, jobs, &out, shrink),
+        }) => sweep_cmd(
+            &scenario,
+            seeds,
+            from,
+            swarm,
+            write_latency_ms,
+            jobs,
+            &out,
+            shrink,
+        ),
         Some(Command::Export {
             scenario,
             format,
@@ -332,16 +347,23 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sweep_cmd(
     arg: &str,
     seeds: u64,
     from: u64,
     swarm: bool,
+    write_latency_ms: Option<u64>,
     jobs: Option<usize>,
     out: &Path,
     shrink: bool,
 ) -> Result<ExitCode, BadInput> {
-    let scenario = source::load(arg)?;
+    let mut scenario = source::load(arg)?;
+    if let Some(ms) = write_latency_ms {
+        let mut file = scenario.file.clone();
+        file.network.write_latency_ms = ms;
+        scenario = Scenario::from_file(file, &scenario.origin, Limits::default())?;
+    }
     if seeds == 0 {
         return Err(BadInput("--seeds must be at least 1".into()));
     }
@@ -355,11 +377,12 @@ fn sweep_cmd(
     };
     let summary = sweep::sweep(&scenario, &cfg)?;
     let mut text = format!(
-        "sweep {}: seeds {}..{}{}, {} jobs, {:.3} s, {:.0} seeds/s, {:.2} M events/s\n\n",
+        "sweep {}: seeds {}..{}{}{}, {} jobs, {:.3} s, {:.0} seeds/s, {:.2} M events/s\n\n",
         scenario.name(),
         from,
         from.saturating_add(seeds),
         if swarm { " (swarm)" } else { "" },
+        write_latency_ms.map_or(String::new(), |ms| format!(", write latency {ms} ms")),
         jobs,
         summary.elapsed.as_secs_f64(),
         seeds as f64 / summary.elapsed.as_secs_f64().max(1e-9),
@@ -458,7 +481,7 @@ fn shrink_first(
     );
     write_atomically(&path, toml::to_string(&file)?.as_bytes())?;
     Ok(format!(
-        "\nshrunk seed {seed} ({invariant}): faults {} -> {}, transactions {} -> {}, loss {} -> {}, duplicate {} -> {}\n  replay: txlab tui {}\n",
+        "\nshrunk seed {seed} ({invariant}): faults {} -> {}, transactions {} -> {}, loss {} -> {}, duplicate {} -> {}, write latency {} -> {} ms\n  replay: txlab tui {}\n",
         s.file.faults.len(),
         file.faults.len(),
         s.file.workload.transactions,
@@ -467,6 +490,8 @@ fn shrink_first(
         file.network.loss,
         s.file.network.duplicate,
         file.network.duplicate,
+        s.file.network.write_latency_ms,
+        file.network.write_latency_ms,
         path.display()
     ))
 }

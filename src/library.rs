@@ -75,6 +75,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "latency-buildup",
         include_str!("../scenarios/latency-buildup.toml"),
     ),
+    ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
     (
         "long-lived-contention",
         include_str!("../scenarios/long-lived-contention.toml"),

@@ -1,10 +1,11 @@
-//! Shrinking a failing scenario: drop faults, transactions and network
-//! trouble one at a time for as long as the same invariant still breaks
+//! Shrinking a failing scenario: drop faults, transactions, network
+//! trouble (loss, duplication, a slow disk, slow links, a long tail) and
+//! slow or silent services one at a time for as long as the same invariant still breaks
 //! (greedy delta debugging). What is left is the smallest schedule this
 //! search finds that still shows the bug, ready to replay step by step.
 
 use txlab_sim::lab::run;
-use txlab_sim::lab::scenario::format::ScenarioFile;
+use txlab_sim::lab::scenario::format::{FailureFile, LatencyFile, NetworkFile, ScenarioFile};
 use txlab_sim::lab::scenario::{Limits, Scenario};
 use txlab_sim::protocols::Protocol;
 
@@ -60,20 +61,72 @@ fn candidates(file: &ScenarioFile) -> Vec<ScenarioFile> {
         ] {
             let mut f = file.clone();
             f.workload.transactions = n.max(1);
-            // Failures that name transactions past the new count go too.
-            for fl in &mut f.failures {
+            // Failures that name only transactions past the new count go
+            // too (an empty list would mean every transaction).
+            f.failures.retain_mut(|fl| {
+                let named = !fl.txs.is_empty();
                 fl.txs.retain(|t| *t < n.max(1));
-            }
+                !named || !fl.txs.is_empty()
+            });
             out.push(f);
         }
     }
-    for (loss, dup) in [(0.0, file.network.duplicate), (file.network.loss, 0.0)] {
-        if (loss, dup) != (file.network.loss, file.network.duplicate) {
-            let mut f = file.clone();
-            f.network.loss = loss;
-            f.network.duplicate = dup;
+    out.extend(gentler_networks(file));
+    out.extend(kinder_services(file));
+    out
+}
+
+/// The network with one kind of trouble less: no loss, no duplication, a
+/// faster disk (instant, then half as slow), one link override fewer, no
+/// long tail, no FIFO.
+fn gentler_networks(file: &ScenarioFile) -> Vec<ScenarioFile> {
+    let n = &file.network;
+    let mut out = Vec::new();
+    let mut with = |change: &dyn Fn(&mut NetworkFile)| {
+        let mut f = file.clone();
+        change(&mut f.network);
+        if f.network != file.network {
             out.push(f);
         }
+    };
+    with(&|n| n.loss = 0.0);
+    with(&|n| n.duplicate = 0.0);
+    with(&|n| n.write_latency_ms = 0);
+    with(&|n| n.write_latency_ms /= 2);
+    for i in 0..n.links.len() {
+        with(&|n| {
+            n.links.remove(i);
+        });
+    }
+    if let LatencyFile::Pareto { min_ms, .. } = n.latency {
+        with(&|n| {
+            n.latency = LatencyFile::Uniform {
+                min_ms,
+                max_ms: min_ms,
+            }
+        });
+    }
+    with(&|n| n.fifo = false);
+    out
+}
+
+/// Planned failures one at a time: each dropped, then made prompt (no
+/// reply delay) and talkative (no silent replies).
+fn kinder_services(file: &ScenarioFile) -> Vec<ScenarioFile> {
+    let mut out = Vec::new();
+    for i in 0..file.failures.len() {
+        let mut f = file.clone();
+        f.failures.remove(i);
+        out.push(f);
+        let mut with = |change: &dyn Fn(&mut FailureFile)| {
+            let mut f = file.clone();
+            change(&mut f.failures[i]);
+            if f.failures[i] != file.failures[i] {
+                out.push(f);
+            }
+        };
+        with(&|x| x.reply_delay_ms = 0);
+        with(&|x| x.silent_replies = 0);
     }
     out
 }
@@ -98,6 +151,7 @@ pub fn shrink(scenario: &Scenario, invariant: &str) -> Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use txlab_sim::lab::scenario::format::{FailureFile, LinkFile};
 
     #[test]
     fn a_violation_that_needs_no_fault_sheds_every_fault() {
@@ -127,6 +181,72 @@ mod tests {
         assert!(small.file.faults.is_empty(), "{:?}", small.file.faults);
         assert_eq!(small.file.workload.transactions, 1);
         assert!(broken(&small).contains(&"at_most_once".to_string()));
+    }
+
+    #[test]
+    fn a_violation_that_needs_no_slowness_sheds_the_slow_disk_links_and_services() {
+        let text = crate::library::get("duplicate-payment").unwrap();
+        let mut s = Scenario::parse(text.as_bytes(), "duplicate-payment").unwrap();
+        let lesson = s.file.clone();
+        // Slowness the bug does not need, kept under every timeout so it
+        // causes no retry (a retry without idempotency would be a second
+        // way to break at_most_once): a slow disk, a short tail, a slow
+        // link, a slow service, FIFO.
+        let n = &mut s.file.network;
+        n.write_latency_ms = 4;
+        n.fifo = true;
+        n.latency = LatencyFile::Pareto {
+            min_ms: 2,
+            alpha: 2.0,
+            max_ms: 12,
+        };
+        n.links.push(LinkFile {
+            from: "hotel".into(),
+            to: "coordinator".into(),
+            latency: Some(LatencyFile::Uniform {
+                min_ms: 5,
+                max_ms: 12,
+            }),
+            loss: None,
+            duplicate: None,
+            fifo: None,
+        });
+        s.file.failures.push(FailureFile {
+            step: "book flight".into(),
+            reply_delay_ms: 8,
+            ..FailureFile::default()
+        });
+        let s = Scenario::from_file(s.file, "slow", Limits::default()).unwrap();
+        assert!(broken(&s).contains(&"at_most_once".to_string()));
+        let small = shrink(&s, "at_most_once").file;
+        assert_eq!(small.network.write_latency_ms, 0);
+        assert!(!small.network.fifo);
+        assert!(matches!(small.network.latency, LatencyFile::Uniform { .. }));
+        // The duplicating link is the bug: it stays, alone.
+        assert_eq!(small.network.links, lesson.network.links);
+        assert!(small.failures.is_empty(), "{:?}", small.failures);
+    }
+
+    #[test]
+    fn a_slow_silent_service_can_be_made_prompt_or_talkative() {
+        let text = crate::library::get("happy-path").unwrap();
+        let mut file = Scenario::parse(text.as_bytes(), "happy-path").unwrap().file;
+        file.failures.push(FailureFile {
+            step: "charge card".into(),
+            reply_delay_ms: 30,
+            silent_replies: 2,
+            ..FailureFile::default()
+        });
+        let plans: Vec<(u64, u8)> = candidates(&file)
+            .iter()
+            .flat_map(|f| {
+                f.failures
+                    .iter()
+                    .map(|x| (x.reply_delay_ms, x.silent_replies))
+            })
+            .collect();
+        assert!(plans.contains(&(0, 2)), "{plans:?}");
+        assert!(plans.contains(&(30, 0)), "{plans:?}");
     }
 
     #[test]

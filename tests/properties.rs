@@ -1,5 +1,7 @@
 //! Property tests: every protocol keeps its promises under random loss,
-//! duplication, reordering, partitions and crashes, and the checkers are
+//! duplication, reordering, slow and long-tailed links, slow and silent
+//! services, a slow disk, partitions (one-way too) and crashes (of the
+//! central node while requests arrive too), and the checkers are
 //! able to fail (negative controls). Failures print the seed and shrunk
 //! fault schedule and write a scenario file `txlab run` replays.
 
@@ -45,6 +47,8 @@ fn holds(c: &Case, p: Protocol, name: &str) -> Result<(), TestCaseError> {
     for t in &r.transactions {
         let allowed: &[Outcome] = match p {
             Protocol::TwoPc => &[Outcome::Committed, Outcome::Aborted],
+            // A compensation that always fails leaves its saga stuck, flagged.
+            _ if c.stuck => &[Outcome::Completed, Outcome::Compensated, Outcome::Stuck],
             _ => &[Outcome::Completed, Outcome::Compensated],
         };
         prop_assert!(
@@ -204,4 +208,138 @@ fn negative_control_a_participant_that_forgets_its_prepared_record_is_found() {
     // their restarts); which exactly depends on the generator's stream.
     assert!(shrunk.transactions <= 2, "{shrunk:?}");
     assert!(shrunk.fault_count() <= 4, "{shrunk:?}");
+}
+
+/// The strategies reach every dimension where bugs hid: a slow disk, slow
+/// and long-tailed links, slow and silent services, duplication, one-way
+/// partitions, and the central node down while requests arrive.
+#[test]
+fn the_strategies_reach_every_dimension() {
+    use proptest::strategy::ValueTree;
+    use support::{FaultCase, LatencyCase};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let strategy = case(3, 3);
+    let mut seen: std::collections::BTreeMap<&str, u32> = Default::default();
+    for _ in 0..500 {
+        let c = strategy.new_tree(&mut runner).unwrap().current();
+        let mut hit = |k| *seen.entry(k).or_insert(0) += 1;
+        let f = c.file();
+        if c.write_latency_ms > 0 {
+            hit("slow disk");
+        }
+        if c.duplicate > 0.0 {
+            hit("duplication");
+        }
+        if matches!(c.latency, LatencyCase::Pareto { .. }) {
+            hit("long tail");
+        }
+        if f.network.links.iter().any(|l| l.latency.is_some()) {
+            hit("slow link");
+        }
+        if f.network.links.iter().any(|l| l.duplicate.is_some()) {
+            hit("duplicating link");
+        }
+        if f.failures.iter().any(|x| x.reply_delay_ms >= 60) {
+            hit("reply past the timeout");
+        }
+        if f.failures.iter().any(|x| x.silent_replies > 0) {
+            hit("silent reply");
+        }
+        if c.stuck {
+            hit("failing compensation");
+        }
+        for p in f.faults.iter().filter_map(|x| x.partition.as_ref()) {
+            hit(if p.one_way {
+                "one-way cut"
+            } else {
+                "two-way cut"
+            });
+            if p.b.is_some() {
+                hit("cut between groups");
+            }
+        }
+        let arrivals: Vec<u64> = (0..u64::from(c.transactions))
+            .map(|i| 1 + i * c.interval_ms)
+            .collect();
+        let central_down_at_arrival = c.faults.iter().any(|fc| {
+            matches!(fc, FaultCase::Crash { node: 0, at_ms, down_ms }
+                if arrivals.iter().any(|t| at_ms <= t && *t < at_ms + down_ms))
+        });
+        if central_down_at_arrival {
+            hit("arrival during central downtime");
+        }
+    }
+    for k in [
+        "slow disk",
+        "duplication",
+        "long tail",
+        "slow link",
+        "duplicating link",
+        "reply past the timeout",
+        "silent reply",
+        "failing compensation",
+        "one-way cut",
+        "two-way cut",
+        "cut between groups",
+        "arrival during central downtime",
+    ] {
+        assert!(seen.get(k).copied().unwrap_or(0) >= 5, "{k}: {seen:?}");
+    }
+}
+
+/// A failure message names everything needed to replay the case: the
+/// seed, the disk, links, slow services and the fault schedule.
+#[test]
+fn a_failure_message_names_every_dimension() {
+    use proptest::strategy::ValueTree;
+    use support::{FaultCase, LatencyCase, LinkCase, SlowCase};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let mut c = case(0, 2).new_tree(&mut runner).unwrap().current();
+    c.seed = 4242;
+    c.write_latency_ms = 17;
+    c.links = vec![LinkCase {
+        from: 1,
+        to: 0,
+        latency: Some(LatencyCase::Pareto {
+            min_ms: 3,
+            alpha: 1.5,
+            max_ms: 250,
+        }),
+        loss: None,
+        duplicate: Some(0.4),
+        fifo: None,
+    }];
+    c.slow = vec![SlowCase {
+        step: 3,
+        reply_delay_ms: 77,
+        silent_replies: 2,
+        tx: None,
+    }];
+    c.faults = vec![FaultCase::Partition {
+        nodes: vec![4],
+        others: vec![0],
+        one_way: true,
+        at_ms: 12,
+        for_ms: 30,
+    }];
+    let m = repro("message", &c);
+    for part in [
+        "seed=4242",
+        "write_latency_ms = 17",
+        "from = \"car\"",
+        "kind = \"pareto\"",
+        "reply_delay_ms = 77",
+        "silent_replies = 2",
+        "one_way = true",
+        "b = [\"coordinator\"]",
+        "heal = \"cut0\"",
+    ] {
+        assert!(m.contains(part), "{part} missing from: {m}");
+    }
 }

@@ -8,7 +8,7 @@
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use txlab_sim::lab::scenario::format::{
-    FailureFile, FaultFile, LatencyFile, PartitionFile, ScenarioFile,
+    FailureFile, FaultFile, LatencyFile, LinkFile, PartitionFile, ScenarioFile,
 };
 use txlab_sim::lab::scenario::{Limits, Scenario};
 use txlab_sim::protocols::{LockPolicy, Toggles};
@@ -26,13 +26,72 @@ pub enum FaultCase {
         at_ms: u64,
         down_ms: u64,
     },
-    /// Cut `nodes` off at `at_ms` for `for_ms`.
+    /// Cut `nodes` off from `others` (empty: from everyone else) at
+    /// `at_ms` for `for_ms`; `one_way` blocks only `nodes → others`.
     Partition {
         nodes: Vec<usize>,
+        others: Vec<usize>,
         one_way: bool,
         at_ms: u64,
         for_ms: u64,
     },
+}
+
+/// A delay distribution: uniform, or Pareto's long tail.
+#[derive(Clone, Debug)]
+pub enum LatencyCase {
+    /// Uniform in `min_ms..=min_ms + spread_ms`.
+    Uniform { min_ms: u64, spread_ms: u64 },
+    /// Pareto with scale `min_ms`, shape `alpha`, capped at `max_ms`.
+    Pareto {
+        min_ms: u64,
+        alpha: f64,
+        max_ms: u64,
+    },
+}
+
+impl LatencyCase {
+    fn file(&self) -> LatencyFile {
+        match *self {
+            LatencyCase::Uniform { min_ms, spread_ms } => LatencyFile::Uniform {
+                min_ms,
+                max_ms: min_ms + spread_ms,
+            },
+            LatencyCase::Pareto {
+                min_ms,
+                alpha,
+                max_ms,
+            } => LatencyFile::Pareto {
+                min_ms,
+                alpha,
+                max_ms: max_ms.max(min_ms),
+            },
+        }
+    }
+}
+
+/// An override for one directed link: a slow, lossy, duplicating or
+/// FIFO link between two nodes.
+#[derive(Clone, Debug)]
+pub struct LinkCase {
+    pub from: usize,
+    pub to: usize,
+    pub latency: Option<LatencyCase>,
+    pub loss: Option<f64>,
+    pub duplicate: Option<f64>,
+    pub fifo: Option<bool>,
+}
+
+/// A slow or silent step: its service answers `reply_delay_ms` late, and
+/// drops its first `silent_replies` answers (the work is done: outcome
+/// unknown to the caller).
+#[derive(Clone, Debug)]
+pub struct SlowCase {
+    pub step: usize,
+    pub reply_delay_ms: u64,
+    pub silent_replies: u8,
+    /// Only this transaction (`None`: all).
+    pub tx: Option<u32>,
 }
 
 /// Everything a property test varies.
@@ -41,12 +100,20 @@ pub struct Case {
     pub seed: u64,
     pub loss: f64,
     pub duplicate: f64,
-    pub latency_min_ms: u64,
-    pub latency_spread_ms: u64,
+    pub latency: LatencyCase,
     pub fifo: bool,
+    /// Time a forced log write takes: 0 is an instant disk.
+    pub write_latency_ms: u64,
+    pub links: Vec<LinkCase>,
     pub transactions: u32,
+    /// Time between arrivals.
+    pub interval_ms: u64,
     pub reject_step: Option<usize>,
     pub transient: f64,
+    pub slow: Vec<SlowCase>,
+    /// The first step's compensation always fails, so a saga that must
+    /// compensate ends stuck (after Sam's refund: the refund comes first).
+    pub stuck: bool,
     pub faults: Vec<FaultCase>,
     pub toggles: Toggles,
 }
@@ -56,9 +123,14 @@ fn percent(max: u32) -> impl Strategy<Value = f64> {
     (0..=max).prop_map(|p| f64::from(p) / 100.0)
 }
 
+/// Every arrival of a case lies before this (up to 3 transactions, 1 ms
+/// apart plus `interval_ms` below 40).
+const ARRIVALS_END_MS: u64 = 90;
+
 pub fn fault() -> impl Strategy<Value = FaultCase> {
+    let node = || 0..NODES.len();
     prop_oneof![
-        (0..NODES.len(), 0..300u64, 1..400u64).prop_map(|(node, at_ms, down_ms)| {
+        (node(), 0..300u64, 1..400u64).prop_map(|(node, at_ms, down_ms)| {
             FaultCase::Crash {
                 node,
                 at_ms,
@@ -66,18 +138,86 @@ pub fn fault() -> impl Strategy<Value = FaultCase> {
             }
         }),
         (
-            proptest::collection::vec(0..NODES.len(), 1..3),
+            proptest::collection::vec(node(), 1..3),
+            proptest::collection::vec(node(), 0..3),
             any::<bool>(),
             0..300u64,
             1..400u64
         )
-            .prop_map(|(nodes, one_way, at_ms, for_ms)| FaultCase::Partition {
-                nodes,
-                one_way,
-                at_ms,
-                for_ms
+            .prop_map(|(nodes, others, one_way, at_ms, for_ms)| {
+                FaultCase::Partition {
+                    nodes,
+                    others,
+                    one_way,
+                    at_ms,
+                    for_ms,
+                }
             }),
+        // The central node down while requests arrive: the clients must
+        // retry, and latency counts the wait.
+        (0..ARRIVALS_END_MS, 1..400u64).prop_map(|(at_ms, down_ms)| FaultCase::Crash {
+            node: 0,
+            at_ms,
+            down_ms,
+        }),
     ]
+}
+
+pub fn latency() -> impl Strategy<Value = LatencyCase> {
+    prop_oneof![
+        3 => (1..10u64, 0..40u64)
+            .prop_map(|(min_ms, spread_ms)| LatencyCase::Uniform { min_ms, spread_ms }),
+        1 => (1..5u64, 10..30u32, 20..300u64).prop_map(|(min_ms, a, max_ms)| {
+            LatencyCase::Pareto {
+                min_ms,
+                alpha: f64::from(a) / 10.0,
+                max_ms,
+            }
+        }),
+    ]
+}
+
+/// A slow link: up to 20 ms plus up to 200 ms of spread, or a long tail.
+fn slow_latency() -> impl Strategy<Value = LatencyCase> {
+    prop_oneof![
+        (0..20u64, 0..200u64)
+            .prop_map(|(min_ms, spread_ms)| LatencyCase::Uniform { min_ms, spread_ms }),
+        latency(),
+    ]
+}
+
+pub fn link() -> impl Strategy<Value = LinkCase> {
+    (
+        0..NODES.len(),
+        0..NODES.len(),
+        proptest::option::of(slow_latency()),
+        proptest::option::weighted(0.3, percent(30)),
+        proptest::option::weighted(0.3, percent(100)),
+        proptest::option::weighted(0.2, any::<bool>()),
+    )
+        .prop_map(|(from, to, latency, loss, duplicate, fifo)| LinkCase {
+            from,
+            to,
+            latency,
+            loss,
+            duplicate,
+            fifo,
+        })
+}
+
+pub fn slow() -> impl Strategy<Value = SlowCase> {
+    (
+        0..STEPS.len(),
+        0..150u64,
+        0..=2u8,
+        proptest::option::weighted(0.3, 0..3u32),
+    )
+        .prop_map(|(step, reply_delay_ms, silent_replies, tx)| SlowCase {
+            step,
+            reply_delay_ms,
+            silent_replies,
+            tx,
+        })
 }
 
 pub fn toggles() -> impl Strategy<Value = Toggles> {
@@ -100,11 +240,21 @@ pub fn toggles() -> impl Strategy<Value = Toggles> {
 pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
     (
         any::<u64>(),
-        (percent(30), percent(50), 1..10u64, 0..40u64, any::<bool>()),
+        (
+            percent(30),
+            percent(50),
+            latency(),
+            any::<bool>(),
+            0..=20u64,
+            proptest::collection::vec(link(), 0..=2),
+        ),
         (
             1..=max_tx,
+            0..40u64,
             proptest::option::weighted(0.3, 0..STEPS.len()),
             percent(30),
+            proptest::collection::vec(slow(), 0..=2),
+            proptest::bool::weighted(0.1),
         ),
         proptest::collection::vec(fault(), 0..=max_faults),
         toggles(),
@@ -112,20 +262,24 @@ pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
         .prop_map(
             |(
                 seed,
-                (loss, duplicate, lmin, spread, fifo),
-                (transactions, reject_step, transient),
+                (loss, duplicate, latency, fifo, write_latency_ms, links),
+                (transactions, interval_ms, reject_step, transient, slow, stuck),
                 faults,
                 toggles,
             )| Case {
                 seed,
                 loss,
                 duplicate,
-                latency_min_ms: lmin,
-                latency_spread_ms: spread,
+                latency,
                 fifo,
+                write_latency_ms,
+                links,
                 transactions,
+                interval_ms,
                 reject_step,
                 transient,
+                slow,
+                stuck,
                 faults,
                 toggles,
             },
@@ -144,15 +298,14 @@ impl Case {
         f.seed = self.seed;
         f.expect = BTreeMap::new();
         f.narration.clear();
-        f.network.latency = LatencyFile::Uniform {
-            min_ms: self.latency_min_ms,
-            max_ms: self.latency_min_ms + self.latency_spread_ms,
-        };
+        f.network.latency = self.latency.file();
         f.network.loss = self.loss;
         f.network.duplicate = self.duplicate;
         f.network.fifo = self.fifo;
+        f.network.write_latency_ms = self.write_latency_ms;
+        f.network.links = self.link_files();
         f.workload.transactions = self.transactions;
-        f.workload.interval_ms = 3;
+        f.workload.interval_ms = self.interval_ms;
         f.toggles = self.toggles.clone();
         if let Some(s) = self.reject_step {
             f.failures.push(FailureFile {
@@ -169,8 +322,47 @@ impl Case {
                 ..FailureFile::default()
             });
         }
+        for s in &self.slow {
+            f.failures.push(FailureFile {
+                step: STEPS[s.step].into(),
+                reply_delay_ms: s.reply_delay_ms,
+                silent_replies: s.silent_replies,
+                txs: s
+                    .tx
+                    .filter(|t| *t < self.transactions)
+                    .into_iter()
+                    .collect(),
+                ..FailureFile::default()
+            });
+        }
+        if self.stuck {
+            f.failures.push(FailureFile {
+                step: STEPS[0].into(),
+                compensation_fails: true,
+                ..FailureFile::default()
+            });
+        }
         f.faults = self.fault_files();
         f
+    }
+
+    fn link_files(&self) -> Vec<LinkFile> {
+        // One override per directed link: the last one drawn wins.
+        let mut links: BTreeMap<(usize, usize), LinkFile> = BTreeMap::new();
+        for l in self.links.iter().filter(|l| l.from != l.to) {
+            links.insert(
+                (l.from, l.to),
+                LinkFile {
+                    from: NODES[l.from].into(),
+                    to: NODES[l.to].into(),
+                    latency: l.latency.as_ref().map(LatencyCase::file),
+                    loss: l.loss,
+                    duplicate: l.duplicate,
+                    fifo: l.fifo,
+                },
+            );
+        }
+        links.into_values().collect()
     }
 
     fn fault_files(&self) -> Vec<FaultFile> {
@@ -202,23 +394,32 @@ impl Case {
                 }
                 FaultCase::Partition {
                     nodes,
+                    others,
                     one_way,
                     at_ms,
                     for_ms,
                 } => {
                     let name = format!("cut{i}");
-                    let mut a: Vec<String> = nodes.iter().map(|n| NODES[*n].to_string()).collect();
-                    a.sort();
-                    a.dedup();
+                    let names = |ns: &[usize]| -> Vec<String> {
+                        let mut v: Vec<String> = ns.iter().map(|n| NODES[*n].to_string()).collect();
+                        v.sort();
+                        v.dedup();
+                        v
+                    };
+                    let a = names(nodes);
                     if a.len() == NODES.len() {
                         continue;
                     }
+                    let b: Vec<String> = names(others)
+                        .into_iter()
+                        .filter(|n| !a.contains(n))
+                        .collect();
                     out.push(FaultFile {
                         at_ms: *at_ms,
                         partition: Some(PartitionFile {
                             name: name.clone(),
                             a,
-                            b: None,
+                            b: (!b.is_empty()).then_some(b),
                             one_way: *one_way,
                         }),
                         ..FaultFile::default()
@@ -249,27 +450,36 @@ impl Case {
 }
 
 /// Write the failing case where `txlab run` can replay it, and describe it
-/// for the failure message: seed, fault schedule and path.
+/// for the failure message: seed, network (write latency and per-link
+/// overrides included), slow steps, fault schedule and path.
 pub fn repro(property: &str, case: &Case) -> String {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("proptest-repros");
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("{property}.toml"));
-    let body = toml::to_string(&case.file()).unwrap_or_default();
+    let file = case.file();
+    let body = toml::to_string(&file).unwrap_or_default();
     let _ = std::fs::write(&path, &body);
-    let faults: Vec<String> = case
-        .fault_files()
-        .iter()
-        .map(|f| toml::to_string(f).unwrap_or_default().replace('\n', " "))
-        .collect();
     format!(
-        "reproduce with seed={} ({} transactions, loss {}, duplicate {}); faults: [{}]; replay: txlab run {}",
+        "reproduce with seed={} ({} transactions {} ms apart); network: {}; failures: [{}]; faults: [{}]; replay: txlab run {}",
         case.seed,
         case.transactions,
-        case.loss,
-        case.duplicate,
-        faults.join("; "),
+        case.interval_ms,
+        one_line(&file.network),
+        one_lines(&file.failures),
+        one_lines(&file.faults),
         path.display()
     )
+}
+
+fn one_line(value: &impl serde::Serialize) -> String {
+    toml::to_string(value)
+        .unwrap_or_default()
+        .trim()
+        .replace('\n', " ")
+}
+
+fn one_lines<T: serde::Serialize>(values: &[T]) -> String {
+    values.iter().map(one_line).collect::<Vec<_>>().join("; ")
 }
 
 /// Cases per property: 256 by default, `PROPTEST_CASES` for a soak.

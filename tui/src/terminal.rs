@@ -40,7 +40,8 @@ pub fn run(app: App) -> io::Result<()> {
 async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut speed = app.speed;
-    let mut tick = tokio::time::interval(app.tick_interval());
+    let mut playing = app.playing;
+    let mut tick = playback(app.tick_interval());
     loop {
         let mut screen = Rect::default();
         terminal.draw(|f| {
@@ -86,11 +87,24 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
                 None => return Ok(()),
             },
         }
-        if app.speed != speed {
+        // A new speed, or play after a pause, starts the beat afresh: the
+        // time spent paused must not come back as a burst of ticks.
+        if app.speed != speed || (app.playing && !playing) {
             speed = app.speed;
-            tick = tokio::time::interval(app.tick_interval());
+            tick = playback(app.tick_interval());
         }
+        playing = app.playing;
     }
+}
+
+/// The playback beat. Ticks missed while nobody polled (paused, or a slow
+/// frame) are skipped, not replayed: tokio's default would fire them all
+/// at once, which is how play used to jump ahead after a pause.
+fn playback(period: std::time::Duration) -> tokio::time::Interval {
+    let start = tokio::time::Instant::now() + period;
+    let mut tick = tokio::time::interval_at(start, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
 }
 
 /// Write beside the target and rename, so a file is never half-written.
@@ -98,4 +112,28 @@ fn write_atomically(path: &str, text: &str) -> io::Result<()> {
     let tmp = format!("{path}.tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::playback;
+    use std::time::Duration;
+
+    /// Guards against play jumping ahead after a pause: however long the
+    /// beat goes unpolled, polling again yields one tick, then the beat.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_pause_gives_one_tick_not_a_burst() {
+        let period = Duration::from_millis(100);
+        let mut tick = playback(period);
+        tick.tick().await;
+        // Paused for ten seconds: a hundred periods go unpolled.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        tick.tick().await;
+        let before = tokio::time::Instant::now();
+        tick.tick().await;
+        assert!(
+            tokio::time::Instant::now() - before >= period,
+            "the tick after the pause waited a whole period"
+        );
+    }
 }

@@ -16,23 +16,24 @@ pub(super) enum Input<N: Node> {
     Timer { timer: TimerId, token: u64 },
 }
 
-/// A handler's outputs (sends, observations, timers) leave only once every
-/// log write it asked for has been issued, so that a forced write blocks
-/// all of them: write-ahead holds even for a handler that sends before it
-/// persists. Stable, so each group keeps the handler's order. With instant
-/// writes the order cannot matter (nothing happens inside a handler) and is
-/// left alone, which keeps those traces as they were.
+/// A handler's outputs pushed *before* its first forced write wait for that
+/// write too, as if the handler had persisted first: write-ahead holds even
+/// for a handler that sends before it persists. Everything else keeps the
+/// handler's order, so an output pushed between two forced writes leaves as
+/// soon as the first is durable. With instant writes the order cannot
+/// matter (nothing happens inside a handler) and is left alone, which keeps
+/// those traces as they were.
 pub(super) fn hold_outputs_for_writes<N: Node>(effects: &mut [Effect<N>]) {
     let forced = |e: &Effect<N>| matches!(e, Effect::Persist { forced: true, .. });
-    // Nothing to hold when no forced write exists or every one comes first.
-    let Some(last_forced) = effects.iter().rposition(forced) else {
+    let Some(first) = effects.iter().position(forced) else {
         return;
     };
-    if effects[..last_forced]
+    // Move the first forced write in front of the outputs that precede it;
+    // lazy writes before it keep their place among themselves.
+    let outputs_before = effects[..first]
         .iter()
-        .all(|e| matches!(e, Effect::Persist { .. }))
-    {
-        return;
+        .any(|e| !matches!(e, Effect::Persist { .. }));
+    if outputs_before {
+        effects[..=first].rotate_right(1);
     }
-    effects.sort_by_key(|e| !matches!(e, Effect::Persist { .. }));
 }
