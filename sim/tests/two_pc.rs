@@ -524,14 +524,14 @@ fn negative_control_a_coordinator_that_commits_on_the_first_yes_is_caught() {
     assert_caught(&r, &["commit_validity", "atomicity"]);
 }
 
-/// Regression: a participant that freed its lock by committing used to
-/// prepare the next queued transaction in the same handler. The engine
-/// holds a handler's effects until every forced write it asked for is
-/// durable, so the commit's ACK and observations waited for the waiter's
-/// PREPARED write too; a crash between the two writes kept the commit on
-/// disk but lost every trace of it (conservation and termination
-/// violations in a slow-disk swarm sweep). Each waiter is now retried in a
-/// handler of its own.
+/// Regression: a participant that frees its lock by committing prepares
+/// the next queued transaction in the same handler, so one handler forces
+/// COMMITTED and then the waiter's PREPARED. When the engine held all of a
+/// handler's outputs behind its last forced write, a crash between the two
+/// writes kept the commit on disk but lost its ACK and every observation of
+/// it (conservation and termination violations in a slow-disk swarm
+/// sweep). Outputs pushed after the first write must leave when it is
+/// durable.
 #[test]
 fn a_commit_is_reported_even_if_the_next_waiter_prepare_is_cut_by_a_crash() {
     let mut wf = n_services(1);

@@ -15,13 +15,12 @@ use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, ServiceId, StepId, TxId};
 use crate::protocols::{AbortWhy, LabNode, LockPolicy, Obs};
 use rand::Rng;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const IN_DOUBT: u8 = 1;
 const LOCK_WAIT: u8 = 2;
 const SLOW_VOTE: u8 = 7;
-const WAKE: u8 = 8;
 
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
@@ -68,8 +67,6 @@ pub struct Participant {
     pub locks: BTreeMap<String, TxId>,
     /// Prepares queued behind a lock, oldest first.
     waiting: Vec<TxId>,
-    /// Queued prepares to retry now that a lock was freed, one per handler.
-    to_wake: VecDeque<TxId>,
     /// Votes held back by a slow-service plan.
     slow_votes: BTreeMap<TxId, (NodeId, bool)>,
     /// Aborts of this incarnation not known to be durable (written lazily,
@@ -88,7 +85,6 @@ impl Participant {
             phases: BTreeMap::new(),
             locks: BTreeMap::new(),
             waiting: Vec::new(),
-            to_wake: VecDeque::new(),
             slow_votes: BTreeMap::new(),
             unforced_aborts: BTreeSet::new(),
             bug,
@@ -355,32 +351,22 @@ impl Participant {
         self.locks.retain(|_, holder| *holder != tx);
         ctx.cancel_timer(timer(IN_DOUBT, tx));
         ctx.record(Obs::LocksFreed { tx });
-        self.to_wake.extend(std::mem::take(&mut self.waiting));
-        self.arm_wake(ctx);
+        self.wake_waiters(ctx);
     }
 
-    /// Retry the queued prepares in arrival order, each in a handler of its
-    /// own: a handler's effects wait for every forced write it asked for,
-    /// so a waiter's PREPARED record forced in the handler that forced our
-    /// COMMITTED would hold back the commit's ACK and observations, and a
-    /// crash in between would lose them although the commit is durable.
-    fn arm_wake(&mut self, ctx: C) {
-        if let Some(tx) = self.to_wake.front() {
-            ctx.set_timer(timer(WAKE, *tx), SimTime::ZERO);
-        }
-    }
-
-    fn wake_one(&mut self, ctx: C) {
-        if let Some(tx) = self.to_wake.pop_front() {
-            if let Some(ParticipantPhase::Waiting { coordinator, peers }) =
+    /// Retry queued prepares in arrival order now that locks changed hands.
+    fn wake_waiters(&mut self, ctx: C) {
+        let queued = std::mem::take(&mut self.waiting);
+        for tx in queued {
+            let Some(ParticipantPhase::Waiting { coordinator, peers }) =
                 self.phases.get(&tx).cloned()
-            {
-                self.phases.remove(&tx);
-                ctx.cancel_timer(timer(LOCK_WAIT, tx));
-                self.try_prepare(tx, coordinator, peers, ctx);
-            }
+            else {
+                continue;
+            };
+            self.phases.remove(&tx);
+            ctx.cancel_timer(timer(LOCK_WAIT, tx));
+            self.try_prepare(tx, coordinator, peers, ctx);
         }
-        self.arm_wake(ctx);
     }
 
     /// A peer's cooperative-termination inquiry. The peer aborts on an
@@ -418,10 +404,6 @@ impl Participant {
             if let Some((to, yes)) = self.slow_votes.remove(&tx) {
                 send(ctx, to, Msg::Vote { tx, yes });
             }
-            return;
-        }
-        if kind == WAKE {
-            self.wake_one(ctx);
             return;
         }
         match (kind, self.phases.get(&tx).cloned()) {
