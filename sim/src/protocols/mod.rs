@@ -132,7 +132,7 @@ pub enum LockPolicy {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Toggles {
-    /// Services deduplicate operations by idempotency key.
+    /// Saga services and inboxes deduplicate by idempotency key (2PC always does, by state).
     pub idempotency: bool,
     /// Choreographed services publish through an outbox atomic with the
     /// local commit.
