@@ -213,6 +213,7 @@ compensation = "refund"
                     tx: i as u32,
                     outcome: Outcome::Committed,
                     latency_ms: *l,
+                    reported_to_client: l.map(|_| Outcome::Committed),
                     messages: None,
                 })
                 .collect(),

@@ -371,7 +371,7 @@ fn a_sweep_can_shrink_its_first_failure_to_a_minimal_repro() {
         "sweep",
         "lost-event-no-outbox",
         "--seeds",
-        "3",
+        "12",
         "--swarm",
         "--shrink",
         "--out",

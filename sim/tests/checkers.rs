@@ -46,11 +46,12 @@ fn a_participant_that_ignores_lock_holders_is_caught() {
     assert_eq!(r.violations_of("applied_matches_outcome").count(), 2);
 }
 
-/// Forced writes take 10 ms and participants ask after 8 ms. Votes land
-/// at 21 ms (car) and 24 ms (the others, over slower links), so COMMIT is
-/// being forced from 24 to 34 ms. Car's inquiry lands at 29, inside that
-/// write; the others' at 32, after the coordinator crashed at 31. Back with
-/// no record at 60, it presumes abort.
+/// Forced writes take 10 ms and participants ask after 8 ms. The client's
+/// request reaches the coordinator at 5 ms; votes land at 26 ms (car) and
+/// 29 ms (the others, over slower links), so COMMIT is being forced from
+/// 29 to 39 ms. Car's inquiry lands at 34, inside that write; the others'
+/// at 37, after the coordinator crashed at 36. Back with no record at 65,
+/// it presumes abort.
 fn inquiry_during_the_commit_write() -> RunSpec {
     let mut s = spec(Protocol::TwoPc, Workflow::holiday());
     s.write_latency = ms(10);
@@ -63,8 +64,8 @@ fn inquiry_during_the_commit_write() -> RunSpec {
         s.net.links.insert((NodeId(n), NodeId(0)), slow);
     }
     s.faults = vec![
-        ScheduledFault::new(ms(31), Fault::Crash(NodeId(0))),
-        ScheduledFault::new(ms(60), Fault::Restart(NodeId(0))),
+        ScheduledFault::new(ms(36), Fault::Crash(NodeId(0))),
+        ScheduledFault::new(ms(65), Fault::Restart(NodeId(0))),
     ];
     s
 }
@@ -84,9 +85,10 @@ fn an_answer_given_before_the_decision_was_durable_disagrees() {
 
 fn participant_crash_after_vote() -> RunSpec {
     let mut s = spec(Protocol::TwoPc, Workflow::holiday());
-    // Payment votes yes at 6 ms and is down when the commit lands.
+    // Payment votes yes at 11 ms (the request took 5) and is down when the
+    // commit lands.
     s.faults = vec![
-        ScheduledFault::new(ms(7), Fault::Crash(PAYMENT)),
+        ScheduledFault::new(ms(12), Fault::Crash(PAYMENT)),
         ScheduledFault::new(ms(300), Fault::Restart(PAYMENT)),
     ];
     s

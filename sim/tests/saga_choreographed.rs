@@ -78,11 +78,12 @@ fn flight_sold_out_compensates_hotel_then_car_by_events() {
 fn consumer_crash_before_offset(idempotency: bool) -> RunSpec {
     let mut s = spec(3);
     s.toggles.idempotency = idempotency;
-    // The car's event reaches the broker at 11 ms and the hotel at 16 ms;
-    // the hotel's ack would land at 21. Cut hotel → broker, crash, restart.
+    // The client's request reaches the broker at 5 ms; the car's event
+    // reaches the broker at 16 ms and the hotel at 21 ms; the hotel's ack
+    // would land at 26. Cut hotel → broker, crash, restart.
     s.faults = vec![
         ScheduledFault::new(
-            ms(15),
+            ms(20),
             Fault::Partition {
                 id: txlab_sim::engine::PartitionId(1),
                 a: vec![HOTEL],
@@ -90,9 +91,9 @@ fn consumer_crash_before_offset(idempotency: bool) -> RunSpec {
                 one_way: true,
             },
         ),
-        ScheduledFault::new(ms(17), Fault::Crash(HOTEL)),
-        ScheduledFault::new(ms(30), Fault::HealAll),
-        ScheduledFault::new(ms(40), Fault::Restart(HOTEL)),
+        ScheduledFault::new(ms(22), Fault::Crash(HOTEL)),
+        ScheduledFault::new(ms(35), Fault::HealAll),
+        ScheduledFault::new(ms(45), Fault::Restart(HOTEL)),
     ];
     s
 }
@@ -131,15 +132,16 @@ fn negative_control_redelivery_without_idempotency_books_twice_and_is_caught() {
 }
 
 /// Without the outbox each service publishes by a separate write 2 ms
-/// after its commit: the car's event reaches the hotel at 18 ms, the hotel
-/// commits then and crashes at 19, before its dual write at 20.
+/// after its commit: the car's event reaches the hotel at 23 ms (the
+/// client's request took 5), the hotel commits then and crashes at 24,
+/// before its dual write at 25.
 fn crash_between_commit_and_publish(outbox: bool) -> RunSpec {
     let mut s = spec(4);
     s.toggles.outbox = outbox;
     s.timing.decision_send_delay = ms(2);
     s.faults = vec![
-        ScheduledFault::new(ms(19), Fault::Crash(HOTEL)),
-        ScheduledFault::new(ms(100), Fault::Restart(HOTEL)),
+        ScheduledFault::new(ms(24), Fault::Crash(HOTEL)),
+        ScheduledFault::new(ms(105), Fault::Restart(HOTEL)),
     ];
     s
 }
@@ -147,12 +149,12 @@ fn crash_between_commit_and_publish(outbox: bool) -> RunSpec {
 #[test]
 fn outbox_survives_a_crash_between_commit_and_publish() {
     let mut s = crash_between_commit_and_publish(true);
-    // With the outbox the publish leaves with the commit (16 ms), so cut
+    // With the outbox the publish leaves with the commit (21 ms), so cut
     // it on the wire first; the crash then hits while it is unconfirmed.
     s.faults.insert(
         0,
         ScheduledFault::new(
-            ms(15),
+            ms(20),
             Fault::Partition {
                 id: txlab_sim::engine::PartitionId(2),
                 a: vec![HOTEL],
@@ -161,7 +163,7 @@ fn outbox_survives_a_crash_between_commit_and_publish() {
             },
         ),
     );
-    s.faults.push(ScheduledFault::new(ms(20), Fault::HealAll));
+    s.faults.push(ScheduledFault::new(ms(25), Fault::HealAll));
     let r = run(&s).report;
     assert_clean(&r);
     assert_eq!(

@@ -451,6 +451,8 @@ fn nodes(
             | Obs::Voted { .. }
             | Obs::Read { .. }
             | Obs::ClientTold { .. }
+            | Obs::Requested { .. }
+            | Obs::AskedAgain { .. }
             | Obs::Answered { .. } => None,
         };
         if let Some(p) = p {

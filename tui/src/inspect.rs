@@ -34,6 +34,13 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
         out.extend(table.into_iter().rev().take(8).rev());
     }
     match world.node(id) {
+        LabNode::Client(c) => {
+            out.push(format!(
+                "waiting for an answer: {}; answered: {}",
+                c.waiting.len(),
+                c.answered.len()
+            ));
+        }
         LabNode::Participant(p) => {
             let locks: Vec<String> = p.locks.iter().map(|(r, t)| format!("{r} by {t}")).collect();
             out.push(format!(
@@ -104,6 +111,7 @@ fn role(n: &LabNode) -> &'static str {
         LabNode::Broker(_) => "message broker",
         LabNode::ChoreoService(_) => "choreographed service",
         LabNode::Auditor(_) => "auditor (a concurrent reader)",
+        LabNode::Client(_) => "client (sends every request, asks again on a timeout)",
     }
 }
 

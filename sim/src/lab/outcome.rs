@@ -76,17 +76,43 @@ fn saga_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<TxId
     out
 }
 
-/// End-to-end latency per transaction: from its start to the client-facing
-/// role learning the outcome.
+/// What each client was told (its first answer).
+pub fn reported_to_client(obs: &[Observation<Obs>]) -> BTreeMap<TxId, Outcome> {
+    let mut told = BTreeMap::new();
+    for o in obs {
+        if let Obs::ClientTold { tx, outcome } = o.obs {
+            told.entry(tx).or_insert(outcome);
+        }
+    }
+    told
+}
+
+/// End-to-end latency per transaction, from the client's view (THEORY.md):
+/// from its first request to the first answer it got. A run without a
+/// client node (a hand-made log, a unit test) measures from the central
+/// node's start to its finish instead.
 pub fn latencies(view: &RunView<'_>) -> BTreeMap<TxId, f64> {
+    let has_client = view
+        .obs
+        .iter()
+        .any(|o| matches!(o.obs, Obs::Requested { .. }));
     let mut start = BTreeMap::new();
     let mut lat = BTreeMap::new();
     for o in view.obs {
         match o.obs {
-            Obs::TxStarted { tx } => {
+            Obs::Requested { tx } if has_client => {
                 start.entry(tx).or_insert(o.time);
             }
-            Obs::TxFinished { tx, .. } => {
+            Obs::TxStarted { tx } if !has_client => {
+                start.entry(tx).or_insert(o.time);
+            }
+            Obs::ClientTold { tx, .. } if has_client => {
+                if let Some(s) = start.get(&tx) {
+                    lat.entry(tx)
+                        .or_insert_with(|| (o.time - *s).as_millis_f64());
+                }
+            }
+            Obs::TxFinished { tx, .. } if !has_client => {
                 if let Some(s) = start.get(&tx) {
                     lat.entry(tx)
                         .or_insert_with(|| (o.time - *s).as_millis_f64());

@@ -179,8 +179,11 @@ pub struct TxReport {
     pub tx: u32,
     /// How it ended.
     pub outcome: Outcome,
-    /// End-to-end latency, when it finished.
+    /// End-to-end latency as the client saw it (first request to first
+    /// answer), when it got an answer.
     pub latency_ms: Option<f64>,
+    /// What the client was told, or `None` when it never got an answer.
+    pub reported_to_client: Option<Outcome>,
     /// Messages sent on its behalf (known when the trace was recorded;
     /// acknowledgements that name no transaction are not counted).
     pub messages: Option<u64>,

@@ -10,6 +10,7 @@ use crate::engine::{
 };
 use crate::protocols::Config;
 use crate::protocols::auditor::Auditor;
+use crate::protocols::client::Client;
 use crate::protocols::saga_choreographed::{Broker, ChoreoService};
 use crate::protocols::saga_orchestrated::{Orchestrator, SagaService};
 use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug};
@@ -101,6 +102,7 @@ pub fn node_names(protocol: Protocol, workflow: &Workflow) -> Vec<String> {
     };
     std::iter::once(central.to_string())
         .chain(workflow.services.iter().map(|s| s.name.clone()))
+        .chain(std::iter::once("client".to_string()))
         .collect()
 }
 
@@ -113,6 +115,7 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
     let cfg = Arc::new(Config {
         workflow: Arc::clone(&spec.workflow),
         central: NodeId(0),
+        client: Some(NodeId(services.len() as u32 + 1)),
         services,
         toggles: spec.toggles.clone(),
         timing: spec.timing.clone(),
@@ -145,6 +148,7 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         }
     };
     let mut nodes = nodes;
+    nodes.push(LabNode::Client(Client::new(Arc::clone(&cfg))));
     let mut names = names;
     if spec.toggles.auditor {
         nodes.push(LabNode::Auditor(Auditor::new(Arc::clone(&cfg))));
@@ -270,6 +274,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         *counts.entry(o.name().to_string()).or_insert(0) += 1;
     }
     let per_tx = messages_per_tx(world);
+    let told = super::outcome::reported_to_client(view.obs);
     let transactions = view
         .outcomes
         .iter()
@@ -277,6 +282,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
             tx: tx.0,
             outcome: *o,
             latency_ms: lat.get(tx).copied(),
+            reported_to_client: told.get(tx).copied(),
             messages: per_tx.as_ref().map(|m| m.get(tx).copied().unwrap_or(0)),
         })
         .collect();

@@ -6,12 +6,12 @@
 //! transaction id, until it is told an outcome. Latency runs from the first
 //! send to the answer, as a user would measure it (THEORY.md, Latency).
 
-use crate::engine::{Ctx, NodeId, TimerId};
+use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::TxId;
 use crate::protocols::{Config, LabNode, Obs, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const ARRIVAL: u8 = 30;
@@ -28,6 +28,10 @@ pub enum Msg {
     Request {
         /// The transaction.
         tx: TxId,
+        /// When the client first asked: a central node that has no record
+        /// of `tx` can tell from it whether an earlier incarnation of itself
+        /// may have received the request.
+        since: SimTime,
     },
     /// Central node → client: how the transaction ended.
     Answer {
@@ -42,8 +46,8 @@ pub enum Msg {
 #[derive(Clone, Debug)]
 pub struct Client {
     cfg: Arc<Config>,
-    /// Transactions sent and not yet answered.
-    pub waiting: BTreeSet<TxId>,
+    /// Transactions sent and not yet answered, with their first send.
+    pub waiting: BTreeMap<TxId, SimTime>,
     /// Transactions answered.
     pub answered: BTreeSet<TxId>,
 }
@@ -53,7 +57,7 @@ impl Client {
     pub fn new(cfg: Arc<Config>) -> Self {
         Client {
             cfg,
-            waiting: BTreeSet::new(),
+            waiting: BTreeMap::new(),
             answered: BTreeSet::new(),
         }
     }
@@ -73,7 +77,7 @@ impl Client {
             return;
         };
         // A repeated answer (to a repeated request) tells nothing new.
-        if !self.waiting.remove(&tx) {
+        if self.waiting.remove(&tx).is_none() {
             return;
         }
         self.answered.insert(tx);
@@ -86,19 +90,20 @@ impl Client {
         let (kind, tx) = untimer(id);
         match kind {
             ARRIVAL => {
-                self.waiting.insert(tx);
+                self.waiting.insert(tx, ctx.now());
                 ctx.record(Obs::Requested { tx });
             }
-            ASK_AGAIN if self.waiting.contains(&tx) => ctx.record(Obs::AskedAgain { tx }),
+            ASK_AGAIN if self.waiting.contains_key(&tx) => ctx.record(Obs::AskedAgain { tx }),
             _ => return,
         }
         self.ask(tx, ctx);
     }
 
     fn ask(&mut self, tx: TxId, ctx: C) {
+        let since = self.waiting.get(&tx).copied().unwrap_or(ctx.now());
         ctx.send(
             self.cfg.central,
-            crate::protocols::Msg::Client(Msg::Request { tx }),
+            crate::protocols::Msg::Client(Msg::Request { tx, since }),
         );
         ctx.set_timer(timer(ASK_AGAIN, tx), self.cfg.timing.client_retry);
     }

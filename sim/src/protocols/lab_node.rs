@@ -19,6 +19,8 @@ pub enum Msg {
     Choreo(choreo::Msg),
     /// The auditor's reads.
     Audit(super::auditor::Msg),
+    /// A client's request and the answer to it.
+    Client(super::client::Msg),
 }
 
 /// Every durable record of every role.
@@ -75,6 +77,8 @@ pub enum LabNode {
     ChoreoService(choreo::ChoreoService),
     /// A concurrent reader counting dirty reads.
     Auditor(super::auditor::Auditor),
+    /// The client sending every protocol the same requests.
+    Client(super::client::Client),
 }
 
 impl LabNode {
@@ -87,7 +91,8 @@ impl LabNode {
             LabNode::Coordinator(_)
             | LabNode::Orchestrator(_)
             | LabNode::Broker(_)
-            | LabNode::Auditor(_) => None,
+            | LabNode::Auditor(_)
+            | LabNode::Client(_) => None,
         }
     }
 }
@@ -99,11 +104,14 @@ impl Node for LabNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         match self {
-            LabNode::Coordinator(c) => c.on_start(ctx),
-            LabNode::Orchestrator(o) => o.on_start(ctx),
-            LabNode::Broker(b) => b.on_start(ctx),
             LabNode::Auditor(a) => a.on_start(ctx),
-            LabNode::Participant(_) | LabNode::SagaService(_) | LabNode::ChoreoService(_) => {}
+            LabNode::Client(c) => c.on_start(ctx),
+            LabNode::Coordinator(_)
+            | LabNode::Orchestrator(_)
+            | LabNode::Broker(_)
+            | LabNode::Participant(_)
+            | LabNode::SagaService(_)
+            | LabNode::ChoreoService(_) => {}
         }
     }
 
@@ -117,6 +125,16 @@ impl Node for LabNode {
             return;
         }
         match (self, msg) {
+            (LabNode::Client(c), Msg::Client(m)) => c.on_message(m, ctx),
+            (LabNode::Coordinator(c), Msg::Client(super::client::Msg::Request { tx, since })) => {
+                c.on_request(tx, since, ctx)
+            }
+            (LabNode::Orchestrator(o), Msg::Client(super::client::Msg::Request { tx, .. })) => {
+                o.on_request(tx, ctx)
+            }
+            (LabNode::Broker(b), Msg::Client(super::client::Msg::Request { tx, .. })) => {
+                b.on_request(tx, ctx)
+            }
             (LabNode::Coordinator(c), Msg::TwoPc(m)) => c.on_message(from, m, ctx),
             (LabNode::Participant(p), Msg::TwoPc(m)) => p.on_message(from, m, ctx),
             (LabNode::Orchestrator(o), Msg::Saga(m)) => o.on_message(from, m, ctx),
@@ -138,6 +156,7 @@ impl Node for LabNode {
             LabNode::Broker(b) => b.on_timer(timer, ctx),
             LabNode::ChoreoService(s) => s.on_timer(timer, ctx),
             LabNode::Auditor(a) => a.on_timer(ctx),
+            LabNode::Client(c) => c.on_timer(timer, ctx),
         }
     }
 
@@ -149,8 +168,9 @@ impl Node for LabNode {
             LabNode::SagaService(s) => s.on_recover(log, ctx),
             LabNode::Broker(b) => b.on_recover(log, ctx),
             LabNode::ChoreoService(s) => s.on_recover(log, ctx),
-            // The auditor keeps nothing: after a crash it simply stops.
-            LabNode::Auditor(_) => {}
+            // The auditor and the client keep nothing: after a crash they
+            // simply stop.
+            LabNode::Auditor(_) | LabNode::Client(_) => {}
         }
     }
 }
@@ -178,6 +198,9 @@ impl Msg {
             Msg::Choreo(
                 C::Deliver { event, .. } | C::Publish { event } | C::PublishAck { event },
             ) => Some(event.tx),
+            Msg::Client(
+                super::client::Msg::Request { tx, .. } | super::client::Msg::Answer { tx, .. },
+            ) => Some(*tx),
             Msg::Choreo(C::Ack { .. }) | Msg::Audit(_) => None,
         }
     }
@@ -221,6 +244,10 @@ impl Msg {
                 C::Publish { event } => format!("publish {} {}", event.kind, event.tx),
                 C::PublishAck { event } => format!("stored {} {}", event.kind, event.tx),
             },
+            Msg::Client(super::client::Msg::Request { tx, .. }) => format!("request {tx}"),
+            Msg::Client(super::client::Msg::Answer { tx, outcome }) => {
+                format!("{} {tx}", outcome.name())
+            }
             Msg::Audit(super::auditor::Msg::Read) => "read".into(),
             Msg::Audit(super::auditor::Msg::Snapshot { visible }) => {
                 format!("snapshot ({} visible)", visible.len())

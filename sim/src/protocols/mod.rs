@@ -12,6 +12,7 @@
 //! protocol, and the checkers read one observation type, [`Obs`].
 
 pub mod auditor;
+pub mod client;
 pub mod lab_node;
 pub mod obs;
 pub mod saga_choreographed;
@@ -39,6 +40,9 @@ pub struct Config {
     pub central: NodeId,
     /// The node of each service, by service id.
     pub services: Vec<NodeId>,
+    /// The client node that sends the requests (none in unit tests that
+    /// drive a protocol without one).
+    pub client: Option<NodeId>,
     /// Teaching toggles.
     pub toggles: Toggles,
     /// Timeouts and retries.
@@ -195,6 +199,8 @@ pub struct Timing {
     /// Orchestrated saga: give up and fail backward if the saga is still
     /// before its pivot this long after it started (zero: no deadline).
     pub saga_deadline: SimTime,
+    /// The client asks again when it has heard nothing for this long.
+    pub client_retry: SimTime,
 }
 
 impl Default for Timing {
@@ -212,6 +218,7 @@ impl Default for Timing {
             decision_send_delay: SimTime::ZERO,
             redelivery: SimTime::from_millis(60),
             saga_deadline: SimTime::ZERO,
+            client_retry: SimTime::from_millis(500),
         }
     }
 }

@@ -92,8 +92,8 @@ pub enum Obs {
         /// How it ended.
         outcome: Outcome,
     },
-    /// What the client was finally told about its transaction. Until the
-    /// client node exists, the checkers read [`Obs::TxFinished`] as this.
+    /// The client was told how its transaction ended (the first answer it
+    /// got; later answers to repeated requests are not recorded).
     ClientTold {
         /// Which.
         tx: TxId,
@@ -108,6 +108,17 @@ pub enum Obs {
         tx: TxId,
         /// Commit or abort.
         commit: bool,
+    },
+    /// The client sent its first request for a transaction: latency counts
+    /// from here.
+    Requested {
+        /// Which.
+        tx: TxId,
+    },
+    /// The client heard nothing in time and asked again.
+    AskedAgain {
+        /// Which.
+        tx: TxId,
     },
     /// A local transaction ran at a service (applied, refused or null).
     Local {
@@ -208,6 +219,8 @@ impl Obs {
             | Obs::TxFinished { tx, .. }
             | Obs::ClientTold { tx, .. }
             | Obs::Answered { tx, .. }
+            | Obs::Requested { tx }
+            | Obs::AskedAgain { tx }
             | Obs::Local { tx, .. }
             | Obs::Prepared { tx }
             | Obs::Voted { tx, .. }

@@ -308,6 +308,9 @@ pub struct TimingFile {
     /// Orchestrated saga deadline (fail backward if not past the pivot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saga_deadline_ms: Option<u64>,
+    /// The client asks again after this long without an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_retry_ms: Option<u64>,
 }
 
 /// Narration shown by the UI.

@@ -490,6 +490,7 @@ impl Validator<'_> {
             decision_send_delay: ms(t.decision_send_delay_ms, d.decision_send_delay),
             redelivery: ms(t.redelivery_ms, d.redelivery),
             saga_deadline: ms(t.saga_deadline_ms, d.saga_deadline),
+            client_retry: ms(t.client_retry_ms, d.client_retry).max(SimTime::from_millis(1)),
         }
     }
 

@@ -11,7 +11,6 @@ use crate::protocols::{Config, LabNode, Obs, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-const ARRIVAL: u8 = 20;
 const REDELIVER: u8 = 21;
 
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
@@ -76,22 +75,22 @@ impl Broker {
         self.consumers.values().map(|c| c.unacked.len()).sum()
     }
 
-    /// Schedule the client requests.
-    pub fn on_start(&mut self, ctx: C) {
-        self.arm_arrivals(ctx);
-    }
-
-    fn arm_arrivals(&mut self, ctx: C) {
-        let wf = Arc::clone(&self.cfg.workflow);
-        for tx in wf.tx_ids() {
-            let requested = Event {
-                tx,
-                kind: EventKind::Requested,
-            };
-            if !self.stored.contains(&requested) {
-                let after = wf.arrival_of(tx).saturating_sub(ctx.now());
-                ctx.set_timer(timer(ARRIVAL, tx), after);
-            }
+    /// A client asks to run `tx`, or (asking again) how it ended. The
+    /// broker starts the choreography by storing `requested`; the tracker's
+    /// view (the `ended` map) answers. A repeated request is deduplicated by
+    /// the stored event whatever the idempotency toggle says: the toggle is
+    /// about the services' inboxes, not the broker's front door.
+    pub fn on_request(&mut self, tx: TxId, ctx: C) {
+        if let Some(outcome) = self.ended.get(&tx) {
+            crate::protocols::client::answer(&self.cfg, tx, *outcome, ctx);
+            return;
+        }
+        let requested = Event {
+            tx,
+            kind: EventKind::Requested,
+        };
+        if !self.stored.contains(&requested) {
+            self.append(requested, ctx);
         }
     }
 
@@ -165,6 +164,7 @@ impl Broker {
                 tx: event.tx,
                 outcome,
             });
+            crate::protocols::client::answer(&self.cfg, event.tx, outcome, ctx);
             let end = Event {
                 tx: event.tx,
                 kind: EventKind::Ended(outcome),
@@ -202,13 +202,6 @@ impl Broker {
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
         match kind {
-            ARRIVAL => self.append(
-                Event {
-                    tx,
-                    kind: EventKind::Requested,
-                },
-                ctx,
-            ),
             REDELIVER => {
                 let to = NodeId(tx.0);
                 let Some(c) = self.consumers.get_mut(&to) else {
@@ -265,7 +258,6 @@ impl Broker {
             }
             ctx.set_timer(timer(REDELIVER, TxId(to.0)), crate::engine::SimTime::ZERO);
         }
-        self.arm_arrivals(ctx);
     }
 }
 

@@ -10,7 +10,6 @@ use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-const ARRIVAL: u8 = 10;
 const STEP_TIMEOUT: u8 = 11;
 const RETRY: u8 = 12;
 const DEADLINE: u8 = 13;
@@ -34,6 +33,16 @@ pub enum SagaPhase {
 }
 
 impl SagaPhase {
+    /// How the saga ended, once it has.
+    pub fn outcome(self) -> Option<Outcome> {
+        match self {
+            SagaPhase::Completed => Some(Outcome::Completed),
+            SagaPhase::Compensated => Some(Outcome::Compensated),
+            SagaPhase::Stuck => Some(Outcome::Stuck),
+            SagaPhase::Running(_) | SagaPhase::Compensating(_) => None,
+        }
+    }
+
     /// The operation in progress, if any.
     fn current(self) -> Option<(StepId, Op)> {
         match self {
@@ -98,18 +107,17 @@ impl Orchestrator {
         }
     }
 
-    /// Schedule every arrival.
-    pub fn on_start(&mut self, ctx: C) {
-        self.arm_arrivals(ctx);
-    }
-
-    fn arm_arrivals(&mut self, ctx: C) {
-        let wf = Arc::clone(&self.cfg.workflow);
-        for tx in wf.tx_ids().filter(|t| !self.sagas.contains_key(t)) {
-            // A request that came while we were down is retried by its
-            // client: start it now.
-            let after = wf.arrival_of(tx).saturating_sub(ctx.now());
-            ctx.set_timer(timer(ARRIVAL, tx), after);
+    /// A client asks to run `tx`, or (asking again) how it ended. The
+    /// execution log says whether it began, so a repeated request never
+    /// starts a saga twice, even across a crash.
+    pub fn on_request(&mut self, tx: TxId, ctx: C) {
+        match self.sagas.get(&tx).map(|s| s.phase) {
+            None => self.start(tx, ctx),
+            Some(phase) => {
+                if let Some(outcome) = phase.outcome() {
+                    crate::protocols::client::answer(&self.cfg, tx, outcome, ctx);
+                }
+            }
         }
     }
 
@@ -347,6 +355,7 @@ impl Orchestrator {
         self.sagas.insert(tx, Saga::new(ended(outcome)));
         ctx.persist(Record::End { tx, outcome }.into());
         ctx.record(Obs::TxFinished { tx, outcome });
+        crate::protocols::client::answer(&self.cfg, tx, outcome, ctx);
         self.release(tx, ctx);
     }
 
@@ -385,7 +394,6 @@ impl Orchestrator {
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
         match kind {
-            ARRIVAL => self.start(tx, ctx),
             STEP_TIMEOUT if self.fired(tx, STEP_TIMEOUT) => self.retry_or_give_up(tx, true, ctx),
             DEADLINE => self.on_deadline(tx, ctx),
             RETRY if self.fired(tx, RETRY) => {
@@ -437,7 +445,6 @@ impl Orchestrator {
                 ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
             }
         }
-        self.arm_arrivals(ctx);
     }
 
     fn resume(&mut self, tx: TxId, rec: &Record, ctx: C) {

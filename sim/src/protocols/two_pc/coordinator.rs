@@ -15,7 +15,6 @@ use crate::protocols::{LabNode, Obs, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-const ARRIVAL: u8 = 3;
 const VOTE_TIMEOUT: u8 = 4;
 const RETRANSMIT: u8 = 5;
 const SEND_DECISION: u8 = 6;
@@ -50,6 +49,9 @@ pub struct Coordinator {
     awaiting: BTreeMap<TxId, BTreeSet<NodeId>>,
     /// Decisions known (made, or read back from the log).
     decisions: BTreeMap<TxId, bool>,
+    /// When this incarnation started: requests first sent before it may
+    /// have reached an earlier one.
+    up_since: SimTime,
 }
 
 impl Coordinator {
@@ -60,22 +62,38 @@ impl Coordinator {
             txs: BTreeMap::new(),
             awaiting: BTreeMap::new(),
             decisions: BTreeMap::new(),
+            up_since: SimTime::ZERO,
         }
     }
 
-    /// Schedule every arrival.
-    pub fn on_start(&mut self, ctx: C) {
-        self.arm_arrivals(ctx);
-    }
-
-    fn arm_arrivals(&mut self, ctx: C) {
-        let wf = Arc::clone(&self.cfg.workflow);
-        for tx in wf.tx_ids() {
-            let at = wf.arrival_of(tx);
-            // Requests that arrived while we were down were lost with us.
-            if at >= ctx.now() && !self.txs.contains_key(&tx) {
-                ctx.set_timer(timer(ARRIVAL, tx), at - ctx.now());
-            }
+    /// A client asks to run `tx`, or (asking again) how it ended. A known
+    /// decision is answered as made; a transaction still collecting votes
+    /// is answered with its decision. With no record of `tx`, what the
+    /// coordinator may do depends on whether an earlier incarnation of it
+    /// could have received the request (the client first asked before this
+    /// one started). If not, the transaction never began: begin it. If so,
+    /// it may have begun and been forgotten in the crash; it was never
+    /// decided commit (COMMIT is forced before anyone hears it), so under
+    /// presumed abort, and equally in basic 2P which has no begin record,
+    /// the only safe answer is *aborted*. Beginning it again under the same
+    /// id could commit what an in-doubt participant was already told is
+    /// aborted. The sagas differ here: their logs say what began.
+    pub fn on_request(&mut self, tx: TxId, since: SimTime, ctx: C) {
+        if matches!(self.txs.get(&tx), Some(CoordPhase::Collecting { .. })) {
+            return;
+        }
+        if let Some(&commit) = self.decisions.get(&tx) {
+            crate::protocols::client::answer(&self.cfg, tx, outcome(commit), ctx);
+        } else if since >= self.up_since {
+            self.begin(tx, ctx);
+        } else {
+            self.decisions.insert(tx, false);
+            self.txs.insert(tx, CoordPhase::Done);
+            ctx.record(Obs::TxFinished {
+                tx,
+                outcome: Outcome::Aborted,
+            });
+            crate::protocols::client::answer(&self.cfg, tx, Outcome::Aborted, ctx);
         }
     }
 
@@ -147,12 +165,11 @@ impl Coordinator {
         }
         self.decisions.insert(tx, commit);
         ctx.record(Obs::Decided { tx, commit, logged });
-        let outcome = if commit {
-            Outcome::Committed
-        } else {
-            Outcome::Aborted
-        };
-        ctx.record(Obs::TxFinished { tx, outcome });
+        ctx.record(Obs::TxFinished {
+            tx,
+            outcome: outcome(commit),
+        });
+        crate::protocols::client::answer(&self.cfg, tx, outcome(commit), ctx);
         let phase = if commit {
             CoordPhase::Committing
         } else {
@@ -250,7 +267,6 @@ impl Coordinator {
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
         match kind {
-            ARRIVAL => self.begin(tx, ctx),
             VOTE_TIMEOUT => {
                 if matches!(self.txs.get(&tx), Some(CoordPhase::Collecting { .. })) {
                     self.decide(tx, false, None, ctx);
@@ -274,6 +290,7 @@ impl Coordinator {
     /// acknowledged. A transaction that crashed undecided left no record:
     /// it is forgotten, and an in-doubt participant that asks is told ABORT.
     pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
+        self.up_since = ctx.now();
         let mut decided = BTreeMap::new();
         let mut ended = BTreeSet::new();
         for rec in log {
@@ -305,7 +322,14 @@ impl Coordinator {
             self.txs.insert(*tx, phase);
             self.send_decision(*tx, ctx);
         }
-        self.arm_arrivals(ctx);
+    }
+}
+
+fn outcome(commit: bool) -> Outcome {
+    if commit {
+        Outcome::Committed
+    } else {
+        Outcome::Aborted
     }
 }
 

@@ -11,6 +11,7 @@ fn cfg(presumed_abort: bool) -> Arc<Config> {
         workflow: Arc::new(Workflow::holiday()),
         central: NodeId(0),
         services: (1..=4).map(NodeId).collect(),
+        client: None,
         toggles: Toggles {
             presumed_abort,
             ..Toggles::default()
@@ -81,8 +82,7 @@ fn participant_votes_no_when_sold_out_and_takes_no_lock() {
 fn coordinator_commits_only_after_every_yes_and_logs_first() {
     let mut c = Coordinator::new(cfg(true));
     let tx = TxId(0);
-    let arrival = crate::protocols::timer::timer(3, tx);
-    let e = effects(|ctx| c.on_timer(arrival, ctx));
+    let e = effects(|ctx| c.on_request(tx, SimTime::ZERO, ctx));
     assert_eq!(sent(&e).len(), 4, "prepare to four participants");
     for n in 1..=3 {
         let e = effects(|ctx| c.on_message(NodeId(n), Msg::Vote { tx, yes: true }, ctx));
@@ -106,7 +106,7 @@ fn presumed_abort_logs_nothing_for_an_abort_and_presumed_nothing_does() {
     for (pa, forced) in [(true, 0), (false, 1)] {
         let mut c = Coordinator::new(cfg(pa));
         let tx = TxId(0);
-        effects(|ctx| c.on_timer(crate::protocols::timer::timer(3, tx), ctx));
+        effects(|ctx| c.on_request(tx, SimTime::ZERO, ctx));
         let e = effects(|ctx| c.on_message(NodeId(2), Msg::Vote { tx, yes: false }, ctx));
         let n = e
             .iter()
@@ -233,7 +233,7 @@ fn no_abort_goes_to_the_no_voter() {
     for pa in [false, true] {
         let mut c = Coordinator::new(cfg(pa));
         let tx = TxId(0);
-        effects(|ctx| c.on_timer(crate::protocols::timer::timer(3, tx), ctx));
+        effects(|ctx| c.on_request(tx, SimTime::ZERO, ctx));
         let e = effects(|ctx| c.on_message(NodeId(2), Msg::Vote { tx, yes: false }, ctx));
         let to: Vec<NodeId> = e
             .iter()
@@ -251,7 +251,7 @@ fn no_abort_goes_to_the_no_voter() {
 fn basic_2p_keeps_a_decided_abort_until_acked_even_across_a_crash() {
     let mut c = Coordinator::new(cfg(false));
     let tx = TxId(0);
-    effects(|ctx| c.on_timer(crate::protocols::timer::timer(3, tx), ctx));
+    effects(|ctx| c.on_request(tx, SimTime::ZERO, ctx));
     let e = effects(|ctx| c.on_message(NodeId(2), Msg::Vote { tx, yes: false }, ctx));
     let log: Vec<crate::protocols::Record> = e
         .into_iter()
