@@ -39,7 +39,10 @@ fn the_client_is_told_every_outcome_and_latency_counts_its_own_hops() {
     assert_eq!(t.latency_ms, Some(20.0));
     // Orchestrated: request, four calls of two hops, answer = 50 ms.
     let r = run(&spec(Protocol::Orchestrated)).report;
-    assert_eq!(r.transactions[0].reported_to_client, Some(Outcome::Completed));
+    assert_eq!(
+        r.transactions[0].reported_to_client,
+        Some(Outcome::Completed)
+    );
     assert_eq!(r.transactions[0].latency_ms, Some(50.0));
 }
 
@@ -65,7 +68,11 @@ fn a_restarted_coordinator_with_no_record_answers_a_repeated_request_aborted() {
     assert_clean(&r);
     let t = &r.transactions[0];
     assert_eq!(t.reported_to_client, Some(Outcome::Aborted));
-    assert_eq!(t.latency_ms, Some(510.0), "asked again at 500: 5 ms there, 5 back");
+    assert_eq!(
+        t.latency_ms,
+        Some(510.0),
+        "asked again at 500: 5 ms there, 5 back"
+    );
 }
 
 #[test]
