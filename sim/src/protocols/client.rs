@@ -6,7 +6,7 @@
 //! transaction id, until it is told an outcome. Latency runs from the first
 //! send to the answer, as a user would measure it (THEORY.md, Latency).
 
-use crate::engine::{Ctx, NodeId, SimTime, TimerId};
+use crate::engine::{Ctx, SimTime, TimerId};
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::TxId;
 use crate::protocols::{Config, LabNode, Obs, Outcome};
@@ -118,10 +118,4 @@ pub fn answer(cfg: &Config, tx: TxId, outcome: Outcome, ctx: C) {
             crate::protocols::Msg::Client(Msg::Answer { tx, outcome }),
         );
     }
-}
-
-/// The node a client's request comes from, for central nodes that answer
-/// the sender.
-pub fn is_client(cfg: &Config, node: NodeId) -> bool {
-    cfg.client == Some(node)
 }

@@ -198,33 +198,32 @@ impl Broker {
         }
     }
 
-    /// Handle one of this role's timers.
+    /// Handle one of this role's timers (the only one: redelivery to the
+    /// consumer the timer names).
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
-        match kind {
-            REDELIVER => {
-                let to = NodeId(tx.0);
-                let Some(c) = self.consumers.get_mut(&to) else {
-                    return;
-                };
-                let pending = c.heads();
-                c.armed = !pending.is_empty();
-                for (seq, event) in &pending {
-                    ctx.record(Obs::Retry { tx: event.tx });
-                    send(
-                        ctx,
-                        to,
-                        Msg::Deliver {
-                            seq: *seq,
-                            event: *event,
-                        },
-                    );
-                }
-                if !pending.is_empty() {
-                    ctx.set_timer(id, self.cfg.timing.redelivery);
-                }
-            }
-            _ => {}
+        if kind != REDELIVER {
+            return;
+        }
+        let to = NodeId(tx.0);
+        let Some(c) = self.consumers.get_mut(&to) else {
+            return;
+        };
+        let pending = c.heads();
+        c.armed = !pending.is_empty();
+        for (seq, event) in &pending {
+            ctx.record(Obs::Retry { tx: event.tx });
+            send(
+                ctx,
+                to,
+                Msg::Deliver {
+                    seq: *seq,
+                    event: *event,
+                },
+            );
+        }
+        if !pending.is_empty() {
+            ctx.set_timer(id, self.cfg.timing.redelivery);
         }
     }
 
