@@ -6,11 +6,11 @@
 //! timeline scrubber and the key bar.
 
 mod overlay;
-mod pane;
+pub mod pane;
 pub mod style;
 
 use crate::action::KEYMAP;
-use crate::app::{App, SPEEDS};
+use crate::app::App;
 use pane::Pane;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -42,7 +42,11 @@ pub struct Areas {
 
 /// Lay out the main screen in `area`.
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let table_h = if app.zoom || area.height < 30 { 0 } else { 12 };
+    let table_h = if app.zoom || area.height < 30 {
+        0
+    } else {
+        12 + violation_lines(app)
+    };
     let narration_h = if area.height < 24 { 2 } else { 3 };
     let [title, panes, narration, table, timeline, keys] = Layout::vertical([
         Constraint::Length(1),
@@ -79,6 +83,7 @@ impl Widget for &MainScreen<'_> {
                 .render(area, buf);
             return;
         }
+        buf.set_style(area, style::base(app.theme));
         let a = areas(area, app);
         title(app, a.title, buf);
         panes(app, a.panes, buf);
@@ -95,9 +100,9 @@ impl Widget for &MainScreen<'_> {
 fn title(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.rec.scenario.file;
     let state = if app.playing {
-        format!("▶ playing {} ev/s", SPEEDS[app.speed])
+        format!("▶ playing {}", app.pace())
     } else {
-        "⏸ paused".into()
+        format!("⏸ paused ({})", app.pace())
     };
     let injected = match app.rec.injected.len() {
         0 => String::new(),
@@ -112,7 +117,7 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
             " {} (seed {})  t={}  {state}{injected}",
             s.name,
             s.seed,
-            app.now()
+            pane::short_time(app.shown_time())
         )),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
@@ -152,6 +157,8 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
             message: if focused { app.message } else { None },
             visible: &visible,
             outcome: outcome_line(app, i),
+            scroll: if focused { app.scroll } else { 0 },
+            theme: app.theme,
         };
         (&pane).render(r, buf);
     };
@@ -181,7 +188,7 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|n| {
                 Span::styled(
                     format!("{}{} ", n.phase.symbol(), n.name),
-                    style::phase(n.phase),
+                    style::phase(app.theme, n.phase),
                 )
             })
             .collect();
@@ -207,13 +214,37 @@ fn narration(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(vec![
         Span::styled("» ", Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(text),
-        Span::styled(status, style::dim()),
+        Span::styled(
+            status,
+            style::text(app.theme).add_modifier(Modifier::ITALIC),
+        ),
     ]))
     .wrap(Wrap { trim: true })
     .render(area, buf);
 }
 
+/// Latency so far: a transaction whose client has not heard the outcome
+/// has none yet ("—"), so a protocol that blocked never looks fastest.
+fn latency_cell(app: &App, pane: usize) -> String {
+    let v = &app.panes[pane];
+    let m = &v.metrics.latency_ms;
+    let open = v.started.saturating_sub(v.answered);
+    match (v.answered, open) {
+        (0, 0) => "—".into(),
+        (0, n) => format!("— ({n} unanswered)"),
+        (_, 0) => format!("{:.1} / {:.1}", m.p50, m.max),
+        (_, n) => format!("{:.1} / — ({n} unanswered)", m.p50),
+    }
+}
+
+/// Lines the violations list under the table needs.
+pub fn violation_lines(app: &App) -> u16 {
+    let n: usize = app.panes.iter().map(|p| p.violations.len()).sum();
+    n.min(4) as u16
+}
+
 fn table(app: &App, area: Rect, buf: &mut Buffer) {
+    let th = app.theme;
     let m = |i: usize| &app.panes[i].metrics;
     let row = |label: &str, f: &dyn Fn(usize) -> String| {
         Row::new(
@@ -222,11 +253,10 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 .collect::<Vec<_>>(),
         )
     };
+    let any_violation = app.panes.iter().any(|p| !p.violations.is_empty());
     let rows = vec![
         row("outcome", &|i| outcome_line(app, i)),
-        row("latency p50 / max ms", &|i| {
-            format!("{:.1} / {:.1}", m(i).latency_ms.p50, m(i).latency_ms.max)
-        }),
+        row("latency p50 / max ms", &|i| latency_cell(app, i)),
         row("messages sent / dropped / dup", &|i| {
             format!(
                 "{} / {} / {}",
@@ -246,11 +276,24 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         }),
         row("violations", &|i| match app.panes[i].violations.len() {
             0 => "none".into(),
-            n => format!("{n}: {}", app.panes[i].violations[0]),
+            1 => "1 (listed below)".into(),
+            n => format!("{n} (listed below)"),
+        })
+        .style(if any_violation {
+            style::bad(th)
+        } else {
+            Style::new()
         }),
     ];
-    let header = Row::new(["so far", "2pc", "orchestrated", "choreographed"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let header = Row::new(["so far", "2PC", "orchestrated", "choreographed"])
+        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let block = Block::bordered()
+        .title(" comparison ")
+        .border_style(style::text(th));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let list_h = violation_lines(app).min(inner.height.saturating_sub(10));
+    let [t, list] = Layout::vertical([Constraint::Min(1), Constraint::Length(list_h)]).areas(inner);
     Table::new(
         rows,
         [
@@ -261,14 +304,26 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         ],
     )
     .header(header)
-    .block(Block::bordered().title(" comparison "))
-    .render(area, buf);
+    .column_spacing(2)
+    .render(t, buf);
+    // Violations in full, one per line, red: a table cell would cut them.
+    let lines: Vec<Line> = app
+        .panes
+        .iter()
+        .flat_map(|p| {
+            p.violations
+                .iter()
+                .map(move |v| Line::styled(format!("‼ {}: {v}", p.protocol.name()), style::bad(th)))
+        })
+        .take(list_h as usize)
+        .collect();
+    Paragraph::new(lines).render(list, buf);
 }
 
 fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
     let len = app.rec.steps.len().max(1);
     let label = format!(" {}/{} ", app.cursor, app.rec.steps.len());
-    let end = format!(" {} ", app.rec.end_time());
+    let end = format!(" {} ", pane::short_time(app.rec.end_time()));
     let bar_w = area
         .width
         .saturating_sub((label.len() + end.len()) as u16 + 2) as usize;
@@ -287,7 +342,7 @@ fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
     let line = Line::from(vec![
         Span::raw(label),
         Span::styled(bar, Style::new().add_modifier(Modifier::BOLD)),
-        Span::styled(end, style::dim()),
+        Span::styled(end, style::text(app.theme)),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
 }
@@ -336,7 +391,7 @@ pub fn pane_at(app: &App, screen: Rect, column: u16, row: u16) -> Option<(usize,
 /// The timeline's bar spans these columns (for mouse seeking).
 pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
     let label = format!(" {}/{} ", app.cursor, app.rec.steps.len()).len() as u16;
-    let end = format!(" {} ", app.rec.end_time()).len() as u16;
+    let end = format!(" {} ", pane::short_time(app.rec.end_time())).len() as u16;
     let w = area.width.saturating_sub(label + end + 2);
     (area.x + label, w)
 }
@@ -360,7 +415,7 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
         if !app.mirror {
-            spans.push(Span::styled(" mirror off ", style::bad()));
+            spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
         }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
