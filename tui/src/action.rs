@@ -33,6 +33,8 @@ pub enum Action {
     ScrollDown(usize),
     /// Next colour theme.
     CycleTheme,
+    /// Presenter mode on or off.
+    TogglePresent,
     /// 10 ms of virtual time forward.
     TimeForward,
     /// 10 ms back.
@@ -257,6 +259,12 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "P",
+        what: "presenter mode",
+        action: Action::TogglePresent,
+        bar: None,
+    },
+    Binding {
         keys: "m",
         what: "select next in-flight msg",
         action: Action::NextMessage,
@@ -367,6 +375,7 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('r') => Action::TogglePace,
         KeyCode::Char('b') => Action::ToggleBackground,
         KeyCode::Char('t') => Action::CycleTheme,
+        KeyCode::Char('P') => Action::TogglePresent,
         KeyCode::PageUp | KeyCode::Char('{') => Action::ScrollUp(5),
         KeyCode::PageDown | KeyCode::Char('}') => Action::ScrollDown(5),
         KeyCode::Char(']') => Action::TimeForward,

@@ -154,6 +154,9 @@ pub struct App {
     pub scroll: usize,
     /// The colour theme.
     pub theme: Theme,
+    /// Presenter mode: a status banner per protocol, the table hidden,
+    /// three panes side by side from 120×30.
+    pub present: bool,
     /// Help page (keys, then legend) when both do not fit.
     pub help_page: usize,
     /// The focused pane (protocol index).
@@ -201,6 +204,7 @@ impl App {
             scroll: 0,
             theme: Theme::Default,
             help_page: 0,
+            present: false,
             focus: 0,
             zoom: false,
             node: 0,
@@ -218,6 +222,15 @@ impl App {
         };
         app.refresh();
         app
+    }
+
+    /// Presenter mode on or off; on, the default theme becomes the
+    /// high-contrast one (a projector washes out the terminal's colours).
+    pub fn set_present(&mut self, on: bool) {
+        self.present = on;
+        if on && self.theme == Theme::Default {
+            self.theme = Theme::HighContrast;
+        }
     }
 
     /// The time at the cursor.
@@ -446,6 +459,10 @@ impl App {
                 self.scroll = (self.scroll + n).min(rows.saturating_sub(1));
             }
             Action::ScrollDown(n) => self.scroll = self.scroll.saturating_sub(n),
+            Action::TogglePresent => {
+                self.set_present(!self.present);
+                self.status = format!("presenter mode {}", if self.present { "on" } else { "off" });
+            }
             Action::CycleTheme => {
                 let i = Theme::ALL
                     .iter()

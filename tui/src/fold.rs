@@ -163,6 +163,9 @@ pub struct PaneView {
     /// Transactions whose client has heard the outcome (the ones with a
     /// latency).
     pub answered: usize,
+    /// Since when a participant has been in doubt on a transaction not
+    /// yet resolved (the blocking the presenter banner times).
+    pub blocked_since: Option<SimTime>,
     /// Violations whose trace position has been reached.
     pub violations: Vec<String>,
     /// Events shown.
@@ -429,7 +432,20 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         .map(|v| format!("{}: {}", v.invariant, v.message))
         .collect();
     let counts = outcomes(obs);
+    let mut doubt: BTreeMap<(TxId, NodeId), SimTime> = BTreeMap::new();
+    for o in obs {
+        match o.obs {
+            Obs::InDoubt { tx } => {
+                doubt.entry((tx, o.node)).or_insert(o.time);
+            }
+            Obs::Committed { tx } | Obs::Aborted { tx, .. } => {
+                doubt.remove(&(tx, o.node));
+            }
+            _ => {}
+        }
+    }
     PaneView {
+        blocked_since: doubt.values().min().copied(),
         protocol: run.protocol,
         nodes: nodes(run, obs, &down, &restarted, &counts),
         rows,
@@ -555,7 +571,7 @@ fn nodes(
             }),
             Obs::Published { .. } => {
                 published += 1;
-                detail[i] = format!("{published} events");
+                detail[i] = format!("{published} event{}", if published == 1 { "" } else { "s" });
                 None
             }
             Obs::Refused { reason, .. } => {

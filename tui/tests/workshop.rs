@@ -517,3 +517,36 @@ fn the_diagram_scrolls_and_keeps_the_crash_in_view() {
     a.update(Action::ScrollDown(1_000));
     assert_eq!(a.scroll, 0);
 }
+
+// ---- presenter mode ----
+
+/// Presenter mode shows all three panes at 120×30, a status banner per
+/// protocol, and no table.
+#[test]
+fn presenter_mode_at_120x30() {
+    let mut a = app("coordinator-crash-after-prepare");
+    while a.panes[0].outcomes.get("blocked").is_none() {
+        a.update(Action::StepForward);
+    }
+    let before = text(&render(&a, 120, 30));
+    assert!(
+        !before.contains("CHOREOGRAPHED ─"),
+        "compact without presenter mode"
+    );
+    a.update(Action::TogglePresent);
+    assert_eq!(a.theme, Theme::HighContrast);
+    let screen = text(&render(&a, 120, 30));
+    for pane in ["2PC", "ORCHESTRATED", "CHOREOGRAPHED"] {
+        assert!(
+            screen.contains(&format!(" {pane} ─")) || screen.contains(&format!("▶ {pane} ━")),
+            "{pane}\n{screen}"
+        );
+    }
+    assert!(screen.contains("? BLOCKED"), "{screen}");
+    assert!(screen.contains("locks held on car"), "{screen}");
+    assert!(!screen.contains("comparison"), "{screen}");
+    a.update(Action::JumpEnd);
+    let end = text(&render(&a, 120, 30));
+    assert!(end.contains("✓ COMPLETED"), "{end}");
+    assert!(end.contains("✗ ABORTED"), "{end}");
+}

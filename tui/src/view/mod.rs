@@ -23,6 +23,19 @@ pub const MIN_SIZE: (u16, u16) = (60, 20);
 /// From this size on, all three panes are shown in full.
 pub const FULL_SIZE: (u16, u16) = (160, 45);
 
+/// In presenter mode, all three panes from this size on.
+pub const PRESENT_FULL_SIZE: (u16, u16) = (120, 30);
+
+/// Whether `screen` shows all three panes in full.
+pub fn full_layout(app: &App, screen: Rect) -> bool {
+    let (w, h) = if app.present {
+        PRESENT_FULL_SIZE
+    } else {
+        FULL_SIZE
+    };
+    screen.width >= w && screen.height >= h
+}
+
 /// Where things are on screen (the event loop maps mouse clicks with it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
@@ -30,6 +43,8 @@ pub struct Areas {
     pub title: Rect,
     /// The panes.
     pub panes: Rect,
+    /// Presenter mode's status banner (empty otherwise).
+    pub banner: Rect,
     /// Narration.
     pub narration: Rect,
     /// Comparison table (may be empty).
@@ -42,15 +57,17 @@ pub struct Areas {
 
 /// Lay out the main screen in `area`.
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let table_h = if app.zoom || area.height < 30 {
+    let table_h = if app.zoom || app.present || area.height < 36 {
         0
     } else {
         12 + violation_lines(app)
     };
+    let banner_h = if app.present { 3 } else { 0 };
     let narration_h = if area.height < 24 { 2 } else { 3 };
-    let [title, panes, narration, table, timeline, keys] = Layout::vertical([
+    let [title, panes, banner, narration, table, timeline, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(6),
+        Constraint::Length(banner_h),
         Constraint::Length(narration_h),
         Constraint::Length(table_h),
         Constraint::Length(1),
@@ -60,6 +77,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     Areas {
         title,
         panes,
+        banner,
         narration,
         table,
         timeline,
@@ -87,6 +105,9 @@ impl Widget for &MainScreen<'_> {
         let a = areas(area, app);
         title(app, a.title, buf);
         panes(app, a.panes, buf);
+        if a.banner.height > 0 {
+            banner(app, a.banner, buf);
+        }
         narration(app, a.narration, buf);
         if a.table.height > 0 {
             table(app, a.table, buf);
@@ -145,8 +166,83 @@ fn outcome_line(app: &App, pane: usize) -> String {
     parts.join(", ")
 }
 
+/// Presenter mode: one line per protocol saying where it stands, large
+/// enough (a full-width coloured bar) to read from the back of the room.
+fn banner(app: &App, area: Rect, buf: &mut Buffer) {
+    use crate::fold::Phase;
+    for (i, v) in app.panes.iter().enumerate().take(area.height as usize) {
+        let n = |k: &str| v.outcomes.get(k).copied().unwrap_or(0);
+        let down: Vec<&str> = v
+            .nodes
+            .iter()
+            .filter(|n| n.phase == Phase::Crashed)
+            .map(|n| n.name.as_str())
+            .collect();
+        let (phase, text) = if !v.violations.is_empty() {
+            (Phase::Stuck, format!("‼ VIOLATION: {}", v.violations[0]))
+        } else if n("blocked") > 0 {
+            let locks: Vec<&str> = v
+                .nodes
+                .iter()
+                .filter(|n| n.locks)
+                .map(|n| n.name.as_str())
+                .collect();
+            let since = v
+                .blocked_since
+                .map(|t| pane::short_time(app.shown_time().saturating_sub(t)))
+                .unwrap_or_default();
+            let mut t = format!("? BLOCKED {since}");
+            if !locks.is_empty() {
+                t.push_str(&format!(" — locks held on {}", locks.join(", ")));
+            }
+            (Phase::InDoubt, t)
+        } else if n("running") > 0 || v.outcomes.is_empty() {
+            let mut t = if v.outcomes.is_empty() {
+                "· NOT STARTED".to_string()
+            } else {
+                "… RUNNING".to_string()
+            };
+            if !down.is_empty() {
+                t.push_str(&format!(" — ☠ {} down", down.join(", ")));
+            }
+            (
+                if down.is_empty() {
+                    Phase::Working
+                } else {
+                    Phase::Crashed
+                },
+                t,
+            )
+        } else {
+            let (phase, word) = if n("stuck") > 0 {
+                (Phase::Stuck, "‼ STUCK")
+            } else if n("compensated") > 0 && n("completed") == 0 {
+                (Phase::Compensated, "↩ COMPENSATED")
+            } else if n("aborted") > 0 && n("committed") == 0 {
+                (Phase::Aborted, "✗ ABORTED")
+            } else if v.protocol == txlab_sim::protocols::Protocol::TwoPc {
+                (Phase::Committed, "✓ COMMITTED")
+            } else {
+                (Phase::Committed, "✓ COMPLETED")
+            };
+            let all: Vec<String> = v
+                .outcomes
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(o, n)| format!("{o} {n}"))
+                .collect();
+            (phase, format!("{word} ({})", all.join(", ")))
+        };
+        let st = style::phase(app.theme, phase).add_modifier(Modifier::BOLD);
+        let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
+        buf.set_style(r, st);
+        let line = format!(" {:<14} {text}", v.protocol.name().to_uppercase());
+        buf.set_string(r.x, r.y, line, st);
+    }
+}
+
 fn panes(app: &App, area: Rect, buf: &mut Buffer) {
-    let full = buf.area.width >= FULL_SIZE.0 && buf.area.height >= FULL_SIZE.1;
+    let full = full_layout(app, buf.area);
     let render = |i: usize, r: Rect, buf: &mut Buffer| {
         let visible = app.visible_nodes(i);
         let focused = i == app.focus;
@@ -363,7 +459,7 @@ pub fn pane_at(app: &App, screen: Rect, column: u16, row: u16) -> Option<(usize,
     if app.zoom {
         return Some((app.focus, node_at(app.focus, area)));
     }
-    let full = screen.width >= FULL_SIZE.0 && screen.height >= FULL_SIZE.1;
+    let full = full_layout(app, screen);
     if full {
         let cols = Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(area);
         let i = cols.iter().position(|r| hit(*r))?;
