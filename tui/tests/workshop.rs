@@ -525,7 +525,7 @@ fn the_diagram_scrolls_and_keeps_the_crash_in_view() {
 #[test]
 fn presenter_mode_at_120x30() {
     let mut a = app("coordinator-crash-after-prepare");
-    while a.panes[0].outcomes.get("blocked").is_none() {
+    while !a.panes[0].outcomes.contains_key("blocked") {
         a.update(Action::StepForward);
     }
     let before = text(&render(&a, 120, 30));
