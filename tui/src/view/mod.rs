@@ -1,6 +1,7 @@
 //! The views: the main screen and its overlays, as widgets over `&App`.
 //!
-//! Layout: three panes side by side from about 160×45; below that, the
+//! Layout: three panes side by side from about 160×45 (120×30 in presenter
+//! mode, which adds a status banner per protocol); below that, the
 //! focused pane in detail and the other two as one-line summaries. Under
 //! the panes: narration, the comparison table (when there is room), the
 //! timeline scrubber and the key bar.
