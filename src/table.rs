@@ -20,13 +20,7 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
     let col = |g: &dyn Fn(&RunReport) -> String| reports.iter().map(g).collect::<Vec<_>>();
     rows.push(("".into(), col(&|r| r.protocol.name().to_string())));
     rows.push(("outcome".into(), col(&outcomes)));
-    rows.push((
-        "latency p50/p99/max ms".into(),
-        col(&|r| {
-            let l = r.metrics.latency_ms;
-            format!("{:.1}/{:.1}/{:.1}", l.p50, l.p99, l.max)
-        }),
-    ));
+    rows.push(("latency p50/p99/max ms".into(), col(&latency)));
     let m = |name: &str, g: fn(&RunReport) -> String| {
         (name.to_string(), reports.iter().map(g).collect())
     };
@@ -44,8 +38,11 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
     rows.push(m("lock hold ms", |r| {
         format!("{:.1}", r.metrics.lock_hold_ms)
     }));
-    rows.push(m("in doubt (blocked) ms", |r| {
+    rows.push(m("uncertain (in doubt) ms", |r| {
         format!("{:.1}", r.metrics.in_doubt_ms)
+    }));
+    rows.push(m("  of which blocked ms", |r| {
+        format!("{:.1}", r.metrics.blocked_ms)
     }));
     for svc in &f.services {
         let vals = reports
@@ -55,11 +52,14 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
                     .per_service
                     .get(&svc.name)
                     .map_or("-".into(), |t| {
-                        format!("{:.1} / {:.1}", t.lock_hold_ms, t.in_doubt_ms)
+                        format!(
+                            "{:.1} / {:.1} / {:.1}",
+                            t.lock_hold_ms, t.in_doubt_ms, t.blocked_ms
+                        )
                     })
             })
             .collect();
-        rows.push((format!("  {} lock / doubt ms", svc.name), vals));
+        rows.push((format!("  {} lock/uncertain/blocked ms", svc.name), vals));
     }
     rows.push(m("retries", |r| r.metrics.retries.to_string()));
     rows.push(m("compensations", |r| r.metrics.compensations.to_string()));
@@ -121,6 +121,24 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
     out
 }
 
+/// Percentiles of the finished transactions; "—" when none finished (a
+/// blocked protocol must not look fastest), and the unanswered ones counted
+/// apart.
+fn latency(r: &RunReport) -> String {
+    let m = &r.metrics;
+    let finished = r.transactions.iter().any(|t| t.latency_ms.is_some());
+    let mut cell = if finished {
+        let l = m.latency_ms;
+        format!("{:.1}/{:.1}/{:.1}", l.p50, l.p99, l.max)
+    } else {
+        "—".to_string()
+    };
+    if m.unfinished > 0 {
+        let _ = write!(cell, " ({} unfinished)", m.unfinished);
+    }
+    cell
+}
+
 fn outcomes(r: &RunReport) -> String {
     let parts: Vec<String> = Outcome::ALL
         .iter()
@@ -146,4 +164,86 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use txlab_sim::lab::{Metrics, TxReport};
+    use txlab_sim::protocols::Protocol;
+
+    fn scenario() -> Scenario {
+        let text = r#"
+name = "t"
+seed = 1
+[[services]]
+name = "payment"
+resources = { sam = 1000 }
+[[steps]]
+name = "charge card"
+service = "payment"
+resource = "sam"
+amount = 100
+action = "charge"
+compensation = "refund"
+"#;
+        Scenario::parse(text.as_bytes(), "t.toml").unwrap()
+    }
+
+    fn report(latencies: &[Option<f64>]) -> RunReport {
+        let mut metrics = Metrics {
+            unfinished: latencies.iter().filter(|l| l.is_none()).count() as u64,
+            in_doubt_ms: 12.0,
+            blocked_ms: 3.0,
+            ..Metrics::default()
+        };
+        let done: Vec<f64> = latencies.iter().flatten().copied().collect();
+        metrics.latency_ms = txlab_sim::lab::Percentiles::of(&done);
+        RunReport {
+            protocol: Protocol::TwoPc,
+            seed: 1,
+            trace_hash: String::new(),
+            outcomes: Default::default(),
+            metrics,
+            violations: Vec::new(),
+            transactions: latencies
+                .iter()
+                .enumerate()
+                .map(|(i, l)| TxReport {
+                    tx: i as u32,
+                    outcome: Outcome::Committed,
+                    latency_ms: *l,
+                    messages: None,
+                })
+                .collect(),
+            final_state: Default::default(),
+        }
+    }
+
+    fn row<'a>(table: &'a str, label: &str) -> &'a str {
+        table
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no row {label} in\n{table}"))
+    }
+
+    #[test]
+    fn an_unfinished_transaction_has_no_latency_and_is_counted_apart() {
+        let t = render(&scenario(), &[report(&[None])]);
+        let lat = row(&t, "latency");
+        assert!(lat.contains('—') && lat.contains("(1 unfinished)"), "{lat}");
+        assert!(!lat.contains("0.0"), "never a latency of 0: {lat}");
+        let t = render(&scenario(), &[report(&[Some(20.0), None])]);
+        let lat = row(&t, "latency");
+        assert!(lat.contains("20.0/20.0/20.0 (1 unfinished)"), "{lat}");
+        let t = render(&scenario(), &[report(&[Some(20.0)])]);
+        assert!(!row(&t, "latency").contains("unfinished"));
+    }
+
+    #[test]
+    fn uncertain_and_blocked_time_have_their_own_rows() {
+        let t = render(&scenario(), &[report(&[Some(1.0)])]);
+        assert!(row(&t, "uncertain (in doubt) ms").contains("12.0"), "{t}");
+        assert!(row(&t, "  of which blocked ms").contains("3.0"), "{t}");
+    }
 }

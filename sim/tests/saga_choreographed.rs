@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_caught, assert_clean, concurrent_on_one_customer, ms, sold_out};
-use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
+use txlab_sim::engine::{EventKind as TraceKind, Fault, Latency, NodeId, ScheduledFault};
 use txlab_sim::lab::{RunSpec, run};
 use txlab_sim::protocols::saga_choreographed::EventKind;
 use txlab_sim::protocols::workload::{StepFailure, StepId, Workflow};
@@ -289,4 +289,46 @@ fn the_tracker_rebuilds_each_sagas_outcome_from_the_events_alone() {
         .collect();
     assert!(kinds.contains(&EventKind::StepFailed(StepId(2))));
     assert!(kinds.contains(&EventKind::Compensated(StepId(0))));
+}
+
+/// Guards against observing a commit before it is durable: with a slow
+/// disk, the hotel crashes while its booking is being forced. The booking
+/// never happened; the redelivered event books it once, and the checkers
+/// must see one booking, not a double apply that never was.
+#[test]
+fn a_commit_lost_in_a_crash_was_never_observed() {
+    let mut s = spec(15);
+    s.write_latency = ms(10);
+    let r = run(&s);
+    let trace = r.world.trace();
+    let arrives = trace
+        .events()
+        .iter()
+        .find(|e| matches!(e.kind, TraceKind::Deliver { to, .. } if to == HOTEL))
+        .map(|e| e.time)
+        .expect("the hotel hears of the saga");
+    s.faults = vec![
+        ScheduledFault::new(arrives + ms(5), Fault::Crash(HOTEL)),
+        ScheduledFault::new(arrives + ms(30), Fault::Restart(HOTEL)),
+    ];
+    let r = run(&s);
+    assert_clean(&r.report);
+    assert_eq!(r.report.count(Outcome::Completed), 1);
+    assert_eq!(r.report.final_state["hotel"]["rooms"], 9);
+    let bookings = r
+        .world
+        .trace()
+        .observations()
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.obs,
+                Obs::Local {
+                    step: StepId(1),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(bookings, 1, "only the durable booking is observed");
 }

@@ -5,11 +5,14 @@
 mod common;
 
 use common::{assert_caught, assert_clean, concurrent_on_one_customer, ms, sold_out};
-use txlab_sim::engine::{Fault, Latency, LinkConfig, NodeId, ScheduledFault};
+use txlab_sim::engine::{
+    EventKind, Fault, Latency, LinkConfig, NodeId, PartitionId, ScheduledFault,
+};
 use txlab_sim::lab::{RunSpec, run};
+use txlab_sim::protocols::saga_orchestrated as saga;
 use txlab_sim::protocols::service::Reply;
 use txlab_sim::protocols::workload::{Op, StepFailure, StepId, Workflow};
-use txlab_sim::protocols::{Obs, Outcome, Protocol};
+use txlab_sim::protocols::{Msg, Obs, Outcome, Protocol};
 
 const ORCH: NodeId = NodeId(0);
 const PAYMENT: NodeId = NodeId(4);
@@ -310,4 +313,187 @@ fn negative_control_services_that_accept_late_actions_are_caught() {
         r.final_state["payment"]["sam"], 900,
         "Sam paid for a cancelled holiday"
     );
+}
+
+/// The flight answers 55 ms late: after the orchestrator's 60 ms reply
+/// timeout, during the 10..15 ms backoff before its retry.
+fn flight_replies_during_backoff(idempotency: bool) -> RunSpec {
+    let mut s = with_failure(
+        spec(11),
+        StepFailure {
+            reply_delay: ms(55),
+            ..fail(2)
+        },
+    );
+    s.toggles.idempotency = idempotency;
+    s
+}
+
+/// Timers that fired at the orchestrator.
+fn orchestrator_timers(s: &RunSpec) -> usize {
+    let r = run(s);
+    r.world
+        .trace()
+        .events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Timer { node, .. } if node == ORCH))
+        .count()
+}
+
+/// The (step, op, attempt) of every command sent to `node`, in order.
+fn commands_to(s: &RunSpec, node: NodeId) -> Vec<(StepId, Op, u32)> {
+    let r = run(s);
+    let trace = r.world.trace();
+    trace
+        .events()
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Send { msg, to, .. } if to == node => trace.message(msg),
+            _ => None,
+        })
+        .filter_map(|m| match m {
+            Msg::Saga(saga::Msg::Command {
+                step, op, attempt, ..
+            }) => Some((*step, *op, *attempt)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Guards against the stale retry timer: a late reply accepted during
+/// backoff used to leave the retry armed, and when it fired it re-sent the
+/// *next* step (the charge) as a retry, so Sam paid twice.
+#[test]
+fn a_reply_during_backoff_cancels_the_retry_and_sam_is_charged_once() {
+    let s = flight_replies_during_backoff(false);
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1);
+    let charges: Vec<i64> = locals(&s)
+        .into_iter()
+        .filter(|l| l.0 == CHARGE)
+        .map(|l| l.2)
+        .collect();
+    assert_eq!(charges, vec![-100], "the charge is applied exactly once");
+    assert_eq!(r.final_state["payment"]["sam"], 900);
+    assert_eq!(
+        r.metrics.retries, 0,
+        "no retry after the reply was accepted"
+    );
+    // The arrival and the flight's reply timeout fired; the retry did not.
+    assert_eq!(orchestrator_timers(&s), 2);
+}
+
+#[test]
+fn a_reply_during_backoff_spends_no_attempt_with_idempotency_on() {
+    let s = flight_replies_during_backoff(true);
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1);
+    assert_eq!(r.final_state["payment"]["sam"], 900);
+    assert_eq!(r.metrics.retries, 0, "no spurious retry of the charge");
+    let commands = commands_to(&s, PAYMENT);
+    assert_eq!(
+        commands,
+        vec![(CHARGE, Op::Action, 1)],
+        "one charge command, attempt 1"
+    );
+}
+
+/// Two bookings 300 ms apart under the semantic lock: the second starts
+/// long after the first ended, so nothing contends for Sam's account.
+fn two_bookings_apart(seed: u64) -> RunSpec {
+    let mut s = spec(seed);
+    s.toggles.semantic_lock = true;
+    let mut wf = (*s.workflow).clone();
+    wf.transactions = 2;
+    wf.arrival.interval = ms(300);
+    s.workflow = wf.into();
+    s
+}
+
+/// The first time a release reaches `node` in a fault-free run of `s`.
+fn first_release_at(s: &RunSpec, node: NodeId) -> txlab_sim::engine::SimTime {
+    let r = run(s);
+    let trace = r.world.trace();
+    trace
+        .events()
+        .iter()
+        .find(|e| match e.kind {
+            EventKind::Deliver { msg, to, .. } if to == node => {
+                matches!(
+                    trace.message(msg),
+                    Some(Msg::Saga(saga::Msg::Release { .. }))
+                )
+            }
+            _ => false,
+        })
+        .map(|e| e.time)
+        .expect("the first saga's release reaches payment")
+}
+
+/// A 15 ms partition between the orchestrator and payment, from just after
+/// the first saga's last reply, so its release is lost on the wire.
+fn partition_at_release(s: &mut RunSpec) {
+    let id = PartitionId(1);
+    s.faults.extend([
+        ScheduledFault::new(
+            ms(42),
+            Fault::Partition {
+                id,
+                a: vec![ORCH],
+                b: vec![PAYMENT],
+                one_way: false,
+            },
+        ),
+        ScheduledFault::new(ms(57), Fault::Heal(id)),
+    ]);
+}
+
+fn assert_both_complete(r: &txlab_sim::lab::RunReport) {
+    assert_clean(r);
+    assert_eq!(r.count(Outcome::Completed), 2, "{:?}", r.transactions);
+    assert_eq!(r.final_state["payment"]["sam"], 800);
+}
+
+/// Guards against a leaked pending mark: a release sent once and lost to a
+/// short partition left Sam's account pending for good, so a later,
+/// uncontended booking was refused as busy and compensated.
+#[test]
+fn a_release_lost_to_a_partition_is_retransmitted_until_acknowledged() {
+    let mut s = two_bookings_apart(12);
+    // Saga 0 ends at 41 ms; its release would reach payment at 46 ms.
+    assert_eq!(first_release_at(&s, PAYMENT), ms(46));
+    partition_at_release(&mut s);
+    assert_both_complete(&run(&s).report);
+}
+
+/// Guards against a release forgotten in a crash: the orchestrator goes
+/// down while the release is unacknowledged, and on restart it reads from
+/// its log that saga 0 ended without every service acknowledging it.
+#[test]
+fn an_unacknowledged_release_is_sent_again_after_the_orchestrator_restarts() {
+    let mut s = two_bookings_apart(13);
+    partition_at_release(&mut s);
+    s.faults.extend([
+        ScheduledFault::new(ms(43), Fault::Crash(ORCH)),
+        ScheduledFault::new(ms(150), Fault::Restart(ORCH)),
+    ]);
+    assert_both_complete(&run(&s).report);
+}
+
+/// Guards against acknowledging a release before it is durable: with a slow
+/// disk, payment crashes after the release arrived but before its record
+/// is on disk. Had it acknowledged at once, the restart would replay the
+/// charge, raise the mark again, and no one would release it.
+#[test]
+fn a_service_acknowledges_a_release_only_once_it_is_durable() {
+    let mut s = two_bookings_apart(14);
+    s.write_latency = ms(10);
+    let arrives = first_release_at(&s, PAYMENT);
+    s.faults.extend([
+        ScheduledFault::new(arrives + ms(5), Fault::Crash(PAYMENT)),
+        ScheduledFault::new(arrives + ms(30), Fault::Restart(PAYMENT)),
+    ]);
+    assert_both_complete(&run(&s).report);
 }

@@ -407,6 +407,7 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         protocol: run.protocol,
         workflow: &run.spec.workflow,
         obs,
+        faults: trace.faults(),
         final_values: Vec::new(),
         outcomes: BTreeMap::new(),
         healed: false,
@@ -578,7 +579,23 @@ fn nodes(
                 detail[i] = format!("{tx} {reason}");
                 continue;
             }
-            Obs::Retry { .. } | Obs::Voted { .. } | Obs::Read { .. } => None,
+            // An inquiry answered with the decision (presumed abort after
+            // a coordinator's restart): that is where this node stands.
+            Obs::Answered { commit, .. } => {
+                phase[i] = if *commit {
+                    Phase::Committed
+                } else {
+                    Phase::Aborted
+                };
+                detail[i] = format!(
+                    "{tx}: answered {}",
+                    if *commit { "commit" } else { "abort" }
+                );
+                continue;
+            }
+            Obs::Retry { .. } | Obs::Voted { .. } | Obs::Read { .. } | Obs::ClientTold { .. } => {
+                None
+            }
         };
         if let Some(p) = p {
             phase[i] = p;

@@ -246,7 +246,6 @@ fn event(e: &Event) -> String {
 fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
     match r {
         Record::TwoPc(r) => match r {
-            two_pc::Record::Begin { tx } => format!("{tx} began"),
             two_pc::Record::Decision { tx, commit } => format!(
                 "decision for {tx}: {}",
                 if *commit { "COMMIT" } else { "ABORT" }
@@ -276,6 +275,9 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
                 None => format!("{tx} failed: nothing to compensate"),
             },
             orch::Record::End { tx, outcome } => format!("{tx} ended: {}", outcome.name()),
+            orch::Record::Released { tx } => {
+                format!("{tx}: every service acknowledged the release")
+            }
         },
         Record::Choreo(r) => match r {
             choreo::Record::Appended { event: e } => format!("appended “{}”", event(e)),

@@ -34,5 +34,7 @@ pub use network::{DropReason, Fate, Latency, LinkConfig, NetConfig, Network};
 pub use node::{Ctx, Effect, Node};
 pub use queue::EventQueue;
 pub use time::SimTime;
-pub use trace::{EventKind, Observation, StableHasher, Trace, TraceEvent, stable_hash};
+pub use trace::{
+    AppliedFault, EventKind, Observation, StableHasher, Trace, TraceEvent, stable_hash,
+};
 pub use world::{InFlight, Stats, World, WorldConfig};

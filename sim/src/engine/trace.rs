@@ -4,9 +4,11 @@
 //! message id. Observations (the facts protocols report for the checkers)
 //! are always kept, even with recording off, because the checkers read them.
 //! The hash covers every event either way, so a sweep with recording off
-//! still yields the same hash as a recorded replay.
+//! still yields the same hash as a recorded replay. Faults that took effect
+//! are kept too (few, and the metrics need them to know when a node was
+//! down or cut off).
 
-use super::{DropReason, MsgId, Node, NodeId, PartitionId, SimTime, TimerId};
+use super::{DropReason, Fault, MsgId, Node, NodeId, PartitionId, SimTime, TimerId};
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 
@@ -121,6 +123,20 @@ pub struct Observation<O> {
     pub obs: O,
 }
 
+/// A fault as it took effect, with where it sits in the trace: a crash,
+/// restart, partition or heal (a crash of a node already down, or a heal of
+/// no partition, never appears; `HealAll` appears as one heal per
+/// partition).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedFault {
+    /// Position in the trace.
+    pub index: u64,
+    /// When.
+    pub time: SimTime,
+    /// What (`Crash`, `Restart`, `Partition` with its sides, or `Heal`).
+    pub fault: Fault,
+}
+
 /// A deterministic 64-bit hasher (FxHash-style mixing with a final
 /// avalanche). Unlike std's `DefaultHasher` it has no per-process key, so a
 /// hash means the same thing in every process and on every run.
@@ -188,6 +204,7 @@ pub struct Trace<N: Node> {
     events: Vec<TraceEvent>,
     messages: Vec<N::Msg>,
     observations: Vec<Observation<N::Obs>>,
+    faults: Vec<AppliedFault>,
 }
 
 impl<N: Node> Trace<N> {
@@ -201,6 +218,7 @@ impl<N: Node> Trace<N> {
             events: Vec::new(),
             messages: Vec::new(),
             observations: Vec::new(),
+            faults: Vec::new(),
         }
     }
 
@@ -239,6 +257,12 @@ impl<N: Node> Trace<N> {
         &self.observations
     }
 
+    /// Every crash, restart, partition and heal that took effect, in trace
+    /// order (kept with recording off too).
+    pub fn faults(&self) -> &[AppliedFault] {
+        &self.faults
+    }
+
     /// Heap bytes held by the recorded events and payloads (an estimate that
     /// counts reserved capacity, for the memory-per-event figure).
     pub fn heap_bytes(&self) -> usize {
@@ -255,7 +279,36 @@ impl<N: Node> Trace<N> {
             self.events.push(TraceEvent { time, kind });
         }
         self.len += 1;
-        self.len - 1
+        let index = self.len - 1;
+        let fault = match kind {
+            EventKind::Crash { node } => Some(Fault::Crash(node)),
+            EventKind::Restart { node } => Some(Fault::Restart(node)),
+            EventKind::Heal { id } => Some(Fault::Heal(id)),
+            _ => None,
+        };
+        if let Some(fault) = fault {
+            self.faults.push(AppliedFault { index, time, fault });
+        }
+        index
+    }
+
+    /// Append a partition's start, keeping which nodes it separates.
+    pub(crate) fn partition(
+        &mut self,
+        time: SimTime,
+        id: PartitionId,
+        a: &[NodeId],
+        b: &[NodeId],
+        one_way: bool,
+    ) {
+        let index = self.push(time, EventKind::Partition { id });
+        let fault = Fault::Partition {
+            id,
+            a: a.to_vec(),
+            b: b.to_vec(),
+            one_way,
+        };
+        self.faults.push(AppliedFault { index, time, fault });
     }
 
     /// Fold a payload into the hash and keep it under `id` when recording.

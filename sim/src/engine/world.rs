@@ -581,7 +581,7 @@ impl<N: Node> World<N> {
             Fault::Restart(node) => self.restart(node),
             Fault::Partition { id, a, b, one_way } => {
                 self.net.partition(id, &a, &b, one_way, self.nodes.len());
-                self.trace.push(self.now, EventKind::Partition { id });
+                self.trace.partition(self.now, id, &a, &b, one_way);
             }
             Fault::Heal(id) => {
                 if self.net.heal(id) {

@@ -3,7 +3,8 @@
 //!
 //! - [`mod@run`]: build, drive and judge a world from a [`RunSpec`].
 //! - [`checkers`]: one checker per invariant.
-//! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes.
+//! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes;
+//!   [`uncertainty`]: 2PC's uncertain and blocked time.
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
@@ -15,6 +16,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod tracker;
+pub mod uncertainty;
 pub mod view;
 
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};

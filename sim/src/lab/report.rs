@@ -31,7 +31,7 @@ pub struct Percentiles {
 
 impl Metrics {
     /// The names [`Metrics::get`] knows, for scenario expectations.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 20] = [
         "messages_sent",
         "messages_delivered",
         "messages_dropped",
@@ -39,13 +39,16 @@ impl Metrics {
         "forced_log_writes",
         "latency_ms_p50",
         "latency_ms_max",
+        "unfinished",
         "lock_hold_ms",
         "in_doubt_ms",
+        "blocked_ms",
         "retries",
         "compensations",
         "anomalies",
         "dirty_reads",
         "dirty_decisions",
+        "reads",
         "null_compensations",
         "refused_late",
         "events",
@@ -61,13 +64,16 @@ impl Metrics {
             "forced_log_writes" => self.forced_log_writes as f64,
             "latency_ms_p50" => self.latency_ms.p50,
             "latency_ms_max" => self.latency_ms.max,
+            "unfinished" => self.unfinished as f64,
             "lock_hold_ms" => self.lock_hold_ms,
             "in_doubt_ms" => self.in_doubt_ms,
+            "blocked_ms" => self.blocked_ms,
             "retries" => self.retries as f64,
             "compensations" => self.compensations as f64,
             "anomalies" => self.anomalies as f64,
             "dirty_reads" => self.dirty_reads as f64,
             "dirty_decisions" => self.dirty_decisions as f64,
+            "reads" => self.reads as f64,
             "null_compensations" => self.null_compensations as f64,
             "refused_late" => self.refused_late as f64,
             "events" => self.events as f64,
@@ -106,23 +112,39 @@ pub struct Metrics {
     pub messages_duplicated: u64,
     /// Forced (synchronous) log writes.
     pub forced_log_writes: u64,
-    /// End-to-end latency of finished transactions.
+    /// End-to-end latency of finished transactions (zeros when none
+    /// finished: read it with `unfinished`).
     pub latency_ms: Percentiles,
+    /// Transactions whose client got no answer, so with no latency.
+    #[serde(default)]
+    pub unfinished: u64,
     /// Total time locks were held, over all participants and transactions.
     pub lock_hold_ms: f64,
-    /// Total time participants spent prepared without knowing the outcome.
+    /// 2PC's uncertainty window: time YES voters spent prepared without
+    /// knowing the decision, every period (restarts included), summed.
+    /// Normal on every run.
     pub in_doubt_ms: f64,
+    /// The part of `in_doubt_ms` during which the coordinator was down or
+    /// cut off from the participant: blocking.
+    #[serde(default)]
+    pub blocked_ms: f64,
     /// Retransmissions and retries.
     pub retries: u64,
     /// Compensations applied.
     pub compensations: u64,
-    /// Isolation anomalies: `dirty_reads` plus `dirty_decisions`.
+    /// Isolation anomalies: `dirty_reads` plus `dirty_decisions`, counted
+    /// the same way for every protocol.
     pub anomalies: u64,
-    /// Auditor reads that included a saga's change later compensated.
+    /// Auditor reads that included a change later undone (a saga
+    /// compensated, a 2PC transaction aborted).
     pub dirty_reads: u64,
-    /// Actions a service decided on state that included another saga's
-    /// change later compensated (accepting, or refusing as sold out).
+    /// Actions a service decided on state that included another
+    /// transaction's change later undone (accepting, or refusing as sold
+    /// out).
     pub dirty_decisions: u64,
+    /// Auditor reads made (the sample `dirty_reads` comes from).
+    #[serde(default)]
+    pub reads: u64,
     /// Compensations that arrived before their action (nothing to undo).
     pub null_compensations: u64,
     /// Late actions refused because their compensation came first.
@@ -131,18 +153,23 @@ pub struct Metrics {
     pub events: u64,
     /// Virtual time when the run stopped.
     pub duration_ms: f64,
-    /// Lock-hold and in-doubt time per participating service (2PC).
+    /// Lock-hold, uncertain and blocked time per participating service
+    /// (2PC).
     #[serde(default)]
     pub per_service: BTreeMap<String, ServiceTimes>,
 }
 
-/// One service's share of the lock-hold and in-doubt time.
+/// One service's share of the lock-hold, uncertain and blocked time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceTimes {
     /// Time it held locks, over all transactions.
     pub lock_hold_ms: f64,
-    /// Time it was prepared without knowing the outcome.
+    /// Time it was prepared without knowing the outcome (its uncertainty
+    /// window, every period).
     pub in_doubt_ms: f64,
+    /// The part of it with the coordinator down or unreachable from it.
+    #[serde(default)]
+    pub blocked_ms: f64,
 }
 
 /// One transaction's fate.

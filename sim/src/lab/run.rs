@@ -27,6 +27,8 @@ pub struct Bugs {
     pub coordinator_commits_on_first_yes: bool,
     /// Saga services apply actions that arrive after their compensation.
     pub services_accept_late_actions: bool,
+    /// 2PC participants ignore lock holders when they prepare.
+    pub participants_ignore_locks: bool,
     /// Nodes keep answering while a forced write is outstanding, from state
     /// a crash can still take back (breaks write-ahead in every protocol).
     pub answer_from_volatile_state: bool,
@@ -117,6 +119,7 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         broken: crate::protocols::Broken {
             commit_on_first_yes: spec.bugs.coordinator_commits_on_first_yes,
             accept_late_actions: spec.bugs.services_accept_late_actions,
+            ignore_locks: spec.bugs.participants_ignore_locks,
         },
     });
     let ids = (0..spec.workflow.services.len()).map(|i| ServiceId(i as u16));
@@ -248,6 +251,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         protocol: spec.protocol,
         workflow: &spec.workflow,
         obs,
+        faults: world.trace().faults(),
         final_values: final_values(world),
         outcomes: outcomes(spec.protocol, &spec.workflow, obs),
         healed,

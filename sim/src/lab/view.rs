@@ -1,7 +1,7 @@
 //! What the checkers and metrics read: the observations, the final business
 //! state and how the run ended. Built once per run.
 
-use crate::engine::{NodeId, Observation, SimTime};
+use crate::engine::{AppliedFault, NodeId, Observation, SimTime};
 use crate::protocols::workload::{ServiceId, TxId, Workflow};
 use crate::protocols::{Obs, Outcome, Protocol};
 use std::collections::BTreeMap;
@@ -14,6 +14,9 @@ pub struct RunView<'a> {
     pub workflow: &'a Workflow,
     /// Every observation in trace order.
     pub obs: &'a [Observation<Obs>],
+    /// Every crash, restart, partition and heal that took effect, in trace
+    /// order (those past `end_index` are ignored).
+    pub faults: &'a [AppliedFault],
     /// Final resource amounts by service (rebuilt from the log for nodes
     /// that ended crashed).
     pub final_values: Vec<BTreeMap<String, i64>>,
@@ -32,6 +35,9 @@ pub struct RunView<'a> {
 }
 
 impl RunView<'_> {
+    /// The coordinator, orchestrator or broker.
+    pub const CENTRAL: NodeId = NodeId(0);
+
     /// The node of service `s` (node 0 is the coordinator, orchestrator or
     /// broker; services follow in order).
     pub fn service_node(s: ServiceId) -> NodeId {

@@ -119,7 +119,7 @@ impl Node for LabNode {
         match (self, msg) {
             (LabNode::Coordinator(c), Msg::TwoPc(m)) => c.on_message(from, m, ctx),
             (LabNode::Participant(p), Msg::TwoPc(m)) => p.on_message(from, m, ctx),
-            (LabNode::Orchestrator(o), Msg::Saga(m)) => o.on_message(m, ctx),
+            (LabNode::Orchestrator(o), Msg::Saga(m)) => o.on_message(from, m, ctx),
             (LabNode::SagaService(s), Msg::Saga(m)) => s.on_message(from, m, ctx),
             (LabNode::Broker(b), Msg::Choreo(m)) => b.on_message(from, m, ctx),
             (LabNode::ChoreoService(s), Msg::Choreo(m)) => s.on_message(from, m, ctx),
@@ -172,7 +172,8 @@ impl Msg {
             Msg::Saga(
                 orch::Msg::Command { tx, .. }
                 | orch::Msg::Reply { tx, .. }
-                | orch::Msg::Release { tx },
+                | orch::Msg::Release { tx }
+                | orch::Msg::ReleaseAck { tx },
             ) => Some(*tx),
             Msg::Choreo(
                 C::Deliver { event, .. } | C::Publish { event } | C::PublishAck { event },
@@ -210,6 +211,7 @@ impl Msg {
                     format!("reply {reply} step {} {tx}", step.0)
                 }
                 orch::Msg::Release { tx } => format!("release {tx}"),
+                orch::Msg::ReleaseAck { tx } => format!("release ack {tx}"),
             },
             Msg::Choreo(m) => match m {
                 C::Deliver { seq, event } => {

@@ -56,6 +56,9 @@ pub struct Broken {
     /// Services apply an action that arrives after its compensation (no
     /// protection against the "hanging" action).
     pub accept_late_actions: bool,
+    /// 2PC participants prepare without regard to lock holders, so
+    /// concurrent transactions all vote yes on the same last seat.
+    pub ignore_locks: bool,
 }
 
 impl Config {
@@ -129,7 +132,7 @@ pub enum LockPolicy {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Toggles {
-    /// Services deduplicate operations by idempotency key.
+    /// Saga services and inboxes deduplicate by idempotency key (2PC always does, by state).
     pub idempotency: bool,
     /// Choreographed services publish through an outbox atomic with the
     /// local commit.

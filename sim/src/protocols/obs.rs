@@ -92,6 +92,23 @@ pub enum Obs {
         /// How it ended.
         outcome: Outcome,
     },
+    /// What the client was finally told about its transaction. Until the
+    /// client node exists, the checkers read [`Obs::TxFinished`] as this.
+    ClientTold {
+        /// Which.
+        tx: TxId,
+        /// What it was told.
+        outcome: Outcome,
+    },
+    /// 2PC: an inquiry was answered with a decision (by the coordinator, or
+    /// by a peer under cooperative termination). Any such answer is a
+    /// decision the participants must agree with.
+    Answered {
+        /// The transaction.
+        tx: TxId,
+        /// Commit or abort.
+        commit: bool,
+    },
     /// A local transaction ran at a service (applied, refused or null).
     Local {
         /// The transaction.
@@ -189,6 +206,8 @@ impl Obs {
         match self {
             Obs::TxStarted { tx }
             | Obs::TxFinished { tx, .. }
+            | Obs::ClientTold { tx, .. }
+            | Obs::Answered { tx, .. }
             | Obs::Local { tx, .. }
             | Obs::Prepared { tx }
             | Obs::Voted { tx, .. }

@@ -214,7 +214,13 @@ impl Service {
         }
     }
 
-    /// The saga `tx` has ended: its pending marks are cleared.
+    /// Whether saga `tx` has a pending mark on any resource here.
+    pub fn holds_marks(&self, tx: TxId) -> bool {
+        self.pending.values().any(|m| m.contains(&tx))
+    }
+
+    /// The saga `tx` has ended: its pending marks are cleared, and only its
+    /// own (each mark names the saga that set it).
     pub fn release(&mut self, tx: TxId) {
         for marks in self.pending.values_mut() {
             marks.remove(&tx);
@@ -269,6 +275,24 @@ mod tests {
         let late = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
         assert_eq!(late.reply, Reply::RefusedLate);
         assert_eq!(late.delta, 0);
+    }
+
+    #[test]
+    fn a_release_clears_only_the_marks_of_its_own_saga() {
+        let (mut s, step) = payment();
+        s.semantic_lock = true;
+        for tx in [TxId(1), TxId(2)] {
+            let act = s.plan(tx, StepId(3), &step, Op::Action, false);
+            s.apply(&act);
+        }
+        assert_eq!(s.pending_others("sam", TxId(9)), vec![TxId(1), TxId(2)]);
+        s.release(TxId(1));
+        assert!(!s.holds_marks(TxId(1)));
+        assert!(
+            s.holds_marks(TxId(2)),
+            "saga 2's mark survives saga 1's release"
+        );
+        assert_eq!(s.pending_others("sam", TxId(1)), vec![TxId(2)]);
     }
 
     #[test]

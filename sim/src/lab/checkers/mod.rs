@@ -2,13 +2,17 @@
 //! reads a [`RunView`] and returns the violations it finds, each naming the
 //! invariant, the transaction and the trace position.
 
+mod agreement;
+mod applied_matches_outcome;
 mod at_most_once;
 mod atomicity;
 mod commit_validity;
 mod compensation_order;
 mod conservation;
+mod consistent_outcome;
 mod decision_stability;
 mod event_delivery;
+mod no_overdraw;
 mod outbox;
 mod prepared_abort;
 mod saga_shape;
@@ -57,6 +61,24 @@ pub const CHECKERS: &[Checker] = &[
         check: decision_stability::check,
     },
     Checker {
+        name: agreement::NAME,
+        guards: "participants, decisions, inquiry answers and the client agree",
+        protocols: TWO_PC,
+        check: agreement::check,
+    },
+    Checker {
+        name: applied_matches_outcome::NAME,
+        guards: "a commit applied every step exactly once; an abort applied none",
+        protocols: TWO_PC,
+        check: applied_matches_outcome::check,
+    },
+    Checker {
+        name: consistent_outcome::NAME,
+        guards: "no transaction ends inconsistent",
+        protocols: ALL,
+        check: consistent_outcome::check,
+    },
+    Checker {
         name: prepared_abort::NAME,
         guards: "a prepared participant never aborts on its own",
         protocols: TWO_PC,
@@ -99,6 +121,12 @@ pub const CHECKERS: &[Checker] = &[
         check: conservation::check,
     },
     Checker {
+        name: no_overdraw::NAME,
+        guards: "no resource ever goes below zero",
+        protocols: ALL,
+        check: no_overdraw::check,
+    },
+    Checker {
         name: termination::NAME,
         guards: "every transaction terminates once faults heal",
         protocols: ALL,
@@ -111,6 +139,9 @@ pub const INVARIANTS: &[&str] = &[
     atomicity::NAME,
     commit_validity::NAME,
     decision_stability::NAME,
+    agreement::NAME,
+    applied_matches_outcome::NAME,
+    consistent_outcome::NAME,
     prepared_abort::NAME,
     saga_shape::NAME,
     compensation_order::UNPAIRED,
@@ -121,6 +152,7 @@ pub const INVARIANTS: &[&str] = &[
     event_delivery::BOUNDED,
     at_most_once::NAME,
     conservation::NAME,
+    no_overdraw::NAME,
     termination::NAME,
 ];
 

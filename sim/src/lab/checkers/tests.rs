@@ -64,6 +64,7 @@ fn judge(
         protocol,
         workflow: wf,
         obs: &log.0,
+        faults: &[],
         final_values: finals,
         outcomes: BTreeMap::from([(T, outcome)]),
         healed,
@@ -170,6 +171,152 @@ fn two_pc_checkers_trip() {
         judge(Protocol::TwoPc, &wf, &log, Outcome::Blocked, false, 0).is_empty(),
         "not while faults last"
     );
+}
+
+/// A 2PC commit the coordinator reported to the client.
+fn told_commit() -> Log {
+    two_pc_commit().at(
+        0,
+        Obs::TxFinished {
+            tx: T,
+            outcome: Outcome::Committed,
+        },
+    )
+}
+
+#[test]
+fn agreement_trips() {
+    let wf = Workflow::holiday();
+    let j = |log: &Log, outcome| judge(Protocol::TwoPc, &wf, log, outcome, true, 0);
+    let agreement = "agreement".to_string();
+    assert!(j(&told_commit(), Outcome::Committed).is_empty());
+    // An inquiry answered ABORT for a transaction decided commit (the
+    // coordinator that answered from volatile state, crashed and presumed).
+    let log = told_commit().at(
+        0,
+        Obs::Answered {
+            tx: T,
+            commit: false,
+        },
+    );
+    assert!(j(&log, Outcome::Committed).contains(&agreement));
+    // A peer that answered ABORT without a vote, then the coordinator
+    // committed and told the client, while every participant aborted: no
+    // participant disagrees with another, only with the client.
+    let mut log = Log::default()
+        .at(
+            2,
+            Obs::Answered {
+                tx: T,
+                commit: false,
+            },
+        )
+        .at(
+            0,
+            Obs::Decided {
+                tx: T,
+                commit: true,
+                logged: true,
+            },
+        )
+        .at(
+            0,
+            Obs::TxFinished {
+                tx: T,
+                outcome: Outcome::Committed,
+            },
+        );
+    for n in 1..=4 {
+        let why = AbortWhy::Decision;
+        log = log.at(n, Obs::Aborted { tx: T, why });
+    }
+    let got = j(&log, Outcome::Aborted);
+    assert!(got.contains(&agreement), "{got:?}");
+    assert!(!got.contains(&"atomicity".to_string()), "{got:?}");
+    // The client's own report wins over the coordinator's stand-in.
+    let log = told_commit().at(
+        5,
+        Obs::ClientTold {
+            tx: T,
+            outcome: Outcome::Aborted,
+        },
+    );
+    assert!(j(&log, Outcome::Committed).contains(&agreement));
+}
+
+#[test]
+fn applied_matches_outcome_trips() {
+    let wf = Workflow::holiday();
+    let j = |log: &Log, outcome| judge(Protocol::TwoPc, &wf, log, outcome, true, 0);
+    let name = "applied_matches_outcome".to_string();
+    // Committed everywhere, but the flight was sold out at commit time.
+    let mut log = Log::default();
+    for (n, step) in (1..=4).zip(0..4u16) {
+        let amount = Workflow::holiday().steps[step as usize].amount;
+        let applied = if step == 2 {
+            local(
+                step,
+                Op::Action,
+                0,
+                Reply::Rejected("seats sold out".into()),
+            )
+        } else {
+            local(step, Op::Action, -amount, Reply::Done)
+        };
+        log = log.at(n, applied).at(n, Obs::Committed { tx: T });
+    }
+    let got = j(&log, Outcome::Committed);
+    assert!(got.contains(&name), "{got:?}");
+    assert!(
+        !got.contains(&"conservation".to_string()),
+        "conservation alone cannot see it: {got:?}"
+    );
+    // Aborted, yet the charge went through.
+    let log = Log::default().at(4, local(3, Op::Action, -100, Reply::Done));
+    assert!(j(&log, Outcome::Aborted).contains(&name));
+    assert!(j(&Log::default(), Outcome::Aborted).is_empty());
+}
+
+#[test]
+fn an_inconsistent_outcome_is_always_a_violation() {
+    let wf = Workflow::holiday();
+    // Only one participant's word: nothing but the outcome says it broke.
+    let log = Log::default().at(1, Obs::Committed { tx: T });
+    let got = judge(Protocol::TwoPc, &wf, &log, Outcome::Inconsistent, true, 0);
+    assert!(got.contains(&"consistent_outcome".to_string()), "{got:?}");
+    let got = judge(Protocol::TwoPc, &wf, &log, Outcome::Blocked, false, 0);
+    assert!(!got.contains(&"consistent_outcome".to_string()), "{got:?}");
+}
+
+#[test]
+fn no_overdraw_trips_even_when_the_end_balances() {
+    let wf = Workflow::holiday();
+    // Sam's $1000 goes to -$100 for a moment and comes back: the final
+    // state is fine and every step nets its amount or nothing, so only a
+    // walk through time sees it.
+    let log = Log::default()
+        .at(4, local(3, Op::Action, -1_100, Reply::Done))
+        .at(4, local(3, Op::Compensation, 1_100, Reply::Done))
+        .at(4, local(3, Op::Action, -100, Reply::Done));
+    let got = judge(
+        Protocol::Orchestrated,
+        &wf,
+        &log,
+        Outcome::Completed,
+        true,
+        0,
+    );
+    assert!(got.contains(&"no_overdraw".to_string()), "{got:?}");
+    let fine = Log::default().at(4, local(3, Op::Action, -1_000, Reply::Done));
+    let got = judge(
+        Protocol::Orchestrated,
+        &wf,
+        &fine,
+        Outcome::Completed,
+        true,
+        0,
+    );
+    assert!(!got.contains(&"no_overdraw".to_string()), "{got:?}");
 }
 
 #[test]
@@ -328,6 +475,10 @@ fn every_invariant_has_a_checker_and_a_trip_test_here() {
         "termination",
         "at_most_once",
         "conservation",
+        "agreement",
+        "applied_matches_outcome",
+        "consistent_outcome",
+        "no_overdraw",
         "saga_shape",
         "compensation_without_action",
         "action_after_compensation",

@@ -13,29 +13,7 @@ pub fn mismatches(expect: &Expectation, report: &RunReport) -> Vec<String> {
             out.push(format!("{p}: expected {want} {outcome}, got {got}"));
         }
     }
-    let mut reported: Vec<&str> = report
-        .violations
-        .iter()
-        .map(|v| v.invariant.as_str())
-        .collect();
-    reported.sort();
-    reported.dedup();
-    if expect.violations.is_empty() {
-        for v in &report.violations {
-            out.push(format!(
-                "{p}: unexpected violation of {}: {}",
-                v.invariant, v.message
-            ));
-        }
-    } else {
-        for want in &expect.violations {
-            if !reported.contains(&want.as_str()) {
-                out.push(format!(
-                    "{p}: expected a violation of {want}, none reported"
-                ));
-            }
-        }
-    }
+    out.extend(violation_mismatches(expect, report));
     for (key, want) in &expect.final_state {
         let got = key
             .split_once('.')
@@ -60,4 +38,154 @@ pub fn mismatches(expect: &Expectation, report: &RunReport) -> Vec<String> {
         }
     }
     out
+}
+
+/// `violations` is an exact set (empty: none at all); `violations_at_least`
+/// only requires its names.
+fn violation_mismatches(expect: &Expectation, report: &RunReport) -> Vec<String> {
+    let p = report.protocol.name();
+    let mut out = Vec::new();
+    let exact = expect.violations_at_least.is_empty();
+    let wanted = if exact {
+        &expect.violations
+    } else {
+        &expect.violations_at_least
+    };
+    for want in wanted {
+        if report.violations_of(want).next().is_none() {
+            out.push(format!(
+                "{p}: expected a violation of {want}, none reported"
+            ));
+        }
+    }
+    if exact {
+        let mut seen: Vec<&str> = Vec::new();
+        for v in &report.violations {
+            let name = v.invariant.as_str();
+            if !wanted.iter().any(|w| w == name) && !seen.contains(&name) {
+                seen.push(name);
+                out.push(format!(
+                    "{p}: unexpected violation of {name}: {}",
+                    v.message
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{Metrics, Violation};
+    use crate::protocols::Protocol;
+    use std::collections::BTreeMap;
+
+    fn report(invariants: &[&str]) -> RunReport {
+        RunReport {
+            protocol: Protocol::TwoPc,
+            seed: 1,
+            trace_hash: String::new(),
+            outcomes: BTreeMap::new(),
+            metrics: Metrics::default(),
+            violations: invariants
+                .iter()
+                .map(|i| Violation {
+                    invariant: (*i).to_string(),
+                    tx: None,
+                    trace_index: 0,
+                    message: "m".into(),
+                })
+                .collect(),
+            transactions: Vec::new(),
+            final_state: BTreeMap::new(),
+        }
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn violations_is_an_exact_set() {
+        let e = Expectation {
+            violations: names(&["at_most_once"]),
+            ..Expectation::default()
+        };
+        assert!(mismatches(&e, &report(&["at_most_once", "at_most_once"])).is_empty());
+        let extra = mismatches(&e, &report(&["at_most_once", "conservation"]));
+        assert_eq!(extra.len(), 1, "{extra:?}");
+        assert!(extra[0].contains("unexpected violation of conservation"));
+        let missing = mismatches(&e, &report(&[]));
+        assert!(missing[0].contains("expected a violation of at_most_once"));
+        let none = Expectation::default();
+        assert_eq!(mismatches(&none, &report(&["termination"])).len(), 1);
+    }
+
+    #[test]
+    fn violations_at_least_allows_others() {
+        let e = Expectation {
+            violations_at_least: names(&["at_most_once"]),
+            ..Expectation::default()
+        };
+        assert!(mismatches(&e, &report(&["at_most_once", "conservation"])).is_empty());
+        let missing = mismatches(&e, &report(&["conservation"]));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].contains("expected a violation of at_most_once"));
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    //! `violations_at_least` read from a file and validated.
+
+    use crate::lab::scenario::{Scenario, ScenarioError};
+
+    const BASE: &str = r#"
+name = "t"
+seed = 1
+[[services]]
+name = "payment"
+resources = { sam = 1000 }
+[[steps]]
+name = "charge card"
+service = "payment"
+resource = "sam"
+amount = 100
+action = "charge"
+compensation = "refund"
+"#;
+
+    fn with_expect(expect: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(
+            format!("{BASE}[expect.2pc]\n{expect}\n").as_bytes(),
+            "t.toml",
+        )
+    }
+
+    fn invalid_field(r: Result<Scenario, ScenarioError>) -> String {
+        match r {
+            Err(ScenarioError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn violations_at_least_is_read_and_checked() {
+        let s = with_expect(r#"violations_at_least = ["at_most_once"]"#).unwrap();
+        assert_eq!(s.file.expect["2pc"].violations_at_least, ["at_most_once"]);
+        assert!(s.file.expect["2pc"].violations.is_empty());
+        let typo = with_expect(r#"violations_at_least = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations_at_least");
+        let typo = with_expect(r#"violations = ["at_most_one"]"#);
+        assert_eq!(invalid_field(typo), "expect.2pc.violations");
+    }
+
+    #[test]
+    fn violations_and_violations_at_least_exclude_each_other() {
+        let both = with_expect(
+            "violations = [\"conservation\"]\nviolations_at_least = [\"at_most_once\"]",
+        );
+        assert_eq!(invalid_field(both), "expect.2pc.violations_at_least");
+    }
 }

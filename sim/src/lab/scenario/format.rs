@@ -332,9 +332,14 @@ pub struct Expectation {
     /// Outcome counts (`committed = 1`); unlisted outcomes are not checked.
     #[serde(default)]
     pub outcomes: BTreeMap<String, u32>,
-    /// Invariants that must be reported; empty means no violation at all.
+    /// Exactly the invariants that must be reported (each at least once,
+    /// and no other); empty means no violation at all.
     #[serde(default)]
     pub violations: Vec<String>,
+    /// Instead of `violations`: invariants that must be reported, others
+    /// allowed too (for a run broken on purpose whose side effects vary).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations_at_least: Vec<String>,
     /// Final amounts, as `"service.resource" = amount`.
     #[serde(default, rename = "final", skip_serializing_if = "BTreeMap::is_empty")]
     pub final_state: BTreeMap<String, i64>,

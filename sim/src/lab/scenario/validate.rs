@@ -2,7 +2,7 @@
 //! naming the field it is about, and the translation into a run spec.
 
 use super::ScenarioError;
-use super::format::{FaultFile, LatencyFile, PartitionFile, ScenarioFile};
+use super::format::{Expectation, FaultFile, LatencyFile, PartitionFile, ScenarioFile};
 use super::load::{CENTRAL, Limits, NARRATION_EVENTS, node_of};
 use crate::engine::{Fault, Latency, LinkConfig, NodeId, PartitionId, ScheduledFault, SimTime};
 use crate::lab::checkers::INVARIANTS;
@@ -517,6 +517,33 @@ impl Validator<'_> {
         Ok(())
     }
 
+    /// `violations` (exactly these) or `violations_at_least`, never both,
+    /// naming known invariants.
+    fn expected_violations(&self, proto: &str, e: &Expectation) -> Result<(), ScenarioError> {
+        if !e.violations.is_empty() && !e.violations_at_least.is_empty() {
+            return self.err(
+                format!("expect.{proto}.violations_at_least"),
+                "give either violations (exactly these) or violations_at_least, not both",
+            );
+        }
+        let listed = [
+            ("violations", &e.violations),
+            ("violations_at_least", &e.violations_at_least),
+        ];
+        for (key, names) in listed {
+            if let Some(v) = names.iter().find(|v| !INVARIANTS.contains(&v.as_str())) {
+                return self.err(
+                    format!("expect.{proto}.{key}"),
+                    format!(
+                        "unknown invariant \"{v}\" (known: {})",
+                        INVARIANTS.join(", ")
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn expectations(&self) -> Result<(), ScenarioError> {
         for (proto, e) in &self.file.expect {
             let field = |k: &str| format!("expect.{proto}.{k}");
@@ -537,19 +564,7 @@ impl Validator<'_> {
                     format!("unknown outcome \"{o}\" (known: {})", names.join(", ")),
                 );
             }
-            if let Some(v) = e
-                .violations
-                .iter()
-                .find(|v| !INVARIANTS.contains(&v.as_str()))
-            {
-                return self.err(
-                    field("violations"),
-                    format!(
-                        "unknown invariant \"{v}\" (known: {})",
-                        INVARIANTS.join(", ")
-                    ),
-                );
-            }
+            self.expected_violations(proto, e)?;
             if let Some(m) = e
                 .at_least
                 .keys()

@@ -63,12 +63,17 @@ impl ChoreoService {
 
     fn on_deliver(&mut self, broker: NodeId, seq: u64, event: Event, ctx: C) {
         // The inbox makes redelivery harmless; without idempotency a
-        // redelivered event is processed again.
+        // redelivered event is processed again. The inbox holds only
+        // durable commits (the node blocks while one is being forced), so
+        // this ack never runs ahead of the commit it stands for.
         if self.cfg.toggles.idempotency && self.inbox.contains(&seq) {
             send(ctx, broker, Msg::Ack { seq });
             return;
         }
         if let EventKind::Ended(_) = event.kind {
+            // The ack stops redelivery, so the release must be durable
+            // before it: the forced commit below also flushes this record,
+            // written before it in the same log.
             self.service.release(event.tx);
             ctx.persist_lazy(crate::protocols::Record::Release { tx: event.tx });
             self.commit(seq, None, None, SimTime::ZERO, ctx);
@@ -85,16 +90,6 @@ impl ChoreoService {
             // Retry: leave it unacknowledged and the broker redelivers.
             None => return,
         };
-        if let Some(local) = &exec.commit {
-            self.service.apply(local);
-            ctx.record(Obs::Local {
-                tx: event.tx,
-                step,
-                op,
-                delta: local.delta,
-                reply: local.reply.clone(),
-            });
-        }
         // A slow service publishes its result late.
         let delay = self
             .cfg
@@ -103,6 +98,8 @@ impl ChoreoService {
             .map(|f| f.reply_delay)
             .max()
             .unwrap_or(SimTime::ZERO);
+        // Write-ahead: the commit is forced first; the observation, the
+        // publish and the ack follow it.
         self.commit(seq, exec.commit, Some(next), delay, ctx);
         send(ctx, broker, Msg::Ack { seq });
         if !self.cfg.toggles.outbox {
@@ -164,8 +161,9 @@ impl ChoreoService {
     }
 
     /// Persist the local transaction, the inbox entry and (with the outbox
-    /// on) the event, in one forced record; then relay the event (after
-    /// `delay` for a slow service).
+    /// on) the event, in one forced record; then apply and observe the
+    /// local transaction and relay the event (after `delay` for a slow
+    /// service).
     fn commit(
         &mut self,
         seq: u64,
@@ -175,7 +173,24 @@ impl ChoreoService {
         ctx: C,
     ) {
         let outbox = event.filter(|_| self.cfg.toggles.outbox);
-        ctx.persist(Record::Commit { seq, local, outbox }.into());
+        ctx.persist(
+            Record::Commit {
+                seq,
+                local: local.clone(),
+                outbox,
+            }
+            .into(),
+        );
+        if let Some(l) = local {
+            self.service.apply(&l);
+            ctx.record(Obs::Local {
+                tx: l.key.tx,
+                step: l.key.step,
+                op: l.key.op,
+                delta: l.delta,
+                reply: l.reply,
+            });
+        }
         self.inbox.insert(seq);
         if let Some(e) = outbox {
             self.outbox.insert(e);

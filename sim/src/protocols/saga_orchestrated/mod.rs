@@ -18,6 +18,13 @@
 //! the saga **fails forward**: it retries until the step is done. A
 //! compensation that keeps failing leaves the saga **stuck**, flagged for an
 //! operator.
+//!
+//! Every timer a saga sets (the reply timeout, the retry after backoff) is
+//! tied to the step, operation and attempt that set it: a reply accepted
+//! during backoff cancels the retry, and a timer that no longer matches is
+//! ignored. With the semantic lock, the end of a saga is announced to every
+//! service by a release, retransmitted until acknowledged and sent again
+//! after a restart, so no pending mark outlives its saga.
 
 mod orchestrator;
 mod service_node;
@@ -59,7 +66,14 @@ pub enum Msg {
         reply: StepReply,
     },
     /// Orchestrator → service: the saga ended; clear its pending marks.
+    /// Retransmitted until acknowledged: a lost release would leave a
+    /// pending mark that refuses every later saga.
     Release {
+        /// The saga.
+        tx: TxId,
+    },
+    /// Service → orchestrator: the saga's marks are cleared, durably.
+    ReleaseAck {
         /// The saga.
         tx: TxId,
     },
@@ -106,5 +120,11 @@ pub enum Record {
         tx: TxId,
         /// How.
         outcome: Outcome,
+    },
+    /// Every service acknowledged the saga's release (lazy: if it is lost,
+    /// recovery sends the release again, which is harmless).
+    Released {
+        /// The saga.
+        tx: TxId,
     },
 }

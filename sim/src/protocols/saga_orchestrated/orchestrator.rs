@@ -7,13 +7,14 @@ use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, StepId, StepKind, TxId};
 use crate::protocols::{Config, LabNode, Obs, Outcome};
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const ARRIVAL: u8 = 10;
 const STEP_TIMEOUT: u8 = 11;
 const RETRY: u8 = 12;
 const DEADLINE: u8 = 13;
+const RELEASE: u8 = 14;
 
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
@@ -50,6 +51,31 @@ pub struct Saga {
     pub phase: SagaPhase,
     /// Attempt of the current operation.
     pub attempt: u32,
+    /// The reply timeout or retry timer it waits on, if any.
+    armed: Option<Armed>,
+}
+
+impl Saga {
+    fn new(phase: SagaPhase) -> Self {
+        let attempt = if phase.current().is_some() { 1 } else { 0 };
+        Saga {
+            phase,
+            attempt,
+            armed: None,
+        }
+    }
+}
+
+/// A timer, with the operation and attempt that set it. Timer ids carry
+/// only the kind and the saga, so the rest is kept here and compared when
+/// the timer fires: a timer for an attempt that is over is stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Armed {
+    /// `STEP_TIMEOUT` or `RETRY`.
+    kind: u8,
+    step: StepId,
+    op: Op,
+    attempt: u32,
 }
 
 /// The orchestrator.
@@ -58,6 +84,8 @@ pub struct Orchestrator {
     cfg: Arc<Config>,
     /// Every saga it knows.
     pub sagas: BTreeMap<TxId, Saga>,
+    /// Finished sagas whose release some services have not acknowledged.
+    pub unreleased: BTreeMap<TxId, BTreeSet<NodeId>>,
 }
 
 impl Orchestrator {
@@ -66,6 +94,7 @@ impl Orchestrator {
         Orchestrator {
             cfg,
             sagas: BTreeMap::new(),
+            unreleased: BTreeMap::new(),
         }
     }
 
@@ -98,7 +127,8 @@ impl Orchestrator {
 
     /// Move to `phase` and, if it has an operation, log it and send it.
     fn enter(&mut self, tx: TxId, phase: SagaPhase, ctx: C) {
-        self.sagas.insert(tx, Saga { phase, attempt: 1 });
+        self.disarm(tx, ctx);
+        self.sagas.insert(tx, Saga::new(phase));
         if let Some((step, op)) = phase.current() {
             ctx.persist(Record::Begin { tx, step, op }.into());
             self.send_current(tx, ctx);
@@ -124,20 +154,67 @@ impl Orchestrator {
                 attempt,
             },
         );
-        ctx.set_timer(timer(STEP_TIMEOUT, tx), self.cfg.timing.step_timeout);
+        self.arm(tx, STEP_TIMEOUT, self.cfg.timing.step_timeout, ctx);
     }
 
-    /// Handle a saga message.
-    pub fn on_message(&mut self, msg: Msg, ctx: C) {
-        if let Msg::Reply {
-            tx,
+    /// Set timer `kind` for the operation and attempt in flight.
+    fn arm(&mut self, tx: TxId, kind: u8, after: SimTime, ctx: C) {
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return;
+        };
+        let Some((step, op)) = saga.phase.current() else {
+            return;
+        };
+        saga.armed = Some(Armed {
+            kind,
             step,
             op,
-            attempt,
-            reply,
-        } = msg
-        {
-            self.on_reply(tx, step, op, attempt, reply, ctx);
+            attempt: saga.attempt,
+        });
+        ctx.set_timer(timer(kind, tx), after);
+    }
+
+    /// Cancel the timer the saga waits on, if any.
+    fn disarm(&mut self, tx: TxId, ctx: C) {
+        if let Some(a) = self.sagas.get_mut(&tx).and_then(|s| s.armed.take()) {
+            ctx.cancel_timer(timer(a.kind, tx));
+        }
+    }
+
+    /// Whether timer `kind` that just fired is the one the saga waits on,
+    /// for the operation and attempt still in flight (then it is spent).
+    fn fired(&mut self, tx: TxId, kind: u8) -> bool {
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return false;
+        };
+        let Some((step, op)) = saga.phase.current() else {
+            return false;
+        };
+        let expected = Armed {
+            kind,
+            step,
+            op,
+            attempt: saga.attempt,
+        };
+        if saga.armed != Some(expected) {
+            return false;
+        }
+        saga.armed = None;
+        true
+    }
+
+    /// Handle a saga message from `from`.
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: C) {
+        match msg {
+            Msg::Reply {
+                tx,
+                step,
+                op,
+                attempt,
+                reply,
+            } => self.on_reply(tx, step, op, attempt, reply, ctx),
+            Msg::ReleaseAck { tx } => self.on_release_ack(from, tx, ctx),
+            Msg::Command { .. } | Msg::Release { .. } => {}
         }
     }
 
@@ -149,18 +226,29 @@ impl Orchestrator {
         if saga.phase.current() != Some((step, op)) || saga.attempt != attempt {
             return;
         }
-        ctx.cancel_timer(timer(STEP_TIMEOUT, tx));
-        match (op, reply) {
-            (_, StepReply::Done | StepReply::NullCompensation) => {
+        let definite = match (op, &reply) {
+            (_, StepReply::Done | StepReply::NullCompensation) => true,
+            (Op::Action, StepReply::Rejected(_) | StepReply::RefusedLate) => {
+                !self.fails_forward(step)
+            }
+            _ => false,
+        };
+        // A late failure that comes in during backoff changes nothing: this
+        // attempt has already failed and its retry is set.
+        let in_backoff = saga.armed.is_some_and(|a| a.kind == RETRY);
+        if in_backoff && !definite {
+            return;
+        }
+        // Whatever the saga waited on (the reply timeout, or the retry of
+        // a reply that came late) is over.
+        self.disarm(tx, ctx);
+        match reply {
+            StepReply::Done | StepReply::NullCompensation => {
                 ctx.persist_lazy(Record::Done { tx, step, op }.into());
                 self.advance(tx, ctx);
             }
-            (Op::Action, StepReply::Rejected(_) | StepReply::RefusedLate)
-                if !self.fails_forward(step) =>
-            {
-                // Nothing was applied at this step: undo the ones before it.
-                self.fail_backward(tx, step.0.checked_sub(1).map(StepId), ctx);
-            }
+            // Nothing was applied at this step: undo the ones before it.
+            _ if definite => self.fail_backward(tx, step.0.checked_sub(1).map(StepId), ctx),
             _ => self.retry_or_give_up(tx, false, ctx),
         }
     }
@@ -218,7 +306,7 @@ impl Orchestrator {
         };
         if retry {
             let backoff = self.backoff(saga.attempt, ctx);
-            ctx.set_timer(timer(RETRY, tx), backoff);
+            self.arm(tx, RETRY, backoff, ctx);
             return;
         }
         match saga.phase {
@@ -239,8 +327,7 @@ impl Orchestrator {
         if self.retries_forever(step) {
             return;
         }
-        ctx.cancel_timer(timer(STEP_TIMEOUT, tx));
-        ctx.cancel_timer(timer(RETRY, tx));
+        self.disarm(tx, ctx);
         self.fail_backward(tx, Some(step), ctx);
     }
 
@@ -256,18 +343,41 @@ impl Orchestrator {
     }
 
     fn finish(&mut self, tx: TxId, outcome: Outcome, ctx: C) {
-        let phase = match outcome {
-            Outcome::Completed => SagaPhase::Completed,
-            Outcome::Compensated => SagaPhase::Compensated,
-            _ => SagaPhase::Stuck,
-        };
-        self.sagas.insert(tx, Saga { phase, attempt: 0 });
+        self.disarm(tx, ctx);
+        self.sagas.insert(tx, Saga::new(ended(outcome)));
         ctx.persist(Record::End { tx, outcome }.into());
         ctx.record(Obs::TxFinished { tx, outcome });
-        if self.cfg.toggles.semantic_lock {
-            for p in self.cfg.participants() {
-                send(ctx, p, Msg::Release { tx });
-            }
+        self.release(tx, ctx);
+    }
+
+    /// Tell every service the saga ended, until each acknowledges.
+    fn release(&mut self, tx: TxId, ctx: C) {
+        if !self.cfg.toggles.semantic_lock {
+            return;
+        }
+        let services = self.cfg.participants().into_iter().collect();
+        self.unreleased.insert(tx, services);
+        self.send_releases(tx, ctx);
+    }
+
+    fn send_releases(&mut self, tx: TxId, ctx: C) {
+        let Some(waiting) = self.unreleased.get(&tx) else {
+            return;
+        };
+        for &p in waiting {
+            send(ctx, p, Msg::Release { tx });
+        }
+        ctx.set_timer(timer(RELEASE, tx), self.cfg.timing.retransmit);
+    }
+
+    fn on_release_ack(&mut self, from: NodeId, tx: TxId, ctx: C) {
+        let Some(waiting) = self.unreleased.get_mut(&tx) else {
+            return;
+        };
+        if waiting.remove(&from) && waiting.is_empty() {
+            self.unreleased.remove(&tx);
+            ctx.cancel_timer(timer(RELEASE, tx));
+            ctx.persist_lazy(Record::Released { tx }.into());
         }
     }
 
@@ -276,15 +386,16 @@ impl Orchestrator {
         let (kind, tx) = untimer(id);
         match kind {
             ARRIVAL => self.start(tx, ctx),
-            STEP_TIMEOUT => self.retry_or_give_up(tx, true, ctx),
+            STEP_TIMEOUT if self.fired(tx, STEP_TIMEOUT) => self.retry_or_give_up(tx, true, ctx),
             DEADLINE => self.on_deadline(tx, ctx),
-            RETRY => {
+            RETRY if self.fired(tx, RETRY) => {
                 if let Some(s) = self.sagas.get_mut(&tx) {
                     s.attempt += 1;
                     ctx.record(Obs::Retry { tx });
                     self.send_current(tx, ctx);
                 }
             }
+            RELEASE => self.send_releases(tx, ctx),
             _ => {}
         }
     }
@@ -292,9 +403,14 @@ impl Orchestrator {
     /// Resume every saga from the execution log.
     pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
         let mut last: BTreeMap<TxId, &Record> = BTreeMap::new();
+        let mut released = BTreeSet::new();
         for rec in log {
             if let crate::protocols::Record::Saga(r) = rec {
                 let tx = match r {
+                    Record::Released { tx } => {
+                        released.insert(*tx);
+                        continue;
+                    }
                     Record::Started { tx }
                     | Record::Begin { tx, .. }
                     | Record::Done { tx, .. }
@@ -306,6 +422,11 @@ impl Orchestrator {
         }
         for (tx, rec) in last {
             self.resume(tx, rec, ctx);
+            // A saga that ended before the crash but whose release was not
+            // acknowledged by every service: release it again.
+            if matches!(rec, Record::End { .. }) && !released.contains(&tx) {
+                self.release(tx, ctx);
+            }
             // The start time is not logged: a recovered saga's deadline
             // counts again from the restart.
             let running = matches!(
@@ -328,23 +449,11 @@ impl Orchestrator {
             Record::Started { .. } => self.enter(tx, SagaPhase::Running(StepId(0)), ctx),
             Record::Begin { step, op, .. } => {
                 // Logged but perhaps never sent: send it again, same key.
-                self.sagas.insert(
-                    tx,
-                    Saga {
-                        phase: phase_of(step, op),
-                        attempt: 1,
-                    },
-                );
+                self.sagas.insert(tx, Saga::new(phase_of(step, op)));
                 self.send_current(tx, ctx);
             }
             Record::Done { step, op, .. } => {
-                self.sagas.insert(
-                    tx,
-                    Saga {
-                        phase: phase_of(step, op),
-                        attempt: 1,
-                    },
-                );
+                self.sagas.insert(tx, Saga::new(phase_of(step, op)));
                 self.advance(tx, ctx);
             }
             Record::Failed { from, .. } => match from {
@@ -352,14 +461,20 @@ impl Orchestrator {
                 None => self.finish(tx, Outcome::Compensated, ctx),
             },
             Record::End { outcome, .. } => {
-                let phase = match outcome {
-                    Outcome::Completed => SagaPhase::Completed,
-                    Outcome::Compensated => SagaPhase::Compensated,
-                    _ => SagaPhase::Stuck,
-                };
-                self.sagas.insert(tx, Saga { phase, attempt: 0 });
+                self.sagas.insert(tx, Saga::new(ended(outcome)));
             }
+            // Filtered out by `on_recover`.
+            Record::Released { .. } => {}
         }
+    }
+}
+
+/// The final phase of a saga that ended with `outcome`.
+fn ended(outcome: Outcome) -> SagaPhase {
+    match outcome {
+        Outcome::Completed => SagaPhase::Completed,
+        Outcome::Compensated => SagaPhase::Compensated,
+        _ => SagaPhase::Stuck,
     }
 }
 

@@ -47,16 +47,30 @@ impl SagaService {
                 op,
                 attempt,
             } => self.on_command(from, tx, step, op, attempt, ctx),
-            Msg::Release { tx } => {
-                self.service.release(tx);
-                ctx.persist_lazy(Record::Release { tx });
-            }
-            Msg::Reply { .. } => {}
+            Msg::Release { tx } => self.on_release(from, tx, ctx),
+            Msg::Reply { .. } | Msg::ReleaseAck { .. } => {}
         }
+    }
+
+    /// Clear the saga's pending marks and acknowledge. The ack ends the
+    /// orchestrator's retransmissions, so the release must be durable first:
+    /// a restart replaying the saga's charge without it would raise the mark
+    /// again, for good. With no mark of `tx` here there is nothing to write
+    /// (the log already yields none).
+    fn on_release(&mut self, from: NodeId, tx: TxId, ctx: C) {
+        if self.service.holds_marks(tx) {
+            self.service.release(tx);
+            ctx.persist(Record::Release { tx });
+        }
+        send(ctx, from, Msg::ReleaseAck { tx });
     }
 
     fn on_command(&mut self, from: NodeId, tx: TxId, step: StepId, op: Op, attempt: u32, ctx: C) {
         let exec = execute(&self.cfg, &self.service, tx, step, op, ctx.rng());
+        // Write-ahead: the observation and the reply (even one held back or
+        // never sent) come after the forced commit. A duplicate answered
+        // from the table (no commit) is handled only once the original's
+        // write is done, as the node blocks on it.
         if let Some(commit) = &exec.commit {
             ctx.persist(Record::Local(commit.clone()));
             self.service.apply(commit);

@@ -1,5 +1,10 @@
 //! The 2PC coordinator: starts each transaction when it arrives, collects
 //! votes, forces the decision and delivers it until acknowledged.
+//!
+//! The decision goes to the YES voters and to the silent (those whose vote
+//! has not arrived), never to a NO voter: it has already aborted. Under
+//! presumed abort an abort is neither logged nor acknowledged; under basic
+//! 2P it is forced and delivered until every addressee has acknowledged.
 
 use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
@@ -29,8 +34,8 @@ pub enum CoordPhase {
     Committing,
     /// Abort decided; delivering it.
     Aborting,
-    /// Every participant has acknowledged (or, for presumed abort, the
-    /// abort was sent and forgotten).
+    /// Every addressee of the decision has acknowledged (or, for presumed
+    /// abort, the abort was sent and forgotten).
     Done,
 }
 
@@ -40,7 +45,9 @@ pub struct Coordinator {
     cfg: Arc<Config>,
     /// Per transaction.
     pub txs: BTreeMap<TxId, CoordPhase>,
-    acks: BTreeMap<TxId, BTreeSet<NodeId>>,
+    /// Per decided transaction, the participants the decision still goes
+    /// to: the YES voters and the silent that have not acknowledged.
+    awaiting: BTreeMap<TxId, BTreeSet<NodeId>>,
     /// Decisions known (made, or read back from the log).
     decisions: BTreeMap<TxId, bool>,
 }
@@ -51,7 +58,7 @@ impl Coordinator {
         Coordinator {
             cfg,
             txs: BTreeMap::new(),
-            acks: BTreeMap::new(),
+            awaiting: BTreeMap::new(),
             decisions: BTreeMap::new(),
         }
     }
@@ -73,9 +80,7 @@ impl Coordinator {
     }
 
     fn begin(&mut self, tx: TxId, ctx: C) {
-        if !self.cfg.toggles.presumed_abort {
-            ctx.persist(Record::Begin { tx }.into());
-        }
+        // Neither basic 2P nor presumed abort logs anything before PREPARE.
         ctx.record(Obs::TxStarted { tx });
         let peers = self.cfg.participants();
         for p in &peers {
@@ -108,20 +113,32 @@ impl Coordinator {
     }
 
     fn on_vote(&mut self, from: NodeId, tx: TxId, yes: bool, ctx: C) {
-        let Some(CoordPhase::Collecting { yes: votes }) = self.txs.get_mut(&tx) else {
-            return;
-        };
-        if !yes {
-            self.decide(tx, false, ctx);
-            return;
-        }
-        votes.insert(from);
-        if votes.len() == self.cfg.participants().len() || self.cfg.broken.commit_on_first_yes {
-            self.decide(tx, true, ctx);
+        match self.txs.get_mut(&tx) {
+            Some(CoordPhase::Collecting { yes: votes }) => {
+                if !yes {
+                    self.decide(tx, false, Some(from), ctx);
+                    return;
+                }
+                votes.insert(from);
+                let all = votes.len() == self.cfg.participants().len();
+                if all || self.cfg.broken.commit_on_first_yes {
+                    self.decide(tx, true, None, ctx);
+                }
+            }
+            // A NO that arrives after the decision: that participant has
+            // aborted on its own and neither needs the ABORT nor ACKs it.
+            Some(CoordPhase::Aborting) if !yes => {
+                if let Some(a) = self.awaiting.get_mut(&tx) {
+                    a.remove(&from);
+                }
+                self.finish_if_acked(tx, ctx);
+            }
+            _ => {}
         }
     }
 
-    fn decide(&mut self, tx: TxId, commit: bool, ctx: C) {
+    /// Decide `tx`; `no_voter` (if any) already aborted and is left out.
+    fn decide(&mut self, tx: TxId, commit: bool, no_voter: Option<NodeId>, ctx: C) {
         ctx.cancel_timer(timer(VOTE_TIMEOUT, tx));
         // Presumed abort logs nothing for an abort: no record means abort.
         let logged = commit || !self.cfg.toggles.presumed_abort;
@@ -142,7 +159,11 @@ impl Coordinator {
             CoordPhase::Aborting
         };
         self.txs.insert(tx, phase);
-        self.acks.insert(tx, BTreeSet::new());
+        let mut to: BTreeSet<NodeId> = self.cfg.participants().into_iter().collect();
+        if let Some(n) = no_voter {
+            to.remove(&n);
+        }
+        self.awaiting.insert(tx, to);
         let delay = self.cfg.timing.decision_send_delay;
         if delay == SimTime::ZERO {
             self.send_decision(tx, ctx);
@@ -152,27 +173,29 @@ impl Coordinator {
     }
 
     fn send_decision(&mut self, tx: TxId, ctx: C) {
-        let Some(phase) = self.txs.get(&tx).cloned() else {
-            return;
+        let msg = match self.txs.get(&tx) {
+            Some(CoordPhase::Committing) => Msg::Commit { tx },
+            Some(CoordPhase::Aborting) => Msg::Abort { tx },
+            _ => return,
         };
-        let acked = self.acks.get(&tx).cloned().unwrap_or_default();
-        for p in self.cfg.participants() {
-            if acked.contains(&p) {
-                continue;
-            }
-            let msg = match phase {
-                CoordPhase::Committing => Msg::Commit { tx },
-                CoordPhase::Aborting => Msg::Abort { tx },
-                _ => return,
-            };
-            send(ctx, p, msg);
+        let to = self.awaiting.get(&tx).cloned().unwrap_or_default();
+        for p in to {
+            send(ctx, p, msg.clone());
         }
-        if phase == CoordPhase::Aborting && self.cfg.toggles.presumed_abort {
+        if self.presumed(tx) {
             // Nobody acknowledges a presumed abort: forget it now.
             self.txs.insert(tx, CoordPhase::Done);
+            self.awaiting.remove(&tx);
             return;
         }
         ctx.set_timer(timer(RETRANSMIT, tx), self.cfg.timing.retransmit);
+        self.finish_if_acked(tx, ctx);
+    }
+
+    /// Whether `tx` is an abort under presumed abort: nothing logged,
+    /// nothing acknowledged.
+    fn presumed(&self, tx: TxId) -> bool {
+        self.cfg.toggles.presumed_abort && self.decisions.get(&tx) == Some(&false)
     }
 
     fn on_ack(&mut self, from: NodeId, tx: TxId, ctx: C) {
@@ -182,33 +205,45 @@ impl Coordinator {
         ) {
             return;
         }
-        let acks = self.acks.entry(tx).or_default();
-        acks.insert(from);
-        if acks.len() == self.cfg.participants().len() {
-            self.txs.insert(tx, CoordPhase::Done);
-            ctx.cancel_timer(timer(RETRANSMIT, tx));
+        if let Some(a) = self.awaiting.get_mut(&tx) {
+            a.remove(&from);
+        }
+        self.finish_if_acked(tx, ctx);
+    }
+
+    /// Once every addressee has acknowledged a logged decision, the
+    /// transaction can be forgotten: END is written lazily (losing it only
+    /// means redelivering a decision everyone already has).
+    fn finish_if_acked(&mut self, tx: TxId, ctx: C) {
+        let logged = !self.presumed(tx);
+        let delivering = matches!(
+            self.txs.get(&tx),
+            Some(CoordPhase::Committing | CoordPhase::Aborting)
+        );
+        if !delivering || self.awaiting.get(&tx).is_some_and(|a| !a.is_empty()) {
+            return;
+        }
+        self.txs.insert(tx, CoordPhase::Done);
+        self.awaiting.remove(&tx);
+        ctx.cancel_timer(timer(RETRANSMIT, tx));
+        if logged {
             ctx.persist_lazy(Record::End { tx }.into());
         }
     }
 
     fn on_inquire(&mut self, from: NodeId, tx: TxId, ctx: C) {
         match self.txs.get(&tx) {
-            Some(CoordPhase::Committing) => send(ctx, from, Msg::Commit { tx }),
             // Still collecting votes: the answer comes with the decision.
             Some(CoordPhase::Collecting { .. }) => {}
-            // Done commits were acknowledged by everyone, so the asker is a
-            // late duplicate; aborts and unknown transactions are presumed
-            // aborted (an unknown one was never decided commit: that would
-            // have been logged and recovered).
-            Some(CoordPhase::Done) if self.decided_commit(tx) => {
-                send(ctx, from, Msg::Commit { tx })
-            }
-            _ => send(ctx, from, Msg::Abort { tx }),
+            // A decision (in delivery, or done and kept in the log) is
+            // answered as it was made. A transaction with no record was
+            // never decided commit: COMMIT is forced before it is sent, so
+            // no record means no participant can have committed, and ABORT
+            // is the only safe answer, under either variant (see the
+            // module doc).
+            _ if self.decisions.get(&tx) == Some(&true) => answer(ctx, from, tx, true),
+            _ => answer(ctx, from, tx, false),
         }
-    }
-
-    fn decided_commit(&self, tx: TxId) -> bool {
-        self.decisions.get(&tx) == Some(&true)
     }
 
     /// Handle one of this role's timers.
@@ -218,7 +253,7 @@ impl Coordinator {
             ARRIVAL => self.begin(tx, ctx),
             VOTE_TIMEOUT => {
                 if matches!(self.txs.get(&tx), Some(CoordPhase::Collecting { .. })) {
-                    self.decide(tx, false, ctx);
+                    self.decide(tx, false, None, ctx);
                 }
             }
             SEND_DECISION => self.send_decision(tx, ctx),
@@ -236,16 +271,13 @@ impl Coordinator {
     }
 
     /// Rebuild from the log: redeliver logged decisions that were not fully
-    /// acknowledged; under presumed nothing, abort what began undecided.
+    /// acknowledged. A transaction that crashed undecided left no record:
+    /// it is forgotten, and an in-doubt participant that asks is told ABORT.
     pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
-        let mut begun = BTreeSet::new();
         let mut decided = BTreeMap::new();
         let mut ended = BTreeSet::new();
         for rec in log {
             match rec {
-                crate::protocols::Record::TwoPc(Record::Begin { tx }) => {
-                    begun.insert(*tx);
-                }
                 crate::protocols::Record::TwoPc(Record::Decision { tx, commit }) => {
                     decided.insert(*tx, *commit);
                 }
@@ -256,12 +288,15 @@ impl Coordinator {
             }
         }
         for (tx, commit) in &decided {
-            self.acks.insert(*tx, BTreeSet::new());
             self.decisions.insert(*tx, *commit);
             if ended.contains(tx) {
                 self.txs.insert(*tx, CoordPhase::Done);
                 continue;
             }
+            // Votes are not logged, so the decision goes to everyone; a NO
+            // voter (basic 2P: its abort is forced) simply acknowledges it.
+            let all = self.cfg.participants().into_iter().collect();
+            self.awaiting.insert(*tx, all);
             let phase = if *commit {
                 CoordPhase::Committing
             } else {
@@ -270,19 +305,22 @@ impl Coordinator {
             self.txs.insert(*tx, phase);
             self.send_decision(*tx, ctx);
         }
-        for tx in begun.into_iter().filter(|t| !decided.contains_key(t)) {
-            self.txs.insert(
-                tx,
-                CoordPhase::Collecting {
-                    yes: BTreeSet::new(),
-                },
-            );
-            self.decide(tx, false, ctx);
-        }
         self.arm_arrivals(ctx);
     }
 }
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::TwoPc(msg));
+}
+
+/// Answer an inquiry with a decision; the answer is observed, since the
+/// asker will act on it.
+fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
+    ctx.record(Obs::Answered { tx, commit });
+    let msg = if commit {
+        Msg::Commit { tx }
+    } else {
+        Msg::Abort { tx }
+    };
+    send(ctx, to, msg);
 }

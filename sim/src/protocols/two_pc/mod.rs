@@ -1,25 +1,49 @@
-//! Two-phase commit (Gray 1978; Mohan, Lindsay & Obermarck 1986 for
-//! presumed abort).
+//! Two-phase commit (Gray 1978), with the costs of R* (Mohan, Lindsay &
+//! Obermarck 1986): basic 2P ("presumed nothing") and presumed abort.
 //!
 //! Phase one: the coordinator sends *prepare* to every participant. A
 //! participant locks what the transaction touches, checks it can do its
 //! part, forces a *prepared* record to its log and votes yes (or votes no
-//! and forgets the transaction). Phase two: with every vote yes, the
-//! coordinator forces a *commit* record and sends commit; any no, or a vote
-//! that is too late, means abort. Participants apply or discard, release
-//! their locks and acknowledge; the coordinator retransmits until all have.
+//! and aborts at once). Phase two: with every vote yes, the coordinator
+//! forces a *commit* record and sends commit; any no, or a vote that is too
+//! late, means abort. The decision goes to the yes voters and to the silent,
+//! never to a no voter (it has aborted already, and does not acknowledge).
+//! Participants force their outcome, release their locks and acknowledge;
+//! the coordinator retransmits until all have, then writes END lazily.
+//!
+//! Costs per transaction over N participants, k of them voting no
+//! (THEORY.md's table; `tests/two_pc.rs` asserts it):
+//!
+//! | variant, outcome | messages | coordinator forces | yes voter forces | no voter forces |
+//! |---|---|---|---|---|
+//! | either, commit | 4N | COMMIT | PREPARED, COMMITTED | — |
+//! | basic 2P, abort | 2N + 2(N−k) | ABORT | PREPARED, ABORTED | ABORTED, before its vote |
+//! | presumed abort, abort | 2N + (N−k), no ACKs | nothing | PREPARED | nothing (lazy) |
 //!
 //! The lesson it teaches is the window between voting yes and hearing the
 //! decision: a prepared participant may not decide alone, so while the
 //! coordinator is unreachable it stays *in doubt*, blocked, holding its
 //! locks. It asks the coordinator (and, with cooperative termination, its
 //! peers, one of which may know the outcome or may not have voted and so
-//! can still abort) until someone answers.
+//! can still abort, after forcing that abort: the asker acts on the answer)
+//! until someone answers.
 //!
-//! With **presumed abort** the coordinator logs nothing for aborts and
-//! forgets them at once; "no record" means abort, so aborts need no
-//! acknowledgement. **Presumed nothing** forces a begin record and the abort
-//! decision, and waits for abort acknowledgements too.
+//! **What a coordinator with no record answers.** Neither variant logs
+//! anything before PREPARE, so a coordinator that crashes before deciding
+//! forgets the transaction. No record means it never forced COMMIT, and
+//! COMMIT is never sent before it is forced, so no participant can have
+//! committed: ABORT is the only safe answer, under both variants (in R*
+//! basic 2P does the same, which is the observation presumed abort is built
+//! on). The variants differ once abort is *decided*. **Presumed abort**
+//! logs nothing, forgets at once and needs no acknowledgement: "no record"
+//! already says abort. **Basic 2P** forces the ABORT record and keeps it
+//! until every yes voter and silent participant has acknowledged (each after
+//! forcing its own abort record), so an inquiry about a decided
+//! transaction always finds the record.
+//!
+//! Participants keep each transaction's state by id, so duplicated
+//! messages are harmless whatever the `idempotency` toggle says (that
+//! toggle is about saga services and inboxes).
 
 mod coordinator;
 mod participant;
@@ -75,11 +99,6 @@ pub enum Msg {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    /// Coordinator (presumed nothing): the transaction began.
-    Begin {
-        /// The transaction.
-        tx: TxId,
-    },
     /// Coordinator: the decision.
     Decision {
         /// The transaction.

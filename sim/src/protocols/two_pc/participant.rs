@@ -1,5 +1,11 @@
 //! The 2PC participant: a service that locks, votes, and applies or
 //! discards on the coordinator's word.
+//!
+//! It keeps each transaction's phase by id, so duplicates are harmless
+//! whatever the `idempotency` toggle says: a duplicated PREPARE gets the
+//! same vote, a duplicated COMMIT only an ACK. Every abort it reveals to
+//! someone who acts on it (an ACK under basic 2P, a NO vote under basic 2P,
+//! an answer to a peer's inquiry) follows a forced abort record.
 
 use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
@@ -9,7 +15,7 @@ use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, ServiceId, StepId, TxId};
 use crate::protocols::{AbortWhy, LabNode, LockPolicy, Obs};
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const IN_DOUBT: u8 = 1;
@@ -63,6 +69,9 @@ pub struct Participant {
     waiting: Vec<TxId>,
     /// Votes held back by a slow-service plan.
     slow_votes: BTreeMap<TxId, (NodeId, bool)>,
+    /// Aborts of this incarnation not known to be durable (written lazily,
+    /// or not written at all): forced before they are revealed to a peer.
+    unforced_aborts: BTreeSet<TxId>,
     bug: Option<ParticipantBug>,
 }
 
@@ -77,6 +86,7 @@ impl Participant {
             locks: BTreeMap::new(),
             waiting: Vec::new(),
             slow_votes: BTreeMap::new(),
+            unforced_aborts: BTreeSet::new(),
             bug,
         }
     }
@@ -124,7 +134,7 @@ impl Participant {
             .resources()
             .iter()
             .filter_map(|r| self.locks.get(r).copied())
-            .filter(|holder| *holder != tx)
+            .filter(|holder| *holder != tx && !self.cfg.broken.ignore_locks)
             .collect();
         if !holders.is_empty() {
             // Under wait-die only a transaction older than every holder waits.
@@ -199,9 +209,16 @@ impl Participant {
 
     fn vote_no(&mut self, tx: TxId, coordinator: NodeId, why: AbortWhy, ctx: C) {
         self.phases.insert(tx, ParticipantPhase::Aborted);
-        // Under presumed abort a no-voter may forget; the record keeps a
-        // restarted participant from voting yes on a retransmitted prepare.
-        ctx.persist_lazy(Record::Outcome { tx, commit: false }.into());
+        // Basic 2P forces ABORTED before the NO vote (R*). Presumed abort
+        // writes it lazily, and that is safe: the coordinator decides abort
+        // on the NO and logs nothing, so if a crash loses the record and a
+        // retransmitted PREPARE then gets YES, that YES reaches a coordinator
+        // that has decided (or forgotten, which means abort): it is ignored,
+        // and the participant sits prepared, holding its locks, until its
+        // inquiry is answered ABORT. Wasteful, never wrong. If the NO was
+        // lost instead, nobody acted on it. A peer that asks is different:
+        // it acts on the answer, so `on_inquire` forces the record first.
+        self.write_abort(tx, !self.cfg.toggles.presumed_abort, ctx);
         ctx.record(Obs::Voted { tx, yes: false });
         ctx.record(Obs::Aborted { tx, why });
         self.vote(tx, coordinator, false, ctx);
@@ -226,41 +243,60 @@ impl Participant {
     }
 
     fn on_decision(&mut self, from: NodeId, tx: TxId, commit: bool, ctx: C) {
+        // Basic 2P acknowledges aborts, after forcing the abort record;
+        // under presumed abort nobody forces or acknowledges one.
         let acks_abort = !self.cfg.toggles.presumed_abort;
         match (self.phases.get(&tx).cloned(), commit) {
             (Some(ParticipantPhase::Prepared { .. }), true) => {
+                // `commit` forces COMMITTED first: the ACK lets the
+                // coordinator forget.
                 self.commit(tx, ctx);
-                send(ctx, from, Msg::Ack { tx });
+                self.ack(from, tx, ctx);
             }
-            (Some(ParticipantPhase::Committed), true) => {
-                // Idempotency off: the naive participant applies every
-                // commit it receives, duplicates included.
-                if !self.cfg.toggles.idempotency {
-                    self.apply_effects(tx, ctx);
-                }
-                send(ctx, from, Msg::Ack { tx });
-            }
+            // A duplicate (or retransmitted) COMMIT: the phase says it is
+            // applied already, so it is only acknowledged.
+            (Some(ParticipantPhase::Committed), true) => self.ack(from, tx, ctx),
             (Some(ParticipantPhase::Aborted), true) => {
                 // Only a participant that broke its promise gets here.
-                send(ctx, from, Msg::Ack { tx });
+                self.ack(from, tx, ctx);
             }
             (Some(ParticipantPhase::Committed), false) => {}
-            (Some(ParticipantPhase::Aborted), false) | (None, false) => {
+            // Under basic 2P every abort record is forced when written.
+            (Some(ParticipantPhase::Aborted), false) => {
+                if acks_abort {
+                    self.ack(from, tx, ctx);
+                }
+            }
+            // Silent: the PREPARE never came (or was lost with a crash).
+            (None, false) => {
                 self.phases.insert(tx, ParticipantPhase::Aborted);
                 if acks_abort {
-                    send(ctx, from, Msg::Ack { tx });
+                    self.write_abort(tx, true, ctx);
+                    self.ack(from, tx, ctx);
+                } else {
+                    // Nothing to write: a later PREPARE may get YES, then
+                    // hears ABORT when it asks.
+                    self.unforced_aborts.insert(tx);
                 }
             }
             (Some(ParticipantPhase::Prepared { .. } | ParticipantPhase::Waiting { .. }), false) => {
-                self.abort(tx, AbortWhy::Decision, ctx);
+                self.abort(tx, AbortWhy::Decision, acks_abort, ctx);
                 if acks_abort {
-                    send(ctx, from, Msg::Ack { tx });
+                    self.ack(from, tx, ctx);
                 }
             }
             (Some(ParticipantPhase::Waiting { .. }) | None, true) => {
                 // Commit without our yes vote cannot happen in a correct
                 // run; the checkers flag it. Do not apply anything.
             }
+        }
+    }
+
+    /// Acknowledge a decision to the coordinator; a peer that answered an
+    /// inquiry forgets nothing, so it gets no ACK.
+    fn ack(&self, from: NodeId, tx: TxId, ctx: C) {
+        if from == self.cfg.central {
+            send(ctx, from, Msg::Ack { tx });
         }
     }
 
@@ -282,17 +318,32 @@ impl Participant {
         self.release(tx, ctx);
     }
 
-    fn abort(&mut self, tx: TxId, why: AbortWhy, ctx: C) {
+    /// Abort `tx` here; `forced` when the abort is about to be revealed to
+    /// someone who acts on it.
+    fn abort(&mut self, tx: TxId, why: AbortWhy, forced: bool, ctx: C) {
         let held = matches!(
             self.phases.get(&tx),
             Some(ParticipantPhase::Prepared { .. })
         );
         self.phases.insert(tx, ParticipantPhase::Aborted);
         self.waiting.retain(|t| *t != tx);
-        ctx.persist_lazy(Record::Outcome { tx, commit: false }.into());
+        self.write_abort(tx, forced, ctx);
         ctx.record(Obs::Aborted { tx, why });
         if held {
             self.release(tx, ctx);
+        }
+    }
+
+    /// Write the abort record, forced or lazily, remembering which aborts
+    /// may still be lost by a crash.
+    fn write_abort(&mut self, tx: TxId, forced: bool, ctx: C) {
+        let record = Record::Outcome { tx, commit: false }.into();
+        if forced {
+            self.unforced_aborts.remove(&tx);
+            ctx.persist(record);
+        } else {
+            self.unforced_aborts.insert(tx);
+            ctx.persist_lazy(record);
         }
     }
 
@@ -318,21 +369,30 @@ impl Participant {
         }
     }
 
+    /// A peer's cooperative-termination inquiry. The peer aborts on an
+    /// ABORT answer, so the answer must survive a crash: were the abort
+    /// record lost, a late PREPARE could get YES and the coordinator commit
+    /// what the peer aborted. Every ABORT answer follows a forced record.
     fn on_inquire(&mut self, from: NodeId, tx: TxId, ctx: C) {
         match self.phases.get(&tx).cloned() {
-            Some(ParticipantPhase::Committed) => send(ctx, from, Msg::Commit { tx }),
-            Some(ParticipantPhase::Aborted) => send(ctx, from, Msg::Abort { tx }),
+            Some(ParticipantPhase::Committed) => answer(ctx, from, tx, true),
+            Some(ParticipantPhase::Aborted) => {
+                if self.unforced_aborts.contains(&tx) {
+                    self.write_abort(tx, true, ctx);
+                }
+                answer(ctx, from, tx, false);
+            }
             Some(ParticipantPhase::Prepared { .. }) => {}
             // Not voted yet: cooperative termination lets us abort now, so
             // the asking peer can stop waiting.
             Some(ParticipantPhase::Waiting { coordinator, .. }) => {
-                self.abort(tx, AbortWhy::BeforeVote, ctx);
+                self.abort(tx, AbortWhy::BeforeVote, true, ctx);
                 send(ctx, coordinator, Msg::Vote { tx, yes: false });
-                send(ctx, from, Msg::Abort { tx });
+                answer(ctx, from, tx, false);
             }
             None => {
-                self.abort(tx, AbortWhy::BeforeVote, ctx);
-                send(ctx, from, Msg::Abort { tx });
+                self.abort(tx, AbortWhy::BeforeVote, true, ctx);
+                answer(ctx, from, tx, false);
             }
         }
     }
@@ -436,6 +496,18 @@ impl Participant {
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::TwoPc(msg));
+}
+
+/// Answer a peer's inquiry with a decision; the answer is observed, since
+/// the asker will act on it.
+fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
+    ctx.record(Obs::Answered { tx, commit });
+    let msg = if commit {
+        Msg::Commit { tx }
+    } else {
+        Msg::Abort { tx }
+    };
+    send(ctx, to, msg);
 }
 
 fn record_local(commit: &LocalCommit, ctx: C) {

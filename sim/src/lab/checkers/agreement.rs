@@ -1,0 +1,112 @@
+//! 2PC agreement: every participant's final outcome equals the
+//! coordinator's decision and what the client was told. Any answer to an
+//! inquiry (the coordinator's or a peer's) is a decision too: a participant
+//! acts on it, so it must agree with every other.
+
+use super::{RunView, Violation, violation};
+use crate::engine::Observation;
+use crate::protocols::workload::TxId;
+use crate::protocols::{Obs, Outcome};
+use std::collections::BTreeMap;
+
+/// The invariant's name.
+pub const NAME: &str = "agreement";
+
+/// One party's word on a transaction: who, where in the trace, commit or
+/// abort.
+struct Claim {
+    who: String,
+    index: u64,
+    commit: bool,
+}
+
+/// Check it.
+pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+    let mut claims: BTreeMap<TxId, Vec<Claim>> = BTreeMap::new();
+    // The last outcome each participant reached, and what the client heard.
+    let mut finals: BTreeMap<(TxId, u32), (u64, bool)> = BTreeMap::new();
+    let mut told: BTreeMap<TxId, (u64, bool, bool)> = BTreeMap::new();
+    for o in view.obs {
+        let mut claim = |who: String, commit| {
+            claims.entry(o.obs.tx()).or_default().push(Claim {
+                who,
+                index: o.index,
+                commit,
+            });
+        };
+        match o.obs {
+            Obs::Decided { commit, .. } => claim(format!("{} decided", o.node), commit),
+            Obs::Answered { commit, .. } => claim(format!("{} answered", o.node), commit),
+            Obs::Committed { tx } => {
+                finals.insert((tx, o.node.0), (o.index, true));
+            }
+            Obs::Aborted { tx, .. } => {
+                finals.insert((tx, o.node.0), (o.index, false));
+            }
+            Obs::ClientTold { tx, outcome } | Obs::TxFinished { tx, outcome } => {
+                note_told(&mut told, o, tx, outcome);
+            }
+            _ => {}
+        }
+    }
+    for ((tx, node), (index, commit)) in finals {
+        let who = format!("n{node} ended");
+        claims
+            .entry(tx)
+            .or_default()
+            .push(Claim { who, index, commit });
+    }
+    for (tx, (index, commit, _)) in told {
+        let who = "the client was told".to_string();
+        claims
+            .entry(tx)
+            .or_default()
+            .push(Claim { who, index, commit });
+    }
+    claims
+        .into_iter()
+        .filter_map(|(tx, c)| disagreement(tx, &c))
+        .collect()
+}
+
+/// Keep what the client was told: a `ClientTold` wins over the
+/// coordinator's `TxFinished`, which stands in for it until a client node
+/// reports.
+fn note_told(
+    told: &mut BTreeMap<TxId, (u64, bool, bool)>,
+    o: &Observation<Obs>,
+    tx: TxId,
+    outcome: Outcome,
+) {
+    let commit = match outcome {
+        Outcome::Committed => true,
+        Outcome::Aborted => false,
+        _ => return,
+    };
+    let from_client = matches!(o.obs, Obs::ClientTold { .. });
+    if from_client || !told.get(&tx).is_some_and(|t| t.2) {
+        told.insert(tx, (o.index, commit, from_client));
+    }
+}
+
+/// The first claim that contradicts the earliest one, as a violation.
+fn disagreement(tx: TxId, claims: &[Claim]) -> Option<Violation> {
+    let first = claims.iter().min_by_key(|c| c.index)?;
+    let other = claims
+        .iter()
+        .filter(|c| c.commit != first.commit)
+        .min_by_key(|c| c.index)?;
+    let word = |c: &Claim| if c.commit { "commit" } else { "abort" };
+    Some(violation(
+        NAME,
+        Some(tx),
+        first.index.max(other.index),
+        format!(
+            "{tx}: {} {} but {} {}",
+            first.who,
+            word(first),
+            other.who,
+            word(other)
+        ),
+    ))
+}
