@@ -90,6 +90,12 @@ enum Command {
     Tui {
         /// A scenario file or a lesson name.
         scenario: Option<String>,
+        /// Colours: default, high-contrast or light.
+        #[arg(long, default_value = "default")]
+        theme: String,
+        /// Presenter mode: a big status line per protocol, high contrast.
+        #[arg(long)]
+        present: bool,
     },
 }
 
@@ -204,7 +210,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             list();
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Tui { scenario }) => tui(scenario.as_deref().unwrap_or(library::DEFAULT)),
+        Some(Command::Tui {
+            scenario,
+            theme,
+            present,
+        }) => tui(
+            scenario.as_deref().unwrap_or(library::DEFAULT),
+            &theme,
+            present,
+        ),
     }
 }
 
@@ -232,23 +246,39 @@ fn catalog() -> Vec<txlab_tui::Entry> {
     out
 }
 
-fn tui(arg: &str) -> Result<ExitCode, BadInput> {
+fn tui(arg: &str, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
     let scenario = source::load(arg)?;
+    let Some(theme) = txlab_tui::app::Theme::from_name(theme) else {
+        return Err(BadInput(format!(
+            "--theme {theme}: expected default, high-contrast or light"
+        )));
+    };
     if !std::io::stdout().is_terminal() {
         return Err(BadInput(
             "the terminal UI needs a terminal; try `txlab run`".into(),
         ));
     }
-    txlab_tui::run(txlab_tui::App::new(scenario, catalog()))
-        .map_err(|e| BadInput(format!("terminal: {e}")))?;
+    if dumb_terminal() {
+        eprintln!("note: TERM=dumb cannot show the terminal UI; printing the report instead");
+        return run_cmd(arg, None, Protocol::ALL.to_vec(), Format::Table);
+    }
+    let mut app = txlab_tui::App::new(scenario, catalog());
+    app.theme = theme;
+    app.set_present(present);
+    txlab_tui::run(app).map_err(|e| BadInput(format!("terminal: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A terminal that cannot draw the UI (no cursor movement, no colour).
+fn dumb_terminal() -> bool {
+    std::env::var("TERM").is_ok_and(|t| t == "dumb")
 }
 
 /// No arguments: the terminal UI on the default lesson, or the printed
 /// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return tui(library::DEFAULT);
+        return tui(library::DEFAULT, "default", false);
     }
     run_cmd(
         library::DEFAULT,

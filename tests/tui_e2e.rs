@@ -51,6 +51,11 @@ struct Session {
 impl Session {
     /// Start `txlab ARGS`, or `None` when tmux is missing (outside CI only).
     fn start(tag: &str, args: &str, w: u16, h: u16) -> Option<Session> {
+        Session::start_with(tag, "", args, w, h)
+    }
+
+    /// Start `ENV txlab ARGS` (`env`: variable settings, e.g. `TERM=dumb`).
+    fn start_with(tag: &str, env: &str, args: &str, w: u16, h: u16) -> Option<Session> {
         if Command::new("tmux").arg("-V").output().is_err() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -63,7 +68,7 @@ impl Session {
         let exit = dir.path().join("exit");
         let name = format!("txlab-{tag}-{}", std::process::id());
         let cmd = format!(
-            "cd {} && {} {args}; echo $? > {}; echo AFTER-UI-MARKER; sleep 60",
+            "cd {} && {env} {} {args}; echo $? > {}; echo AFTER-UI-MARKER; sleep 60",
             dir.path().display(),
             env!("CARGO_BIN_EXE_txlab"),
             exit.display()
@@ -110,7 +115,9 @@ fn the_binary_runs_in_a_terminal_and_restores_it() {
     );
     assert!(s.contains("0/"), "starts at step 0:\n{s}");
 
-    keys(&session, &["+", "+", "+", "+", "Space"]);
+    // 100 ms of simulated time per second: 0.6 s of play stays short of
+    // the end (space at the end would start again).
+    keys(&session, &["+", "Space"]);
     std::thread::sleep(Duration::from_millis(600));
     keys(&session, &["Space"]);
     let played = wait_for(&session, "paused");
@@ -129,7 +136,7 @@ fn the_binary_runs_in_a_terminal_and_restores_it() {
     };
     let at = step(&played);
     assert!(at > 0, "playing moved the cursor:\n{played}");
-    keys(&session, &["Left"]);
+    keys(&session, &[","]);
     let back = wait_for(&session, &format!(" {}/", at - 1));
     assert!(back.contains("paused"));
 
@@ -160,5 +167,75 @@ fn with_no_arguments_in_a_terminal_the_main_job_is_the_ui() {
         "{s}"
     );
     keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
+}
+
+/// The play clock stops while paused: after a long pause, play moves on by
+/// a few ticks' worth of simulated time, not by the whole pause's worth.
+#[test]
+fn play_after_a_pause_resumes_where_it_stopped() {
+    let Some(t) = Session::start("pause", "tui coordinator-crash-after-prepare", 120, 40) else {
+        return;
+    };
+    let time = |s: &str| -> f64 {
+        let at = s.find("t=").expect("a time in the title") + 2;
+        let rest = &s[at..];
+        let end = rest.find("ms").expect("in ms");
+        rest[..end].parse().expect("a number")
+    };
+    wait_for(&t.name, "choreographed");
+    // 20 ms of simulated time per second: half a second of play is ~10 ms.
+    keys(&t.name, &["Space"]);
+    std::thread::sleep(Duration::from_millis(500));
+    keys(&t.name, &["Space"]);
+    let paused = time(&wait_for(&t.name, "paused"));
+    // A pause of three seconds is 60 ms of simulated time if the clock ran.
+    std::thread::sleep(Duration::from_secs(3));
+    keys(&t.name, &["Space"]);
+    std::thread::sleep(Duration::from_millis(200));
+    keys(&t.name, &["Space"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let after = time(&wait_for(&t.name, "paused"));
+    assert!(after >= paused, "{paused} -> {after}");
+    assert!(
+        after - paused < 30.0,
+        "play after the pause jumped from {paused} ms to {after} ms"
+    );
+    keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
+}
+
+/// `--present` at 120×30: three panes and a status banner per protocol.
+#[test]
+fn presenter_mode_in_a_projector_sized_terminal() {
+    let Some(t) = Session::start(
+        "present",
+        "tui coordinator-crash-after-prepare --present",
+        120,
+        30,
+    ) else {
+        return;
+    };
+    let s = wait_for(&t.name, "CHOREOGRAPHED");
+    assert!(
+        s.contains("ORCHESTRATED") && s.contains("NOT STARTED"),
+        "{s}"
+    );
+    keys(&t.name, &["G"]);
+    let end = wait_for(&t.name, "COMPLETED");
+    assert!(end.contains("ABORTED"), "{end}");
+    keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
+}
+
+/// A terminal that cannot draw the UI gets the printed report and a note.
+#[test]
+fn term_dumb_prints_the_report() {
+    let Some(t) = Session::start_with("dumb", "TERM=dumb", "tui happy-path", 160, 50) else {
+        return;
+    };
+    let s = wait_for(&t.name, "AFTER-UI-MARKER");
+    assert!(s.contains("TERM=dumb"), "{s}");
+    assert!(s.contains("committed"), "the report:\n{s}");
     assert_eq!(t.exit_code(), "0");
 }

@@ -10,10 +10,31 @@ pub enum Action {
     Quit,
     /// Play or pause.
     TogglePlay,
-    /// One event forward.
+    /// One raw event forward (even one that changes nothing on screen).
     StepForward,
-    /// One event back.
+    /// One raw event back.
     StepBack,
+    /// Forward to the next event that changes what is drawn.
+    NextChange,
+    /// Back to the previous picture.
+    PrevChange,
+    /// Jump to the next moment (narration, fault, decision, outcome,
+    /// violation).
+    NextMoment,
+    /// Jump to the previous moment.
+    PrevMoment,
+    /// Switch playback between simulated time and events per second.
+    TogglePace,
+    /// Show or hide background traffic (the auditor's reads).
+    ToggleBackground,
+    /// Scroll the diagram back by this many rows.
+    ScrollUp(usize),
+    /// Scroll the diagram forward by this many rows.
+    ScrollDown(usize),
+    /// Next colour theme.
+    CycleTheme,
+    /// Presenter mode on or off.
+    TogglePresent,
     /// 10 ms of virtual time forward.
     TimeForward,
     /// 10 ms back.
@@ -107,15 +128,39 @@ pub const KEYMAP: &[Binding] = &[
     },
     Binding {
         keys: "→ / l",
-        what: "step one event forward",
-        action: Action::StepForward,
+        what: "step to the next change",
+        action: Action::NextChange,
         bar: Some("step"),
     },
     Binding {
         keys: "← / h",
-        what: "step one event back",
-        action: Action::StepBack,
+        what: "step back one change",
+        action: Action::PrevChange,
         bar: Some("back"),
+    },
+    Binding {
+        keys: "n",
+        what: "next moment (fault, ...)",
+        action: Action::NextMoment,
+        bar: Some("next"),
+    },
+    Binding {
+        keys: "N",
+        what: "previous moment",
+        action: Action::PrevMoment,
+        bar: None,
+    },
+    Binding {
+        keys: ".",
+        what: "one raw event forward",
+        action: Action::StepForward,
+        bar: None,
+    },
+    Binding {
+        keys: ",",
+        what: "one raw event back",
+        action: Action::StepBack,
+        bar: None,
     },
     Binding {
         keys: "]",
@@ -139,6 +184,12 @@ pub const KEYMAP: &[Binding] = &[
         keys: "-",
         what: "play slower",
         action: Action::SpeedDown,
+        bar: None,
+    },
+    Binding {
+        keys: "r",
+        what: "rate: sim ms/s or events/s",
+        action: Action::TogglePace,
         bar: None,
     },
     Binding {
@@ -181,6 +232,36 @@ pub const KEYMAP: &[Binding] = &[
         keys: "↑ / k",
         what: "select the previous node",
         action: Action::PrevNode,
+        bar: None,
+    },
+    Binding {
+        keys: "pgup / {",
+        what: "scroll the diagram back",
+        action: Action::ScrollUp(5),
+        bar: None,
+    },
+    Binding {
+        keys: "pgdn / }",
+        what: "scroll the diagram on",
+        action: Action::ScrollDown(5),
+        bar: None,
+    },
+    Binding {
+        keys: "b",
+        what: "show background reads",
+        action: Action::ToggleBackground,
+        bar: None,
+    },
+    Binding {
+        keys: "t",
+        what: "colour theme",
+        action: Action::CycleTheme,
+        bar: None,
+    },
+    Binding {
+        keys: "P",
+        what: "presenter mode",
+        action: Action::TogglePresent,
         bar: None,
     },
     Binding {
@@ -285,8 +366,18 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
     }
     Some(match key.code {
         KeyCode::Char(' ') => Action::TogglePlay,
-        KeyCode::Right | KeyCode::Char('l') => Action::StepForward,
-        KeyCode::Left | KeyCode::Char('h') => Action::StepBack,
+        KeyCode::Right | KeyCode::Char('l') => Action::NextChange,
+        KeyCode::Left | KeyCode::Char('h') => Action::PrevChange,
+        KeyCode::Char('.') => Action::StepForward,
+        KeyCode::Char(',') => Action::StepBack,
+        KeyCode::Char('n') => Action::NextMoment,
+        KeyCode::Char('N') => Action::PrevMoment,
+        KeyCode::Char('r') => Action::TogglePace,
+        KeyCode::Char('b') => Action::ToggleBackground,
+        KeyCode::Char('t') => Action::CycleTheme,
+        KeyCode::Char('P') => Action::TogglePresent,
+        KeyCode::PageUp | KeyCode::Char('{') => Action::ScrollUp(5),
+        KeyCode::PageDown | KeyCode::Char('}') => Action::ScrollDown(5),
         KeyCode::Char(']') => Action::TimeForward,
         KeyCode::Char('[') => Action::TimeBack,
         KeyCode::Char('+') | KeyCode::Char('=') => Action::SpeedUp,

@@ -2,7 +2,7 @@
 //! tests drive it with actions and read the state.
 
 use crate::action::Action;
-use crate::fold::{PaneView, fold};
+use crate::fold::{FoldOptions, PaneView, fold_with};
 use crate::recording::Recording;
 use std::collections::BTreeMap;
 use txlab_sim::engine::SimTime;
@@ -10,8 +10,64 @@ use txlab_sim::lab::run;
 use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::protocols::Protocol;
 
-/// Playback speeds, in events per second.
-pub const SPEEDS: [u32; 8] = [1, 2, 5, 10, 20, 50, 100, 500];
+/// Playback rates in simulated time: milliseconds of the run per second of
+/// the room's time (at 5 ms/s a 500 ms block lasts 100 s on screen).
+pub const SIM_RATES: [u32; 6] = [1, 5, 20, 100, 500, 2_000];
+/// Playback rates in events per second (the other mode).
+pub const EVENT_RATES: [u32; 8] = [1, 2, 5, 10, 20, 50, 100, 500];
+/// The playback beat in simulated-time mode: each tick moves the clock by
+/// the rate times this.
+pub const FRAME: std::time::Duration = std::time::Duration::from_millis(40);
+
+/// How play advances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// Milliseconds of simulated time per second: quiet stretches (a
+    /// blocked participant waiting) take as long as they should.
+    SimMs(u32),
+    /// Events per second, whatever their times.
+    Events(u32),
+}
+
+impl std::fmt::Display for Pace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pace::SimMs(ms) => write!(f, "{ms} ms/s"),
+            Pace::Events(n) => write!(f, "{n} ev/s"),
+        }
+    }
+}
+
+/// Colour themes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// The terminal's own colours.
+    #[default]
+    Default,
+    /// White on black, bright states, for a projector in a bright room.
+    HighContrast,
+    /// Black on white.
+    Light,
+}
+
+impl Theme {
+    /// Every theme, in the order the theme key cycles through.
+    pub const ALL: [Theme; 3] = [Theme::Default, Theme::HighContrast, Theme::Light];
+
+    /// Its name (as `--theme` takes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Default => "default",
+            Theme::HighContrast => "high-contrast",
+            Theme::Light => "light",
+        }
+    }
+
+    /// The theme called `name`.
+    pub fn from_name(name: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
 
 /// A scenario the picker can open.
 #[derive(Clone, Debug)]
@@ -84,8 +140,25 @@ pub struct App {
     pub cursor: usize,
     /// Playing.
     pub playing: bool,
-    /// Index into [`SPEEDS`].
+    /// Play in simulated time ([`SIM_RATES`]) rather than events per
+    /// second ([`EVENT_RATES`]).
+    pub sim_pace: bool,
+    /// Index into the current rate list.
     pub speed: usize,
+    /// The play clock: where simulated time is while playing (it runs on
+    /// through quiet stretches; the cursor follows the events it passes).
+    pub clock: SimTime,
+    /// Show background traffic (the auditor's reads).
+    pub background: bool,
+    /// Diagram rows scrolled back from the newest (0: follow the newest).
+    pub scroll: usize,
+    /// The colour theme.
+    pub theme: Theme,
+    /// Presenter mode: a status banner per protocol, the table hidden,
+    /// three panes side by side from 120×30.
+    pub present: bool,
+    /// Help page (keys, then legend) when both do not fit.
+    pub help_page: usize,
     /// The focused pane (protocol index).
     pub focus: usize,
     /// The focused pane fills the screen.
@@ -124,7 +197,14 @@ impl App {
             rec,
             cursor: 0,
             playing: false,
-            speed: 3,
+            sim_pace: true,
+            speed: 2,
+            clock: SimTime::ZERO,
+            background: false,
+            scroll: 0,
+            theme: Theme::Default,
+            help_page: 0,
+            present: false,
             focus: 0,
             zoom: false,
             node: 0,
@@ -144,9 +224,51 @@ impl App {
         app
     }
 
+    /// Presenter mode on or off; on, the default theme becomes the
+    /// high-contrast one (a projector washes out the terminal's colours).
+    pub fn set_present(&mut self, on: bool) {
+        self.present = on;
+        if on && self.theme == Theme::Default {
+            self.theme = Theme::HighContrast;
+        }
+    }
+
     /// The time at the cursor.
     pub fn now(&self) -> SimTime {
         self.rec.time_at(self.cursor)
+    }
+
+    /// The time to show: the play clock while playing in simulated time
+    /// (it runs through quiet stretches), else the cursor's.
+    pub fn shown_time(&self) -> SimTime {
+        if self.playing && self.sim_pace {
+            self.clock.max(self.now())
+        } else {
+            self.now()
+        }
+    }
+
+    /// The playback rate.
+    pub fn pace(&self) -> Pace {
+        if self.sim_pace {
+            Pace::SimMs(SIM_RATES[self.speed.min(SIM_RATES.len() - 1)])
+        } else {
+            Pace::Events(EVENT_RATES[self.speed.min(EVENT_RATES.len() - 1)])
+        }
+    }
+
+    fn rates(&self) -> usize {
+        if self.sim_pace {
+            SIM_RATES.len()
+        } else {
+            EVENT_RATES.len()
+        }
+    }
+
+    fn fold_options(&self) -> FoldOptions {
+        FoldOptions {
+            background: self.background,
+        }
     }
 
     /// Recompute the panes at the cursor. A step moves one pane only, so
@@ -162,7 +284,7 @@ impl App {
             .enumerate()
             .map(|(i, (p, n))| match old.get(i) {
                 Some(v) if v.shown == n as usize && !self.stale => v.clone(),
-                _ => fold(p, n as usize),
+                _ => fold_with(p, n as usize, self.fold_options()),
             })
             .collect();
         self.stale = false;
@@ -170,9 +292,117 @@ impl App {
         self.message = self.message.filter(|m| *m < flying);
     }
 
+    /// Move the cursor by hand: the play clock follows it.
     pub(crate) fn seek(&mut self, cursor: usize) {
+        self.jump(cursor);
+        self.clock = self.now();
+    }
+
+    /// Move the cursor, leaving the play clock where it is.
+    fn jump(&mut self, cursor: usize) {
         self.cursor = cursor.min(self.rec.steps.len());
         self.refresh();
+    }
+
+    /// One playback tick: in simulated-time mode the clock moves on by the
+    /// rate times [`FRAME`] and the cursor shows every event it passed; in
+    /// events mode one event.
+    fn tick(&mut self) {
+        let len = self.rec.steps.len();
+        if self.cursor >= len {
+            self.playing = false;
+            return;
+        }
+        match self.pace() {
+            Pace::SimMs(ms) => {
+                let frame_us = FRAME.as_micros() as u64;
+                self.clock = self.clock.max(self.now()) + SimTime(u64::from(ms) * frame_us / 1_000);
+                let clock = self.clock;
+                let to = self.rec.steps.partition_point(|s| s.time <= clock);
+                if to > self.cursor {
+                    self.jump(to);
+                }
+            }
+            Pace::Events(_) => self.seek(self.cursor + 1),
+        }
+        if self.cursor >= len {
+            self.playing = false;
+        }
+    }
+
+    /// Play or pause. Play at the end starts again from the beginning.
+    fn toggle_play(&mut self) {
+        if self.playing {
+            self.playing = false;
+            return;
+        }
+        if self.cursor >= self.rec.steps.len() {
+            self.seek(0);
+        }
+        // The clock resumes where it stopped (every cursor move by hand
+        // has set it to the cursor's time).
+        self.playing = true;
+    }
+
+    /// Step to the next (or previous) event that changes what is drawn:
+    /// a step that only moves a timer or a background read is skipped.
+    /// Back lands on the first event of the earlier picture, so → then ←
+    /// returns where it started.
+    fn step_visible(&mut self, forward: bool) {
+        let len = self.rec.steps.len();
+        let here = self.panes.clone();
+        let differs =
+            |a: &[PaneView], b: &[PaneView]| a.iter().zip(b).any(|(x, y)| !same_drawing(x, y));
+        let mut c = self.cursor;
+        if forward {
+            while c < len {
+                c += 1;
+                self.jump(c);
+                if differs(&self.panes, &here) {
+                    break;
+                }
+            }
+        } else {
+            while c > 0 {
+                c -= 1;
+                self.jump(c);
+                if differs(&self.panes, &here) {
+                    break;
+                }
+            }
+            let earlier = self.panes.clone();
+            while c > 0 {
+                self.jump(c - 1);
+                if differs(&self.panes, &earlier) {
+                    self.jump(c);
+                    break;
+                }
+                c -= 1;
+            }
+        }
+        self.clock = self.now();
+    }
+
+    /// Jump to the next (or previous) moment.
+    fn jump_moment(&mut self, forward: bool) {
+        let m = if forward {
+            self.rec.moments.iter().find(|m| m.cursor > self.cursor)
+        } else {
+            self.rec.moments.iter().rfind(|m| m.cursor < self.cursor)
+        };
+        match m.cloned() {
+            Some(m) => {
+                self.seek(m.cursor);
+                self.status = m.what;
+            }
+            None => {
+                self.status = if forward {
+                    "no more moments: this is the last".into()
+                } else {
+                    "no earlier moment".into()
+                }
+            }
+        }
     }
 
     /// Apply one action.
@@ -182,6 +412,7 @@ impl App {
         }
         match &self.overlay {
             Overlay::None => self.update_main(action),
+            Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
             Overlay::Help | Overlay::Inspect(_) => match action {
                 Action::Back | Action::Help | Action::Confirm => self.overlay = Overlay::None,
                 Action::Quit => self.quit = true,
@@ -196,18 +427,50 @@ impl App {
         let len = self.rec.steps.len();
         match action {
             Action::Quit => self.quit = true,
-            Action::TogglePlay => self.playing = !self.playing,
+            Action::TogglePlay => self.toggle_play(),
             Action::Tick => {
                 if self.playing {
-                    if self.cursor >= len {
-                        self.playing = false;
-                    } else {
-                        self.seek(self.cursor + 1);
-                    }
+                    self.tick();
                 }
             }
             Action::StepForward => self.seek(self.cursor + 1),
             Action::StepBack => self.seek(self.cursor.saturating_sub(1)),
+            Action::NextChange => self.step_visible(true),
+            Action::PrevChange => self.step_visible(false),
+            Action::NextMoment => self.jump_moment(true),
+            Action::PrevMoment => self.jump_moment(false),
+            Action::TogglePace => {
+                self.sim_pace = !self.sim_pace;
+                self.speed = self.speed.min(self.rates() - 1);
+                self.clock = self.now();
+                self.status = format!("playback: {}", self.pace());
+            }
+            Action::ToggleBackground => {
+                self.background = !self.background;
+                self.stale = true;
+                self.refresh();
+                self.status = format!(
+                    "background traffic (auditor reads): {}",
+                    if self.background { "shown" } else { "hidden" }
+                );
+            }
+            Action::ScrollUp(n) => {
+                let rows = self.panes[self.focus].rows.len();
+                self.scroll = (self.scroll + n).min(rows.saturating_sub(1));
+            }
+            Action::ScrollDown(n) => self.scroll = self.scroll.saturating_sub(n),
+            Action::TogglePresent => {
+                self.set_present(!self.present);
+                self.status = format!("presenter mode {}", if self.present { "on" } else { "off" });
+            }
+            Action::CycleTheme => {
+                let i = Theme::ALL
+                    .iter()
+                    .position(|t| *t == self.theme)
+                    .unwrap_or(0);
+                self.theme = Theme::ALL[(i + 1) % Theme::ALL.len()];
+                self.status = format!("theme: {}", self.theme.name());
+            }
             Action::TimeForward => {
                 let t = self.now() + SimTime::from_millis(10);
                 self.seek(self.rec.cursor_at_time(t + SimTime(1)).max(self.cursor + 1));
@@ -220,7 +483,7 @@ impl App {
                         .min(self.cursor.saturating_sub(1)),
                 );
             }
-            Action::SpeedUp => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            Action::SpeedUp => self.speed = (self.speed + 1).min(self.rates() - 1),
             Action::SpeedDown => self.speed = self.speed.saturating_sub(1),
             Action::JumpStart => self.seek(0),
             Action::JumpEnd => self.seek(len),
@@ -256,7 +519,10 @@ impl App {
                 );
             }
             Action::SaveBranch => self.save_branch(),
-            Action::Help => self.overlay = Overlay::Help,
+            Action::Help => {
+                self.help_page = 0;
+                self.overlay = Overlay::Help;
+            }
             Action::Picker => self.overlay = Overlay::Picker { selected: 0 },
             Action::Sweep => self.sweep(),
             Action::Filter => {
@@ -433,70 +699,34 @@ impl App {
         }
     }
 
-    /// Playback interval for the current speed.
+    /// Playback interval for the current rate.
     pub fn tick_interval(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(1_000_000 / u64::from(SPEEDS[self.speed]))
+        match self.pace() {
+            Pace::SimMs(_) => FRAME,
+            Pace::Events(n) => std::time::Duration::from_micros(1_000_000 / u64::from(n)),
+        }
     }
 
-    /// The narration to show at the cursor: the latest entry whose time or
-    /// event has been reached.
+    /// The narration to show at the cursor: the latest line (in file
+    /// order) whose time or event has been reached.
     pub fn narration(&self) -> Option<String> {
-        let now = self.now();
-        let panes = &self.panes;
-        let reached = |on: &str| -> bool {
-            panes
-                .iter()
-                .zip(&self.rec.panes)
-                .any(|(view, run)| event_reached(run, view.shown, on))
-        };
         self.rec
             .scenario
             .file
             .narration
             .iter()
-            .rfind(|n| match (&n.at_ms, &n.on) {
-                (Some(ms), _) => SimTime::from_millis(*ms) <= now && self.cursor > 0,
-                (None, Some(on)) => reached(on),
-                _ => false,
-            })
-            .map(|n| n.text.clone())
+            .zip(&self.rec.narration_at)
+            .rfind(|(_, at)| at.is_some_and(|c| c <= self.cursor))
+            .map(|(n, _)| n.text.clone())
     }
 }
 
-/// Whether `run` has shown an event of kind `on` within its first `shown`.
-fn event_reached(run: &crate::recording::PaneRun, shown: usize, on: &str) -> bool {
-    use txlab_sim::engine::EventKind as E;
-    use txlab_sim::protocols::Obs;
-    let trace = run.world.trace();
-    let events = &trace.events()[..shown.min(trace.events().len())];
-    events.iter().any(|e| match e.kind {
-        E::Crash { .. } => on == "crash",
-        E::Restart { .. } => on == "restart",
-        E::Partition { .. } => on == "partition",
-        E::Heal { .. } => on == "heal",
-        E::Observe { obs, .. } => {
-            let o = &trace.observations()[obs as usize].obs;
-            matches!(
-                (on, o),
-                ("decision", Obs::Decided { .. })
-                    | ("in_doubt", Obs::InDoubt { .. })
-                    | ("retry", Obs::Retry { .. })
-                    | (
-                        "stuck",
-                        Obs::TxFinished {
-                            outcome: txlab_sim::protocols::Outcome::Stuck,
-                            ..
-                        }
-                    )
-            ) || (on == "compensation"
-                && matches!(
-                    o,
-                    Obs::Local {
-                        op: txlab_sim::protocols::workload::Op::Compensation,
-                        ..
-                    }
-                ))
-        }
-        _ => false,
-    })
+/// Whether two views of a pane draw the same picture (the event count and
+/// the running metrics aside: they move with every step).
+fn same_drawing(a: &PaneView, b: &PaneView) -> bool {
+    a.nodes == b.nodes
+        && a.rows == b.rows
+        && a.in_flight_count == b.in_flight_count
+        && a.outcomes == b.outcomes
+        && a.violations == b.violations
 }

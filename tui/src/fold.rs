@@ -63,7 +63,7 @@ impl Phase {
             Phase::Idle => "·",
             Phase::Working => "…",
             Phase::Prepared => "◐",
-            Phase::InDoubt => "⏸",
+            Phase::InDoubt => "?",
             Phase::Committed | Phase::Applied => "✓",
             Phase::Aborted => "✗",
             Phase::Compensating => "↺",
@@ -87,9 +87,11 @@ pub struct NodeView {
     pub locks: bool,
 }
 
-/// How a diagram row's message ended.
+/// Where a diagram row's message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {
+    /// Sent, not arrived yet.
+    InFlight,
     /// Arrived.
     Delivered,
     /// Never arrived.
@@ -99,9 +101,9 @@ pub enum Fate {
 /// One row of the space-time diagram.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Row {
-    /// A message reached (or failed to reach) its receiver.
+    /// A message, drawn when sent and updated when it arrives (or not).
     Message {
-        /// When it arrived or was dropped.
+        /// When it was sent.
         time: SimTime,
         /// Sender.
         from: NodeId,
@@ -109,7 +111,7 @@ pub enum Row {
         to: NodeId,
         /// Label.
         label: String,
-        /// Delivered or dropped.
+        /// In flight, delivered or dropped.
         fate: Fate,
         /// A network duplicate.
         duplicate: bool,
@@ -146,10 +148,24 @@ pub struct PaneView {
     pub rows: Vec<Row>,
     /// Messages on the wire (the first 200).
     pub in_flight: Vec<InFlight>,
+    /// Messages on the wire in all (background traffic included only when
+    /// shown).
+    pub in_flight_count: usize,
+    /// Every fault so far (crash, restart, partition, heal), oldest first,
+    /// so the diagram can pin those scrolled out of view.
+    pub faults: Vec<Row>,
     /// Transactions by state so far ("running" for started, unfinished).
     pub outcomes: BTreeMap<String, u32>,
     /// Metrics so far.
     pub metrics: Metrics,
+    /// Transactions started so far.
+    pub started: usize,
+    /// Transactions whose client has heard the outcome (the ones with a
+    /// latency).
+    pub answered: usize,
+    /// Since when a participant has been in doubt on a transaction not
+    /// yet resolved (the blocking the presenter banner times).
+    pub blocked_since: Option<SimTime>,
     /// Violations whose trace position has been reached.
     pub violations: Vec<String>,
     /// Events shown.
@@ -161,73 +177,116 @@ const MAX_ROWS: usize = 200;
 /// In-flight messages listed.
 const MAX_IN_FLIGHT: usize = 200;
 
+/// One diagram row in the making: the event that opened it (a send, a
+/// duplicate or a fault) and, for a message, where it is now.
+struct Slot {
+    event: usize,
+    fate: Fate,
+    /// Sender and receiver, for a message.
+    link: Option<(NodeId, NodeId)>,
+}
+
 /// One pass over the shown events: counters, who is down, what is on the
 /// wire, and which events the newest diagram rows come from.
 struct Scan {
-    recent: std::collections::VecDeque<usize>,
+    /// The newest rows.
+    recent: std::collections::VecDeque<Slot>,
     down: Vec<bool>,
     /// Trace index of each node's last restart.
     restarted: Vec<Option<u64>>,
     wire: BTreeMap<MsgId, (NodeId, NodeId)>,
-    copies: std::collections::BTreeSet<MsgId>,
+    faults: Vec<usize>,
     stats: Stats,
 }
 
-fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
+fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize, hidden: &[bool]) -> Scan {
     let mut restarted = vec![None; nodes];
     // Only the most recent rows can be on screen; remember which events
     // they are and label just those (labels allocate).
-    let mut recent: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let mut recent: std::collections::VecDeque<Slot> = std::collections::VecDeque::new();
+    let mut base = 0usize;
+    // The row (sequence number) each message on the wire is drawn in.
+    let mut row_of: BTreeMap<MsgId, usize> = BTreeMap::new();
     let mut down = vec![false; nodes];
     let mut wire: BTreeMap<MsgId, (NodeId, NodeId)> = BTreeMap::new();
-    let mut copies = std::collections::BTreeSet::new();
+    let mut faults = Vec::new();
     let mut stats = Stats::default();
+    let background = |from: NodeId, to: NodeId| {
+        hidden.get(from.index()).copied().unwrap_or(false)
+            || hidden.get(to.index()).copied().unwrap_or(false)
+    };
+    fn push(
+        recent: &mut std::collections::VecDeque<Slot>,
+        base: &mut usize,
+        event: usize,
+        link: Option<(NodeId, NodeId)>,
+    ) -> usize {
+        if recent.len() == MAX_ROWS {
+            recent.pop_front();
+            *base += 1;
+        }
+        recent.push_back(Slot {
+            event,
+            fate: Fate::InFlight,
+            link,
+        });
+        *base + recent.len() - 1
+    }
     for (i, e) in events.iter().enumerate() {
-        let row = match e.kind {
+        match e.kind {
             EventKind::Send { msg, from, to } => {
                 stats.sent += 1;
                 wire.insert(msg, (from, to));
-                false
+                if !background(from, to) {
+                    let seq = push(&mut recent, &mut base, i, Some((from, to)));
+                    row_of.insert(msg, seq);
+                }
             }
             EventKind::Duplicate { msg, copy } => {
                 stats.duplicated += 1;
-                copies.insert(copy);
-                if let Some(link) = wire.get(&msg).copied() {
-                    wire.insert(copy, link);
+                if let Some(&(from, to)) = wire.get(&msg) {
+                    wire.insert(copy, (from, to));
+                    if !background(from, to) {
+                        let seq = push(&mut recent, &mut base, i, Some((from, to)));
+                        row_of.insert(copy, seq);
+                    }
                 }
-                false
             }
-            EventKind::Deliver { msg, .. } => {
-                stats.delivered += 1;
+            EventKind::Deliver { msg, .. } | EventKind::Drop { msg, .. } => {
+                let fate = match e.kind {
+                    EventKind::Drop { reason, .. } => {
+                        stats.dropped += 1;
+                        Fate::Dropped(reason)
+                    }
+                    _ => {
+                        stats.delivered += 1;
+                        Fate::Delivered
+                    }
+                };
                 wire.remove(&msg);
-                true
-            }
-            EventKind::Drop { msg, .. } => {
-                stats.dropped += 1;
-                wire.remove(&msg);
-                true
+                if let Some(seq) = row_of.remove(&msg) {
+                    if let Some(slot) = seq.checked_sub(base).and_then(|k| recent.get_mut(k)) {
+                        slot.fate = fate;
+                    }
+                }
             }
             EventKind::Crash { node } => {
                 down[node.index()] = true;
-                true
+                push(&mut recent, &mut base, i, None);
+                faults.push(i);
             }
             EventKind::Restart { node } => {
                 down[node.index()] = false;
                 restarted[node.index()] = Some(i as u64);
-                true
+                push(&mut recent, &mut base, i, None);
+                faults.push(i);
             }
-            EventKind::Partition { .. } | EventKind::Heal { .. } => true,
-            EventKind::Persist { forced: true, .. } => {
-                stats.forced_writes += 1;
-                false
+            EventKind::Partition { .. } | EventKind::Heal { .. } => {
+                push(&mut recent, &mut base, i, None);
+                faults.push(i);
             }
-            _ => false,
-        };
-        if row {
-            if recent.len() == MAX_ROWS {
-                recent.pop_front();
-            }
-            recent.push_back(i);
+            EventKind::Persist { forced: true, .. } => stats.forced_writes += 1,
+            _ => {}
         }
     }
     stats.steps = events.len() as u64;
@@ -236,13 +295,48 @@ fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize) -> Scan {
         down,
         restarted,
         wire,
-        copies,
+        faults,
         stats,
     }
 }
 
-/// Fold the first `n` events of `run`.
+/// What a fold draws beyond the protocol itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FoldOptions {
+    /// Show background traffic (the auditor's reads) in the diagram and the
+    /// in-flight list.
+    pub background: bool,
+}
+
+/// Nodes whose traffic is background (the auditor), by index.
+pub fn background_nodes(run: &PaneRun) -> Vec<bool> {
+    (0..run.world.node_count())
+        .map(|i| {
+            matches!(
+                run.world.node(NodeId(i as u32)),
+                txlab_sim::protocols::LabNode::Auditor(_)
+            )
+        })
+        .collect()
+}
+
+/// Fold the first `n` events of `run` (background traffic hidden).
 pub fn fold(run: &PaneRun, n: usize) -> PaneView {
+    fold_with(run, n, FoldOptions::default())
+}
+
+/// A fault event as a diagram row.
+fn fault_row(e: &txlab_sim::engine::TraceEvent) -> Row {
+    match e.kind {
+        EventKind::Crash { node } => Row::Crash(e.time, node),
+        EventKind::Restart { node } => Row::Restart(e.time, node),
+        EventKind::Partition { .. } => Row::Partition(e.time, true),
+        _ => Row::Partition(e.time, false),
+    }
+}
+
+/// Fold the first `n` events of `run`.
+pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
     let world = &run.world;
     let trace = world.trace();
     let events = &trace.events()[..n.min(trace.events().len())];
@@ -251,43 +345,55 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         .observations()
         .partition_point(|o| (o.index as usize) < events.len());
     let obs = &trace.observations()[..obs_end];
+    let hidden = if opts.background {
+        vec![false; world.node_count()]
+    } else {
+        background_nodes(run)
+    };
     let Scan {
         recent,
         down,
         restarted,
         wire,
-        copies,
+        faults,
         stats,
-    } = scan(events, world.node_count());
+    } = scan(events, world.node_count(), &hidden);
     let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
     let rows = recent
         .into_iter()
-        .map(|i| {
-            let e = &events[i];
+        .map(|slot| {
+            let e = &events[slot.event];
             match e.kind {
-                EventKind::Deliver { msg, from, to } | EventKind::Drop { msg, from, to, .. } => {
-                    let fate = match e.kind {
-                        EventKind::Drop { reason, .. } => Fate::Dropped(reason),
-                        _ => Fate::Delivered,
-                    };
-                    let duplicate = copies.contains(&msg);
+                EventKind::Send { msg, from, to } => Row::Message {
+                    time: e.time,
+                    from,
+                    to,
+                    label: label(msg),
+                    fate: slot.fate,
+                    duplicate: false,
+                },
+                EventKind::Duplicate { copy, .. } => {
+                    let (from, to) = slot.link.unwrap_or((NodeId(0), NodeId(0)));
                     Row::Message {
                         time: e.time,
                         from,
                         to,
-                        label: label(msg),
-                        fate,
-                        duplicate,
+                        label: label(copy),
+                        fate: slot.fate,
+                        duplicate: true,
                     }
                 }
-                EventKind::Crash { node } => Row::Crash(e.time, node),
-                EventKind::Restart { node } => Row::Restart(e.time, node),
-                EventKind::Partition { .. } => Row::Partition(e.time, true),
-                _ => Row::Partition(e.time, false),
+                _ => fault_row(e),
             }
         })
         .collect();
-    let in_flight = wire
+    let is_hidden = |n: NodeId| hidden.get(n.index()).copied().unwrap_or(false);
+    let shown_wire: Vec<(MsgId, (NodeId, NodeId))> = wire
+        .into_iter()
+        .filter(|(_, (f, t))| !is_hidden(*f) && !is_hidden(*t))
+        .collect();
+    let in_flight_count = shown_wire.len();
+    let in_flight = shown_wire
         .into_iter()
         .take(MAX_IN_FLIGHT)
         .map(|(id, (from, to))| InFlight {
@@ -309,7 +415,14 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         end: now,
         end_index: events.len() as u64,
     };
-    let metrics = metrics(&view, stats, &txlab_sim::lab::outcome::latencies(&view));
+    let latencies = txlab_sim::lab::outcome::latencies(&view);
+    let metrics = metrics(&view, stats, &latencies);
+    let started = obs
+        .iter()
+        .filter(|o| matches!(o.obs, Obs::TxStarted { .. }))
+        .map(|o| o.obs.tx())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let violations = run
         .report
         .violations
@@ -319,13 +432,31 @@ pub fn fold(run: &PaneRun, n: usize) -> PaneView {
         })
         .map(|v| format!("{}: {}", v.invariant, v.message))
         .collect();
+    let counts = outcomes(obs);
+    let mut doubt: BTreeMap<(TxId, NodeId), SimTime> = BTreeMap::new();
+    for o in obs {
+        match o.obs {
+            Obs::InDoubt { tx } => {
+                doubt.entry((tx, o.node)).or_insert(o.time);
+            }
+            Obs::Committed { tx } | Obs::Aborted { tx, .. } => {
+                doubt.remove(&(tx, o.node));
+            }
+            _ => {}
+        }
+    }
     PaneView {
+        blocked_since: doubt.values().min().copied(),
         protocol: run.protocol,
-        nodes: nodes(run, obs, &down, &restarted),
+        nodes: nodes(run, obs, &down, &restarted, &counts),
         rows,
         in_flight,
-        outcomes: outcomes(obs),
+        in_flight_count,
+        faults: faults.into_iter().map(|i| fault_row(&events[i])).collect(),
+        outcomes: counts,
         metrics,
+        started,
+        answered: latencies.len(),
         violations,
         shown: events.len(),
     }
@@ -389,6 +520,7 @@ fn nodes(
     obs: &[txlab_sim::engine::Observation<Obs>],
     down: &[bool],
     restarted: &[Option<u64>],
+    counts: &BTreeMap<String, u32>,
 ) -> Vec<NodeView> {
     let world = &run.world;
     let mut phase = vec![Phase::Idle; world.node_count()];
@@ -440,11 +572,25 @@ fn nodes(
             }),
             Obs::Published { .. } => {
                 published += 1;
-                detail[i] = format!("{published} events");
+                detail[i] = format!("{published} event{}", if published == 1 { "" } else { "s" });
                 None
             }
             Obs::Refused { reason, .. } => {
                 detail[i] = format!("{tx} {reason}");
+                continue;
+            }
+            // An inquiry answered with the decision (presumed abort after
+            // a coordinator's restart): that is where this node stands.
+            Obs::Answered { commit, .. } => {
+                phase[i] = if *commit {
+                    Phase::Committed
+                } else {
+                    Phase::Aborted
+                };
+                detail[i] = format!(
+                    "{tx}: answered {}",
+                    if *commit { "commit" } else { "abort" }
+                );
                 continue;
             }
             Obs::Retry { .. }
@@ -452,8 +598,7 @@ fn nodes(
             | Obs::Read { .. }
             | Obs::ClientTold { .. }
             | Obs::Requested { .. }
-            | Obs::AskedAgain { .. }
-            | Obs::Answered { .. } => None,
+            | Obs::AskedAgain { .. } => None,
         };
         if let Some(p) = p {
             phase[i] = p;
@@ -464,9 +609,28 @@ fn nodes(
     }
     // A coordinator, orchestrator or broker that restarted and has done
     // nothing since shows that, not what it did before the crash.
+    // Once every transaction is settled (its participants all aborted, say)
+    // it has nothing left to do, and says so rather than "working".
     if restarted[0].is_some_and(|r| last_obs[0].is_none_or(|o| o < r)) {
-        phase[0] = Phase::Working;
-        detail[0] = "recovered from its log".into();
+        let open: u32 = counts
+            .iter()
+            .filter(|(s, _)| matches!(s.as_str(), "running" | "blocked"))
+            .map(|(_, n)| *n)
+            .sum();
+        let all = |names: &[&str]| {
+            !counts.is_empty() && counts.keys().all(|k| names.contains(&k.as_str()))
+        };
+        if open > 0 {
+            phase[0] = Phase::Working;
+            detail[0] = "recovered from its log".into();
+        } else {
+            if all(&["aborted"]) {
+                phase[0] = Phase::Aborted;
+            } else if all(&["committed", "completed"]) {
+                phase[0] = Phase::Committed;
+            }
+            detail[0] = "recovered; nothing left to decide".into();
+        }
     }
     // The orchestrator is compensating while a saga it runs is undoing.
     if run.protocol == Protocol::Orchestrated

@@ -1,10 +1,20 @@
 //! Details for the inspect overlay: a node's state at the cursor (rebuilt by
-//! re-running the pane to that point) or an in-flight message's fields.
+//! re-running the pane to that point) or an in-flight message, in words and
+//! small tables, never Rust debug text: the room reads this.
 
 use crate::recording::PaneRun;
-use txlab_sim::engine::NodeId;
+use txlab_sim::engine::{EventKind, MsgId, NodeId, World};
 use txlab_sim::lab::build_world;
-use txlab_sim::protocols::LabNode;
+use txlab_sim::lab::tracker::Tracked;
+use txlab_sim::protocols::saga_choreographed::{self as choreo, Event};
+use txlab_sim::protocols::saga_orchestrated::{self as orch, SagaPhase};
+use txlab_sim::protocols::service::{LocalCommit, Reply};
+use txlab_sim::protocols::two_pc::{self, CoordPhase, ParticipantPhase};
+use txlab_sim::protocols::workload::{Op, StepId, Workflow};
+use txlab_sim::protocols::{LabNode, Record};
+
+/// Durable log records listed (the newest).
+const LOG_LINES: usize = 10;
 
 /// Lines describing node `id` after the first `shown` events of `run`.
 pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
@@ -12,22 +22,41 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
     // Re-run to the cursor: the run is deterministic, so this is the state
     // the node had when the shown event happened.
     while (world.trace().len() as usize) < shown && world.step() {}
+    let w = &run.spec.workflow;
+    let names = |ids: &[NodeId]| -> String {
+        ids.iter()
+            .map(|n| world.name(*n).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let mut out = vec![format!(
         "{} ({}) at {}: {}",
         world.name(id),
         role(world.node(id)),
         world.now(),
-        if world.is_up(id) { "up" } else { "CRASHED" }
+        if world.is_up(id) {
+            "up"
+        } else {
+            "CRASHED (down)"
+        }
     )];
     if let Some(s) = world.node(id).service() {
         let values: Vec<String> = s.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         out.push(format!("resources: {}", values.join(", ")));
         let table: Vec<String> = s
             .table()
-            .map(|(k, r)| format!("  {} step {} {:?} → {:?}", k.tx, k.step.0, k.op, r))
+            .map(|(k, r)| {
+                format!(
+                    "  {} {} of {}: {}",
+                    k.tx,
+                    op(k.op),
+                    step(w, k.step),
+                    reply(r)
+                )
+            })
             .collect();
         out.push(format!(
-            "idempotency table ({}, {} keys):",
+            "idempotency table ({}, {} entries; a repeat gets the remembered answer):",
             if s.idempotency { "on" } else { "OFF" },
             table.len()
         ));
@@ -42,9 +71,13 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
             ));
         }
         LabNode::Participant(p) => {
-            let locks: Vec<String> = p.locks.iter().map(|(r, t)| format!("{r} by {t}")).collect();
+            let locks: Vec<String> = p
+                .locks
+                .iter()
+                .map(|(r, t)| format!("{r} (held by {t})"))
+                .collect();
             out.push(format!(
-                "locks: {}",
+                "locks held: {}",
                 if locks.is_empty() {
                     "none".into()
                 } else {
@@ -52,20 +85,57 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
                 }
             ));
             for (tx, phase) in &p.phases {
-                out.push(format!("  {tx}: {phase:?}"));
+                let what = match phase {
+                    ParticipantPhase::Waiting { coordinator, .. } => format!(
+                        "working, has not voted; the coordinator is {}",
+                        world.name(*coordinator)
+                    ),
+                    ParticipantPhase::Prepared { peers, in_doubt } => format!(
+                        "prepared (voted yes){}; participants: {}",
+                        if *in_doubt {
+                            ", IN DOUBT: blocked, waiting for the decision"
+                        } else {
+                            ", waiting for the decision"
+                        },
+                        names(peers)
+                    ),
+                    ParticipantPhase::Committed => "committed".into(),
+                    ParticipantPhase::Aborted => "aborted".into(),
+                };
+                out.push(format!("  {tx}: {what}"));
             }
         }
         LabNode::Coordinator(c) => {
             for (tx, phase) in &c.txs {
-                out.push(format!("  {tx}: {phase:?}"));
+                let what = match phase {
+                    CoordPhase::Collecting { yes } => {
+                        let yes: Vec<NodeId> = yes.iter().copied().collect();
+                        format!(
+                            "collecting votes; yes so far from {}",
+                            if yes.is_empty() {
+                                "nobody".into()
+                            } else {
+                                names(&yes)
+                            }
+                        )
+                    }
+                    CoordPhase::Committing => "decided commit; waiting for acknowledgements".into(),
+                    CoordPhase::Aborting => "decided abort; waiting for acknowledgements".into(),
+                    CoordPhase::Done => "done (every participant acknowledged)".into(),
+                };
+                out.push(format!("  {tx}: {what}"));
             }
         }
         LabNode::Orchestrator(o) => {
             for (tx, saga) in &o.sagas {
-                out.push(format!(
-                    "  {tx}: {:?}, attempt {}",
-                    saga.phase, saga.attempt
-                ));
+                let what = match saga.phase {
+                    SagaPhase::Running(s) => format!("running {}", step(w, s)),
+                    SagaPhase::Compensating(s) => format!("compensating {}", step(w, s)),
+                    SagaPhase::Completed => "completed".into(),
+                    SagaPhase::Compensated => "compensated (undone)".into(),
+                    SagaPhase::Stuck => "STUCK: a compensation keeps failing".into(),
+                };
+                out.push(format!("  {tx}: {what}, attempt {}", saga.attempt));
             }
         }
         LabNode::Broker(b) => {
@@ -79,17 +149,17 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
                 let last = t
                     .events
                     .last()
-                    .map_or(String::new(), |(_, e)| e.to_string());
+                    .map_or(String::new(), |(_, e)| format!(", last: {e}"));
                 out.push(format!(
-                    "  {tx}: {:?}, {} events, last {last}",
-                    t.state,
+                    "  {tx}: {}, {} events{last}",
+                    tracked(t.state),
                     t.events.len()
                 ));
             }
         }
         LabNode::ChoreoService(c) => {
             out.push(format!(
-                "inbox: {} deliveries; outbox: {} pending",
+                "inbox: {} deliveries processed; outbox: {} events waiting to be relayed",
                 c.inbox.len(),
                 c.outbox.len()
             ));
@@ -97,8 +167,22 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
         LabNode::SagaService(_) | LabNode::Auditor(_) => {}
     }
     let log = world.durable_log(id);
-    out.push(format!("durable log ({} records, last 6):", log.len()));
-    out.extend(log.iter().rev().take(6).rev().map(|r| format!("  {r:?}")));
+    out.push(format!(
+        "durable log ({} records, oldest first{}):",
+        log.len(),
+        if log.len() > LOG_LINES {
+            format!("; the last {LOG_LINES}")
+        } else {
+            String::new()
+        }
+    ));
+    let first = log.len().saturating_sub(LOG_LINES);
+    out.extend(
+        log.iter()
+            .enumerate()
+            .skip(first)
+            .map(|(i, r)| format!("  {:>3}. {}", i + 1, record(&world, w, r))),
+    );
     out
 }
 
@@ -115,15 +199,140 @@ fn role(n: &LabNode) -> &'static str {
     }
 }
 
+fn op(o: Op) -> &'static str {
+    match o {
+        Op::Action => "action",
+        Op::Compensation => "compensation",
+    }
+}
+
+/// "step 1 (hotel)".
+fn step(w: &Workflow, s: StepId) -> String {
+    match w.steps.get(s.index()) {
+        Some(spec) => format!("step {} ({})", s.0, spec.name),
+        None => format!("step {}", s.0),
+    }
+}
+
+fn reply(r: &Reply) -> String {
+    match r {
+        Reply::Done => "done".into(),
+        Reply::Rejected(why) => format!("rejected: {why}"),
+        Reply::NullCompensation => "null compensation (nothing to undo)".into(),
+        Reply::RefusedLate => "refused (it came after its compensation)".into(),
+    }
+}
+
+fn tracked(t: Tracked) -> String {
+    match t {
+        Tracked::Requested => "requested, no step done yet".into(),
+        Tracked::Forward(n) => format!("going forward, {n} steps done"),
+        Tracked::Backward(n) => format!("undoing, at step {n}"),
+        Tracked::Completed => "completed".into(),
+        Tracked::Compensated => "compensated (undone)".into(),
+        Tracked::Stuck => "STUCK".into(),
+    }
+}
+
+fn local(w: &Workflow, c: &LocalCommit) -> String {
+    format!(
+        "{} {} of {}: {} {:+} ({})",
+        c.key.tx,
+        op(c.key.op),
+        step(w, c.key.step),
+        c.resource,
+        c.delta,
+        reply(&c.reply)
+    )
+}
+
+fn event(e: &Event) -> String {
+    format!("{} {}", e.tx, e.kind)
+}
+
+/// One durable record in words.
+fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
+    match r {
+        Record::TwoPc(r) => match r {
+            two_pc::Record::Decision { tx, commit } => format!(
+                "decision for {tx}: {}",
+                if *commit { "COMMIT" } else { "ABORT" }
+            ),
+            two_pc::Record::End { tx } => format!("{tx} ended (every acknowledgement in)"),
+            two_pc::Record::Prepared { tx, peers } => {
+                let peers: Vec<String> = peers.iter().map(|n| world.name(*n).to_string()).collect();
+                format!(
+                    "prepared {tx} (voted yes; participants: {})",
+                    peers.join(", ")
+                )
+            }
+            two_pc::Record::Outcome { tx, commit } => {
+                format!("{tx} {}", if *commit { "committed" } else { "aborted" })
+            }
+        },
+        Record::Saga(r) => match r {
+            orch::Record::Started { tx } => format!("saga {tx} started"),
+            orch::Record::Begin { tx, step: s, op: o } => {
+                format!("{tx}: about to send the {} of {}", op(*o), step(w, *s))
+            }
+            orch::Record::Done { tx, step: s, op: o } => {
+                format!("{tx}: {} of {} done", op(*o), step(w, *s))
+            }
+            orch::Record::Failed { tx, from } => match from {
+                Some(s) => format!("{tx} failed: compensate from {} back", step(w, *s)),
+                None => format!("{tx} failed: nothing to compensate"),
+            },
+            orch::Record::End { tx, outcome } => format!("{tx} ended: {}", outcome.name()),
+            orch::Record::Released { tx } => {
+                format!("{tx}: every service acknowledged the release")
+            }
+        },
+        Record::Choreo(r) => match r {
+            choreo::Record::Appended { event: e } => format!("appended “{}”", event(e)),
+            choreo::Record::Acked { consumer, seq } => format!(
+                "{} acknowledged delivery {seq}",
+                world.name(NodeId(*consumer))
+            ),
+            choreo::Record::Commit {
+                seq,
+                local: l,
+                outbox,
+            } => {
+                let mut s = format!("processed delivery {seq}");
+                if let Some(l) = l {
+                    s.push_str(&format!("; {}", local(w, l)));
+                }
+                if let Some(e) = outbox {
+                    s.push_str(&format!("; outbox: “{}”", event(e)));
+                }
+                s
+            }
+            choreo::Record::Relayed { event: e } => {
+                format!("outbox entry “{}” reached the broker", event(e))
+            }
+        },
+        Record::Local(c) => local(w, c),
+        Record::Release { tx } => format!("{tx} released (pending marks cleared)"),
+    }
+}
+
 /// Lines describing in-flight message `id` of `run`.
-pub fn message_details(run: &PaneRun, id: txlab_sim::engine::MsgId) -> Vec<String> {
+pub fn message_details(run: &PaneRun, id: MsgId) -> Vec<String> {
     let trace = run.world.trace();
     let mut out = vec![format!("message #{}", id.0)];
-    if let Some(m) = trace.message(id) {
-        out.push(m.label());
-        out.push(format!("{m:#?}"));
+    let sent = trace.events().iter().find_map(|e| match e.kind {
+        EventKind::Send { msg, from, to } if msg == id => Some((e.time, from, to)),
+        _ => None,
+    });
+    if let Some((t, from, to)) = sent {
+        out.push(format!(
+            "from {} to {}, sent at {t}",
+            run.world.name(from),
+            run.world.name(to)
+        ));
     }
-    out.into_iter()
-        .flat_map(|l| l.lines().map(String::from).collect::<Vec<_>>())
-        .collect()
+    if let Some(m) = trace.message(id) {
+        out.push(format!("says: {}", m.label()));
+    }
+    out
 }

@@ -8,6 +8,7 @@
 //! - [`recording`]: the three recorded runs and their merged timeline.
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact).
+//! - [`moments`]: the places `n` / `N` jump between.
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
@@ -21,6 +22,7 @@ pub mod app;
 mod branch;
 pub mod fold;
 pub mod inspect;
+pub mod moments;
 pub mod recording;
 pub mod terminal;
 pub mod view;

@@ -50,6 +50,12 @@ pub struct Recording {
     pub panes: Vec<PaneRun>,
     /// Every event of the three traces, in (time, pane, index) order.
     pub steps: Vec<Step>,
+    /// Per pane, per event: the cursor at which that event is shown.
+    pub cursor_of: Vec<Vec<u32>>,
+    /// Per narration line: the cursor at which it is first reached.
+    pub narration_at: Vec<Option<usize>>,
+    /// The places worth stopping at, in order.
+    pub moments: Vec<crate::moments::Moment>,
 }
 
 impl Recording {
@@ -77,11 +83,25 @@ impl Recording {
             })
             .collect();
         let steps = merge(&panes);
+        let mut cursor_of: Vec<Vec<u32>> = panes
+            .iter()
+            .map(|p| vec![0; p.world.trace().events().len()])
+            .collect();
+        for (k, s) in steps.iter().enumerate() {
+            let p = s.pane as usize;
+            cursor_of[p][s.shown[p] as usize - 1] = k as u32 + 1;
+        }
+        let times: Vec<SimTime> = steps.iter().map(|s| s.time).collect();
+        let narration_at = crate::moments::narration_cursors(&scenario, &panes, &cursor_of, &times);
+        let moments = crate::moments::find(&scenario, &panes, &cursor_of, &times, &narration_at);
         Recording {
             scenario,
             injected,
             panes,
             steps,
+            cursor_of,
+            narration_at,
+            moments,
         }
     }
 

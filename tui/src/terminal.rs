@@ -39,7 +39,7 @@ pub fn run(app: App) -> io::Result<()> {
 
 async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<()> {
     let mut events = EventStream::new();
-    let mut speed = app.speed;
+    let mut beat = app.tick_interval();
     let mut playing = app.playing;
     let mut tick = playback(app.tick_interval());
     loop {
@@ -69,6 +69,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
                 Some(Ok(Event::Mouse(m))) => {
                     let seeking = matches!(m.kind, MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left));
                     let line = areas(screen, &app).timeline;
+                    match m.kind {
+                        MouseEventKind::ScrollUp => app.update(Action::ScrollUp(3)),
+                        MouseEventKind::ScrollDown => app.update(Action::ScrollDown(3)),
+                        _ => {}
+                    }
                     if m.kind == MouseEventKind::Down(MouseButton::Left) {
                         if let Some((pane, node)) = pane_at(&app, screen, m.column, m.row) {
                             app.update(Action::Click { pane, node });
@@ -89,8 +94,8 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
         }
         // A new speed, or play after a pause, starts the beat afresh: the
         // time spent paused must not come back as a burst of ticks.
-        if app.speed != speed || (app.playing && !playing) {
-            speed = app.speed;
+        if app.tick_interval() != beat || (app.playing && !playing) {
+            beat = app.tick_interval();
             tick = playback(app.tick_interval());
         }
         playing = app.playing;

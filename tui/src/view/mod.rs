@@ -1,16 +1,17 @@
 //! The views: the main screen and its overlays, as widgets over `&App`.
 //!
-//! Layout: three panes side by side from about 160×45; below that, the
+//! Layout: three panes side by side from about 160×45 (120×30 in presenter
+//! mode, which adds a status banner per protocol); below that, the
 //! focused pane in detail and the other two as one-line summaries. Under
 //! the panes: narration, the comparison table (when there is room), the
 //! timeline scrubber and the key bar.
 
 mod overlay;
-mod pane;
+pub mod pane;
 pub mod style;
 
 use crate::action::KEYMAP;
-use crate::app::{App, SPEEDS};
+use crate::app::App;
 use pane::Pane;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,6 +24,19 @@ pub const MIN_SIZE: (u16, u16) = (60, 20);
 /// From this size on, all three panes are shown in full.
 pub const FULL_SIZE: (u16, u16) = (160, 45);
 
+/// In presenter mode, all three panes from this size on.
+pub const PRESENT_FULL_SIZE: (u16, u16) = (120, 30);
+
+/// Whether `screen` shows all three panes in full.
+pub fn full_layout(app: &App, screen: Rect) -> bool {
+    let (w, h) = if app.present {
+        PRESENT_FULL_SIZE
+    } else {
+        FULL_SIZE
+    };
+    screen.width >= w && screen.height >= h
+}
+
 /// Where things are on screen (the event loop maps mouse clicks with it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
@@ -30,6 +44,8 @@ pub struct Areas {
     pub title: Rect,
     /// The panes.
     pub panes: Rect,
+    /// Presenter mode's status banner (empty otherwise).
+    pub banner: Rect,
     /// Narration.
     pub narration: Rect,
     /// Comparison table (may be empty).
@@ -42,11 +58,17 @@ pub struct Areas {
 
 /// Lay out the main screen in `area`.
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let table_h = if app.zoom || area.height < 30 { 0 } else { 12 };
+    let table_h = if app.zoom || app.present || area.height < 36 {
+        0
+    } else {
+        12 + violation_lines(app)
+    };
+    let banner_h = if app.present { 3 } else { 0 };
     let narration_h = if area.height < 24 { 2 } else { 3 };
-    let [title, panes, narration, table, timeline, keys] = Layout::vertical([
+    let [title, panes, banner, narration, table, timeline, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(6),
+        Constraint::Length(banner_h),
         Constraint::Length(narration_h),
         Constraint::Length(table_h),
         Constraint::Length(1),
@@ -56,6 +78,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     Areas {
         title,
         panes,
+        banner,
         narration,
         table,
         timeline,
@@ -79,9 +102,13 @@ impl Widget for &MainScreen<'_> {
                 .render(area, buf);
             return;
         }
+        buf.set_style(area, style::base(app.theme));
         let a = areas(area, app);
         title(app, a.title, buf);
         panes(app, a.panes, buf);
+        if a.banner.height > 0 {
+            banner(app, a.banner, buf);
+        }
         narration(app, a.narration, buf);
         if a.table.height > 0 {
             table(app, a.table, buf);
@@ -95,9 +122,9 @@ impl Widget for &MainScreen<'_> {
 fn title(app: &App, area: Rect, buf: &mut Buffer) {
     let s = &app.rec.scenario.file;
     let state = if app.playing {
-        format!("▶ playing {} ev/s", SPEEDS[app.speed])
+        format!("▶ playing {}", app.pace())
     } else {
-        "⏸ paused".into()
+        format!("⏸ paused ({})", app.pace())
     };
     let injected = match app.rec.injected.len() {
         0 => String::new(),
@@ -112,7 +139,7 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
             " {} (seed {})  t={}  {state}{injected}",
             s.name,
             s.seed,
-            app.now()
+            pane::short_time(app.shown_time())
         )),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
@@ -140,8 +167,83 @@ fn outcome_line(app: &App, pane: usize) -> String {
     parts.join(", ")
 }
 
+/// Presenter mode: one line per protocol saying where it stands, large
+/// enough (a full-width coloured bar) to read from the back of the room.
+fn banner(app: &App, area: Rect, buf: &mut Buffer) {
+    use crate::fold::Phase;
+    for (i, v) in app.panes.iter().enumerate().take(area.height as usize) {
+        let n = |k: &str| v.outcomes.get(k).copied().unwrap_or(0);
+        let down: Vec<&str> = v
+            .nodes
+            .iter()
+            .filter(|n| n.phase == Phase::Crashed)
+            .map(|n| n.name.as_str())
+            .collect();
+        let (phase, text) = if !v.violations.is_empty() {
+            (Phase::Stuck, format!("‼ VIOLATION: {}", v.violations[0]))
+        } else if n("blocked") > 0 {
+            let locks: Vec<&str> = v
+                .nodes
+                .iter()
+                .filter(|n| n.locks)
+                .map(|n| n.name.as_str())
+                .collect();
+            let since = v
+                .blocked_since
+                .map(|t| pane::short_time(app.shown_time().saturating_sub(t)))
+                .unwrap_or_default();
+            let mut t = format!("? BLOCKED {since}");
+            if !locks.is_empty() {
+                t.push_str(&format!(" — locks held on {}", locks.join(", ")));
+            }
+            (Phase::InDoubt, t)
+        } else if n("running") > 0 || v.outcomes.is_empty() {
+            let mut t = if v.outcomes.is_empty() {
+                "· NOT STARTED".to_string()
+            } else {
+                "… RUNNING".to_string()
+            };
+            if !down.is_empty() {
+                t.push_str(&format!(" — ☠ {} down", down.join(", ")));
+            }
+            (
+                if down.is_empty() {
+                    Phase::Working
+                } else {
+                    Phase::Crashed
+                },
+                t,
+            )
+        } else {
+            let (phase, word) = if n("stuck") > 0 {
+                (Phase::Stuck, "‼ STUCK")
+            } else if n("compensated") > 0 && n("completed") == 0 {
+                (Phase::Compensated, "↩ COMPENSATED")
+            } else if n("aborted") > 0 && n("committed") == 0 {
+                (Phase::Aborted, "✗ ABORTED")
+            } else if v.protocol == txlab_sim::protocols::Protocol::TwoPc {
+                (Phase::Committed, "✓ COMMITTED")
+            } else {
+                (Phase::Committed, "✓ COMPLETED")
+            };
+            let all: Vec<String> = v
+                .outcomes
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(o, n)| format!("{o} {n}"))
+                .collect();
+            (phase, format!("{word} ({})", all.join(", ")))
+        };
+        let st = style::phase(app.theme, phase).add_modifier(Modifier::BOLD);
+        let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
+        buf.set_style(r, st);
+        let line = format!(" {:<14} {text}", v.protocol.name().to_uppercase());
+        buf.set_string(r.x, r.y, line, st);
+    }
+}
+
 fn panes(app: &App, area: Rect, buf: &mut Buffer) {
-    let full = buf.area.width >= FULL_SIZE.0 && buf.area.height >= FULL_SIZE.1;
+    let full = full_layout(app, buf.area);
     let render = |i: usize, r: Rect, buf: &mut Buffer| {
         let visible = app.visible_nodes(i);
         let focused = i == app.focus;
@@ -152,6 +254,8 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
             message: if focused { app.message } else { None },
             visible: &visible,
             outcome: outcome_line(app, i),
+            scroll: if focused { app.scroll } else { 0 },
+            theme: app.theme,
         };
         (&pane).render(r, buf);
     };
@@ -181,7 +285,7 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
             .map(|n| {
                 Span::styled(
                     format!("{}{} ", n.phase.symbol(), n.name),
-                    style::phase(n.phase),
+                    style::phase(app.theme, n.phase),
                 )
             })
             .collect();
@@ -207,13 +311,37 @@ fn narration(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(vec![
         Span::styled("» ", Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(text),
-        Span::styled(status, style::dim()),
+        Span::styled(
+            status,
+            style::text(app.theme).add_modifier(Modifier::ITALIC),
+        ),
     ]))
     .wrap(Wrap { trim: true })
     .render(area, buf);
 }
 
+/// Latency so far: a transaction whose client has not heard the outcome
+/// has none yet ("—"), so a protocol that blocked never looks fastest.
+fn latency_cell(app: &App, pane: usize) -> String {
+    let v = &app.panes[pane];
+    let m = &v.metrics.latency_ms;
+    let open = v.started.saturating_sub(v.answered);
+    match (v.answered, open) {
+        (0, 0) => "—".into(),
+        (0, n) => format!("— ({n} unanswered)"),
+        (_, 0) => format!("{:.1} / {:.1}", m.p50, m.max),
+        (_, n) => format!("{:.1} / — ({n} unanswered)", m.p50),
+    }
+}
+
+/// Lines the violations list under the table needs.
+pub fn violation_lines(app: &App) -> u16 {
+    let n: usize = app.panes.iter().map(|p| p.violations.len()).sum();
+    n.min(4) as u16
+}
+
 fn table(app: &App, area: Rect, buf: &mut Buffer) {
+    let th = app.theme;
     let m = |i: usize| &app.panes[i].metrics;
     let row = |label: &str, f: &dyn Fn(usize) -> String| {
         Row::new(
@@ -222,11 +350,10 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 .collect::<Vec<_>>(),
         )
     };
+    let any_violation = app.panes.iter().any(|p| !p.violations.is_empty());
     let rows = vec![
         row("outcome", &|i| outcome_line(app, i)),
-        row("latency p50 / max ms", &|i| {
-            format!("{:.1} / {:.1}", m(i).latency_ms.p50, m(i).latency_ms.max)
-        }),
+        row("latency p50 / max ms", &|i| latency_cell(app, i)),
         row("messages sent / dropped / dup", &|i| {
             format!(
                 "{} / {} / {}",
@@ -246,11 +373,24 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         }),
         row("violations", &|i| match app.panes[i].violations.len() {
             0 => "none".into(),
-            n => format!("{n}: {}", app.panes[i].violations[0]),
+            1 => "1 (listed below)".into(),
+            n => format!("{n} (listed below)"),
+        })
+        .style(if any_violation {
+            style::bad(th)
+        } else {
+            Style::new()
         }),
     ];
-    let header = Row::new(["so far", "2pc", "orchestrated", "choreographed"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let header = Row::new(["so far", "2PC", "orchestrated", "choreographed"])
+        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let block = Block::bordered()
+        .title(" comparison ")
+        .border_style(style::text(th));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let list_h = violation_lines(app).min(inner.height.saturating_sub(10));
+    let [t, list] = Layout::vertical([Constraint::Min(1), Constraint::Length(list_h)]).areas(inner);
     Table::new(
         rows,
         [
@@ -261,14 +401,26 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         ],
     )
     .header(header)
-    .block(Block::bordered().title(" comparison "))
-    .render(area, buf);
+    .column_spacing(2)
+    .render(t, buf);
+    // Violations in full, one per line, red: a table cell would cut them.
+    let lines: Vec<Line> = app
+        .panes
+        .iter()
+        .flat_map(|p| {
+            p.violations
+                .iter()
+                .map(move |v| Line::styled(format!("‼ {}: {v}", p.protocol.name()), style::bad(th)))
+        })
+        .take(list_h as usize)
+        .collect();
+    Paragraph::new(lines).render(list, buf);
 }
 
 fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
     let len = app.rec.steps.len().max(1);
     let label = format!(" {}/{} ", app.cursor, app.rec.steps.len());
-    let end = format!(" {} ", app.rec.end_time());
+    let end = format!(" {} ", pane::short_time(app.rec.end_time()));
     let bar_w = area
         .width
         .saturating_sub((label.len() + end.len()) as u16 + 2) as usize;
@@ -287,7 +439,7 @@ fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
     let line = Line::from(vec![
         Span::raw(label),
         Span::styled(bar, Style::new().add_modifier(Modifier::BOLD)),
-        Span::styled(end, style::dim()),
+        Span::styled(end, style::text(app.theme)),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
 }
@@ -308,7 +460,7 @@ pub fn pane_at(app: &App, screen: Rect, column: u16, row: u16) -> Option<(usize,
     if app.zoom {
         return Some((app.focus, node_at(app.focus, area)));
     }
-    let full = screen.width >= FULL_SIZE.0 && screen.height >= FULL_SIZE.1;
+    let full = full_layout(app, screen);
     if full {
         let cols = Layout::horizontal([Constraint::Ratio(1, 3); 3]).split(area);
         let i = cols.iter().position(|r| hit(*r))?;
@@ -336,7 +488,7 @@ pub fn pane_at(app: &App, screen: Rect, column: u16, row: u16) -> Option<(usize,
 /// The timeline's bar spans these columns (for mouse seeking).
 pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
     let label = format!(" {}/{} ", app.cursor, app.rec.steps.len()).len() as u16;
-    let end = format!(" {} ", app.rec.end_time()).len() as u16;
+    let end = format!(" {} ", pane::short_time(app.rec.end_time())).len() as u16;
     let w = area.width.saturating_sub(label + end + 2);
     (area.x + label, w)
 }
@@ -360,7 +512,7 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
         if !app.mirror {
-            spans.push(Span::styled(" mirror off ", style::bad()));
+            spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
         }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);

@@ -26,40 +26,97 @@ fn popup(area: Rect, w_pct: u16, h_pct: u16) -> Rect {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => help(area, buf),
+        Overlay::Help => help(app, area, buf),
         Overlay::Inspect(what) => inspect(app, what, area, buf),
         Overlay::Picker { selected } => picker(app, *selected, area, buf),
-        Overlay::Sweep { result, selected } => sweep(result, *selected, area, buf),
+        Overlay::Sweep { result, selected } => sweep(app.theme, result, *selected, area, buf),
     }
 }
 
-/// The keymap in two columns, so every binding fits at 80×24.
-fn help(area: Rect, buf: &mut Buffer) {
+/// What every symbol and colour means (the help's second part).
+pub const LEGEND: &[(&str, &str)] = &[
+    ("·", "idle: nothing yet"),
+    ("…", "working on a transaction"),
+    ("◐ PREPARED", "2PC: voted yes, holds locks"),
+    ("? IN DOUBT", "2PC: prepared, no decision: blocked"),
+    ("✓", "committed / step applied (green)"),
+    ("✗", "aborted (red); on an arrow: dropped"),
+    ("↺ ↩", "saga compensating / compensated (cyan)"),
+    ("‼ STUCK", "compensation keeps failing"),
+    ("☠ CRASHED", "node down (white on red)"),
+    ("⟳", "node restarted from its log"),
+    ("●──▶", "message delivered"),
+    ("○╌╌▷ …", "message sent, still in flight"),
+    ("●┄┄▶", "a network duplicate"),
+    ("═══", "partition;  ─── heal"),
+    ("locks", "2PC locks held on that node"),
+    ("⏸ / ▶", "title: paused / playing"),
+    ("mouse", "click: focus pane, select node"),
+    ("mouse", "click/drag timeline: seek"),
+    ("mouse", "wheel over a pane: scroll diagram"),
+];
+
+/// The keymap in two columns, so every binding fits at 80×24, then the
+/// legend of symbols, colours and mouse actions (on a second page, `?`
+/// again, when the screen is too short for both).
+fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let half = KEYMAP.len().div_ceil(2);
+    let legend_half = LEGEND.len().div_ceil(2);
+    let both = half + legend_half + 5 <= area.height.saturating_sub(1) as usize;
+    let show_keys = both || app.help_page == 0;
+    let show_legend = both || app.help_page == 1;
+    let rows_n = if both {
+        half + legend_half + 1
+    } else if show_keys {
+        half
+    } else {
+        legend_half
+    };
     let r = Rect::new(
         area.x,
         area.y + 1,
         area.width,
-        (half as u16 + 2).min(area.height.saturating_sub(1)),
+        (rows_n as u16 + 2).min(area.height.saturating_sub(1)),
     );
     Clear.render(r, buf);
-    let rows: Vec<Row> = (0..half)
-        .map(|i| {
-            let cell =
-                |b: Option<&crate::action::Binding>| b.map_or(["", ""], |b| [b.keys, b.what]);
-            let [k1, w1] = cell(KEYMAP.get(i));
-            let [k2, w2] = cell(KEYMAP.get(i + half));
-            Row::new([k1, w1, k2, w2])
-        })
-        .collect();
+    let pair = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
+        let [k1, w1] = a.map_or(["", ""], |(k, w)| [k, w]);
+        let [k2, w2] = b.map_or(["", ""], |(k, w)| [k, w]);
+        Row::new([
+            k1.to_string(),
+            w1.to_string(),
+            k2.to_string(),
+            w2.to_string(),
+        ])
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    if show_keys {
+        let key = |i: usize| KEYMAP.get(i).map(|b| (b.keys, b.what));
+        rows.extend((0..half).map(|i| pair(key(i), key(i + half))));
+    }
+    if show_legend {
+        if both {
+            rows.push(Row::new(["— legend —"]).style(Style::new().add_modifier(Modifier::BOLD)));
+        }
+        let sym = |i: usize| LEGEND.get(i).copied();
+        rows.extend((0..legend_half).map(|i| pair(sym(i), sym(i + legend_half))));
+    }
     let widths = [
         Constraint::Length(10),
         Constraint::Fill(1),
         Constraint::Length(10),
         Constraint::Fill(1),
     ];
+    let title = if both {
+        " help: keys and legend (esc to close) "
+    } else if show_keys {
+        " help: keys (? for the legend, esc to close) "
+    } else {
+        " help: legend (esc to close) "
+    };
     Table::new(rows, widths)
-        .block(Block::bordered().title(" help: keys (esc to close) "))
+        .block(Block::bordered().title(title))
+        .style(style::base(app.theme))
         .render(r, buf);
 }
 
@@ -83,6 +140,7 @@ fn inspect(app: &App, what: &Inspect, area: Rect, buf: &mut Buffer) {
 }
 
 fn picker(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
+    let app_theme = app.theme;
     let r = popup(area, 70, 80);
     Clear.render(r, buf);
     let block = Block::bordered().title(" open a scenario (enter to open, esc to close) ");
@@ -98,7 +156,7 @@ fn picker(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
     {
         let y = inner.y + (k - first) as u16;
         let st = if k == selected {
-            style::selected()
+            style::selected(app_theme)
         } else {
             Style::new()
         };
@@ -108,18 +166,26 @@ fn picker(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
         };
         let line = Line::from(vec![
             Span::styled(format!("{:<36}", e.name), st),
-            Span::styled(note, style::dim()),
+            Span::styled(note, style::dim(app_theme)),
         ]);
         buf.set_line(inner.x, y, &line, inner.width);
     }
 }
 
-fn sweep(result: &crate::app::SweepResult, selected: usize, area: Rect, buf: &mut Buffer) {
+fn sweep(
+    app_theme: crate::app::Theme,
+    result: &crate::app::SweepResult,
+    selected: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let r = popup(area, 80, 80);
     Clear.render(r, buf);
     let title = format!(
-        " sweep: seeds {}..{} (enter opens a violating seed, esc closes) ",
-        result.seeds.start, result.seeds.end
+        " sweep: {} seeds, {} to {} (enter opens a violating seed, esc closes) ",
+        result.seeds.end - result.seeds.start,
+        result.seeds.start,
+        result.seeds.end.saturating_sub(1)
     );
     let block = Block::bordered().title(title);
     let inner = block.inner(r);
@@ -138,7 +204,7 @@ fn sweep(result: &crate::app::SweepResult, selected: usize, area: Rect, buf: &mu
             let len = (*n as usize * bar_w).div_ceil(total.max(1)).min(bar_w);
             let line = Line::from(vec![
                 Span::raw(format!("  {:<12} {:>6} ", o, n)),
-                Span::styled("█".repeat(len), outcome_style(o)),
+                Span::styled("█".repeat(len), outcome_style(app_theme, o)),
             ]);
             buf.set_line(inner.x, y, &line, inner.width);
             y += 1;
@@ -147,7 +213,7 @@ fn sweep(result: &crate::app::SweepResult, selected: usize, area: Rect, buf: &mu
     y += 1;
     if y < inner.bottom() {
         let head = format!("violating seeds: {}", result.violating.len());
-        buf.set_string(inner.x, y, head, style::bad());
+        buf.set_string(inner.x, y, head, style::bad(app_theme));
         y += 1;
     }
     for (k, seed) in result.violating.iter().enumerate() {
@@ -155,7 +221,7 @@ fn sweep(result: &crate::app::SweepResult, selected: usize, area: Rect, buf: &mu
             break;
         }
         let st = if k == selected {
-            style::selected()
+            style::selected(app_theme)
         } else {
             Style::new()
         };
@@ -164,13 +230,16 @@ fn sweep(result: &crate::app::SweepResult, selected: usize, area: Rect, buf: &mu
     }
 }
 
-fn outcome_style(o: &str) -> Style {
+fn outcome_style(app_theme: crate::app::Theme, o: &str) -> Style {
     use crate::fold::Phase;
-    style::phase(match o {
-        "committed" | "completed" => Phase::Committed,
-        "compensated" => Phase::Compensated,
-        "stuck" => Phase::Stuck,
-        "blocked" | "unfinished" => Phase::InDoubt,
-        _ => Phase::Aborted,
-    })
+    style::phase(
+        app_theme,
+        match o {
+            "committed" | "completed" => Phase::Committed,
+            "compensated" => Phase::Compensated,
+            "stuck" => Phase::Stuck,
+            "blocked" | "unfinished" => Phase::InDoubt,
+            _ => Phase::Aborted,
+        },
+    )
 }
