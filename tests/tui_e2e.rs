@@ -33,6 +33,21 @@ fn wait_for(session: &str, needle: &str) -> String {
     }
 }
 
+fn wait_until(session: &str, done: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let s = screen(session);
+        if done(&s) {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out; screen:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn keys(session: &str, keys: &[&str]) {
     for k in keys {
         tmux(&["send-keys", "-t", session, k]);
@@ -142,7 +157,11 @@ fn the_binary_runs_in_a_terminal_and_restores_it() {
 
     keys(&session, &["?"]);
     wait_for(&session, "help: keys");
-    keys(&session, &["Escape", "Down", "c"]);
+    // Escape alone, then wait: an escape followed at once by another key
+    // reads as Alt+key, which made this test flaky on a loaded machine.
+    keys(&session, &["Escape"]);
+    wait_until(&session, |s| !s.contains("help: keys"));
+    keys(&session, &["Down", "c"]);
     let crashed = wait_for(&session, "branch: 1 injected");
     assert!(crashed.contains("crash car"), "{crashed}");
 
