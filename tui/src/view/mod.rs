@@ -363,8 +363,9 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
             )
         }),
         row("lock hold ms", &|i| format!("{:.1}", m(i).lock_hold_ms)),
-        row("in doubt (blocked) ms", &|i| {
-            format!("{:.1}", m(i).in_doubt_ms)
+        // Uncertainty is normal on every run; blocking is the lesson.
+        row("uncertain / blocked ms", &|i| {
+            format!("{:.1} / {:.1}", m(i).in_doubt_ms, m(i).blocked_ms)
         }),
         row("retries", &|i| m(i).retries.to_string()),
         row("compensations", &|i| m(i).compensations.to_string()),
