@@ -149,9 +149,13 @@ impl Scenario {
 
     /// The name of node `id` in a file (service name, or `coordinator`).
     pub fn node_name(&self, id: NodeId) -> String {
+        let services = self.file.services.len() as u32;
         match id.0 {
             0 => "coordinator".into(),
-            n => self.file.services[(n - 1) as usize].name.clone(),
+            n if n <= services => self.file.services[(n - 1) as usize].name.clone(),
+            // After the services: the client, then the auditor if any.
+            n if n == services + 1 => "client".into(),
+            _ => "auditor".into(),
         }
     }
 }
@@ -160,10 +164,17 @@ pub(super) fn node_of(file: &ScenarioFile, name: &str) -> Option<NodeId> {
     if CENTRAL.contains(&name) {
         return Some(NodeId(0));
     }
+    let services = file.services.len() as u32;
+    let extra = match name {
+        "client" => Some(NodeId(services + 1)),
+        "auditor" if file.toggles.auditor => Some(NodeId(services + 2)),
+        _ => None,
+    };
     file.services
         .iter()
         .position(|s| s.name == name)
         .map(|i| NodeId(i as u32 + 1))
+        .or(extra)
 }
 
 /// A TOML error with its position.
@@ -177,5 +188,23 @@ fn syntax(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
         line,
         column,
         message: e.message().trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod client_name_tests {
+    use super::*;
+
+    /// Guards against a panic found by the UI fuzz test: saving a branch
+    /// that crashed the client node asked for a service past the end.
+    #[test]
+    fn the_client_node_has_a_name_that_reads_back() {
+        let text = "name = \"x\"\n[[services]]\nname = \"car\"\nresources = { cars = 1 }\n\
+                    [[steps]]\nname = \"book\"\nservice = \"car\"\nresource = \"cars\"\n\
+                    amount = 1\naction = \"reserve\"\ncompensation = \"cancel\"\n";
+        let s = Scenario::parse(text.as_bytes(), "x").unwrap();
+        assert_eq!(s.node_name(NodeId(2)), "client");
+        assert_eq!(node_of(&s.file, "client"), Some(NodeId(2)));
+        assert_eq!(node_of(&s.file, "auditor"), None, "no auditor in this run");
     }
 }
