@@ -99,4 +99,7 @@ fn a_client_that_never_hears_back_has_no_latency_and_no_answer() {
     let r = run(&s).report;
     assert_eq!(r.transactions[0].reported_to_client, None);
     assert_eq!(r.transactions[0].latency_ms, None);
+    // Never begun and never answered: unfinished, as the sagas would say,
+    // not "aborted" (a review found 2PC scored the same event differently).
+    assert_eq!(r.transactions[0].outcome, Outcome::Unfinished);
 }

@@ -28,7 +28,16 @@ enum Local {
 
 fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<TxId, Outcome> {
     let mut last: BTreeMap<(TxId, NodeId), Local> = BTreeMap::new();
+    // Transactions the coordinator (or the client) knows anything of.
+    let mut heard_of = std::collections::BTreeSet::new();
     for o in obs {
+        if let Obs::TxStarted { tx }
+        | Obs::TxFinished { tx, .. }
+        | Obs::Decided { tx, .. }
+        | Obs::ClientTold { tx, .. } = o.obs
+        {
+            heard_of.insert(tx);
+        }
         let state = match o.obs {
             Obs::Prepared { .. } => Local::Prepared,
             Obs::Committed { .. } => Local::Committed,
@@ -53,9 +62,13 @@ fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<Tx
                 Outcome::Blocked
             } else if c == participants {
                 Outcome::Committed
+            } else if states.is_empty() && !heard_of.contains(&tx) {
+                // The request never reached the coordinator and nobody
+                // answered: not aborted, just not done (as the sagas say).
+                Outcome::Unfinished
             } else {
-                // Nobody committed and nobody is in doubt: aborted, whether
-                // by decision, presumption or never having started.
+                // Nobody committed and nobody is in doubt: aborted, by
+                // decision or by presumption.
                 Outcome::Aborted
             };
             (tx, outcome)
