@@ -73,6 +73,12 @@ fn candidates(file: &ScenarioFile) -> Vec<ScenarioFile> {
     }
     out.extend(gentler_networks(file));
     out.extend(kinder_services(file));
+    if file.timing.client_retry_ms.is_some() {
+        // A patient client again (the default retry).
+        let mut f = file.clone();
+        f.timing.client_retry_ms = None;
+        out.push(f);
+    }
     out
 }
 

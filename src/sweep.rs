@@ -142,6 +142,11 @@ fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
     names.extend(file.services.iter().map(|s| s.name.clone()));
     draw_network(file, &mut rng, &names);
     draw_slow_steps(file, &mut rng);
+    // An impatient client: repeated requests reach a central node that is
+    // still at work (unless the scenario sets its own patience).
+    if rng.random_bool(0.3) && file.timing.client_retry_ms.is_none() {
+        file.timing.client_retry_ms = Some(rng.random_range(10..300u64));
+    }
     let mut crashes = Vec::new();
     for _ in 0..rng.random_range(0..=2u32) {
         let node = names[rng.random_range(0..names.len())].clone();
@@ -468,6 +473,9 @@ mod tests {
             if n.write_latency_ms > 0 {
                 hit("slow disk");
             }
+            if f.timing.client_retry_ms.is_some() {
+                hit("impatient client");
+            }
             if n.write_latency_ms == 0 {
                 hit("instant disk");
             }
@@ -518,6 +526,7 @@ mod tests {
         }
         let all = [
             "slow disk",
+            "impatient client",
             "instant disk",
             "duplication",
             "loss",

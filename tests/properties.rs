@@ -230,6 +230,9 @@ fn the_strategies_reach_every_dimension() {
         if c.write_latency_ms > 0 {
             hit("slow disk");
         }
+        if c.client_retry_ms.is_some() {
+            hit("impatient client");
+        }
         if c.duplicate > 0.0 {
             hit("duplication");
         }
@@ -274,6 +277,7 @@ fn the_strategies_reach_every_dimension() {
     }
     for k in [
         "slow disk",
+        "impatient client",
         "duplication",
         "long tail",
         "slow link",

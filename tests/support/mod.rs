@@ -105,6 +105,9 @@ pub struct Case {
     /// Time a forced log write takes: 0 is an instant disk.
     pub write_latency_ms: u64,
     pub links: Vec<LinkCase>,
+    /// An impatient client asks again this soon (default: the scenario's),
+    /// so repeated requests reach a central node still at work.
+    pub client_retry_ms: Option<u64>,
     pub transactions: u32,
     /// Time between arrivals.
     pub interval_ms: u64,
@@ -247,6 +250,7 @@ pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
             any::<bool>(),
             0..=20u64,
             proptest::collection::vec(link(), 0..=2),
+            proptest::option::weighted(0.3, 10..300u64),
         ),
         (
             1..=max_tx,
@@ -262,7 +266,7 @@ pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
         .prop_map(
             |(
                 seed,
-                (loss, duplicate, latency, fifo, write_latency_ms, links),
+                (loss, duplicate, latency, fifo, write_latency_ms, links, client_retry_ms),
                 (transactions, interval_ms, reject_step, transient, slow, stuck),
                 faults,
                 toggles,
@@ -274,6 +278,7 @@ pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
                 fifo,
                 write_latency_ms,
                 links,
+                client_retry_ms,
                 transactions,
                 interval_ms,
                 reject_step,
@@ -304,6 +309,7 @@ impl Case {
         f.network.fifo = self.fifo;
         f.network.write_latency_ms = self.write_latency_ms;
         f.network.links = self.link_files();
+        f.timing.client_retry_ms = self.client_retry_ms;
         f.workload.transactions = self.transactions;
         f.workload.interval_ms = self.interval_ms;
         f.toggles = self.toggles.clone();

@@ -199,11 +199,11 @@ mod tests {
     use crate::protocols::Protocol;
     use crate::protocols::workload::{ServiceId, Workflow};
 
-    fn view_metrics(protocol: Protocol, obs: &[Observation<Obs>]) -> Metrics {
-        let wf = Workflow::holiday();
-        let view = RunView {
+    /// A finished, healed run of `wf` whose observations are `obs`.
+    fn view<'a>(protocol: Protocol, wf: &'a Workflow, obs: &'a [Observation<Obs>]) -> RunView<'a> {
+        RunView {
             protocol,
-            workflow: &wf,
+            workflow: wf,
             obs,
             faults: &[],
             final_values: Vec::new(),
@@ -212,8 +212,16 @@ mod tests {
             undelivered: 0,
             end: SimTime::from_secs(1),
             end_index: obs.len() as u64,
-        };
-        metrics(&view, Stats::default(), &BTreeMap::new())
+        }
+    }
+
+    fn view_metrics(protocol: Protocol, obs: &[Observation<Obs>]) -> Metrics {
+        let wf = Workflow::holiday();
+        metrics(
+            &view(protocol, &wf, obs),
+            Stats::default(),
+            &BTreeMap::new(),
+        )
     }
 
     fn log(events: Vec<(u32, Obs)>) -> Vec<Observation<Obs>> {
@@ -269,18 +277,7 @@ mod tests {
     #[test]
     fn unanswered_transactions_are_counted_apart_from_latency() {
         let wf = Workflow::holiday();
-        let view = RunView {
-            protocol: Protocol::TwoPc,
-            workflow: &wf,
-            obs: &[],
-            faults: &[],
-            final_values: Vec::new(),
-            outcomes: BTreeMap::new(),
-            healed: true,
-            undelivered: 0,
-            end: SimTime::from_secs(1),
-            end_index: 0,
-        };
+        let view = view(Protocol::TwoPc, &wf, &[]);
         let m = metrics(&view, Stats::default(), &BTreeMap::new());
         assert_eq!(m.unfinished, u64::from(wf.transactions));
         let lat = BTreeMap::from([(TxId(0), 12.0)]);

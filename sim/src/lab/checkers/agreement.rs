@@ -4,7 +4,6 @@
 //! acts on it, so it must agree with every other.
 
 use super::{RunView, Violation, violation};
-use crate::engine::Observation;
 use crate::protocols::workload::TxId;
 use crate::protocols::{Obs, Outcome};
 use std::collections::BTreeMap;
@@ -23,9 +22,8 @@ struct Claim {
 /// Check it.
 pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     let mut claims: BTreeMap<TxId, Vec<Claim>> = BTreeMap::new();
-    // The last outcome each participant reached, and what the client heard.
+    // The last outcome each participant reached.
     let mut finals: BTreeMap<(TxId, u32), (u64, bool)> = BTreeMap::new();
-    let mut told: BTreeMap<TxId, (u64, bool, bool)> = BTreeMap::new();
     for o in view.obs {
         let mut claim = |who: String, commit| {
             claims.entry(o.obs.tx()).or_default().push(Claim {
@@ -43,8 +41,17 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             Obs::Aborted { tx, .. } => {
                 finals.insert((tx, o.node.0), (o.index, false));
             }
-            Obs::ClientTold { tx, outcome } | Obs::TxFinished { tx, outcome } => {
-                note_told(&mut told, o, tx, outcome);
+            // What the client was told, and what the coordinator reported
+            // to it, are claims too (blocked or unfinished claim nothing).
+            Obs::ClientTold { outcome, .. } => {
+                if let Some(commit) = commit_of(outcome) {
+                    claim("the client was told".into(), commit);
+                }
+            }
+            Obs::TxFinished { outcome, .. } => {
+                if let Some(commit) = commit_of(outcome) {
+                    claim(format!("{} reported", o.node), commit);
+                }
             }
             _ => {}
         }
@@ -56,36 +63,17 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             .or_default()
             .push(Claim { who, index, commit });
     }
-    for (tx, (index, commit, _)) in told {
-        let who = "the client was told".to_string();
-        claims
-            .entry(tx)
-            .or_default()
-            .push(Claim { who, index, commit });
-    }
     claims
         .into_iter()
         .filter_map(|(tx, c)| disagreement(tx, &c))
         .collect()
 }
 
-/// Keep what the client was told: a `ClientTold` wins over the
-/// coordinator's `TxFinished`, which stands in for it until a client node
-/// reports.
-fn note_told(
-    told: &mut BTreeMap<TxId, (u64, bool, bool)>,
-    o: &Observation<Obs>,
-    tx: TxId,
-    outcome: Outcome,
-) {
-    let commit = match outcome {
-        Outcome::Committed => true,
-        Outcome::Aborted => false,
-        _ => return,
-    };
-    let from_client = matches!(o.obs, Obs::ClientTold { .. });
-    if from_client || !told.get(&tx).is_some_and(|t| t.2) {
-        told.insert(tx, (o.index, commit, from_client));
+fn commit_of(outcome: Outcome) -> Option<bool> {
+    match outcome {
+        Outcome::Committed => Some(true),
+        Outcome::Aborted => Some(false),
+        _ => None,
     }
 }
 

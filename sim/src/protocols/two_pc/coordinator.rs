@@ -6,7 +6,7 @@
 //! presumed abort an abort is neither logged nor acknowledged; under basic
 //! 2P it is forced and delivered until every addressee has acknowledged.
 
-use super::{Msg, Record};
+use super::{Msg, Record, answer, send};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::Config;
 use crate::protocols::timer::{timer, untimer};
@@ -331,20 +331,4 @@ fn outcome(commit: bool) -> Outcome {
     } else {
         Outcome::Aborted
     }
-}
-
-fn send(ctx: C, to: NodeId, msg: Msg) {
-    ctx.send(to, crate::protocols::Msg::TwoPc(msg));
-}
-
-/// Answer an inquiry with a decision; the answer is observed, since the
-/// asker will act on it.
-fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
-    ctx.record(Obs::Answered { tx, commit });
-    let msg = if commit {
-        Msg::Commit { tx }
-    } else {
-        Msg::Abort { tx }
-    };
-    send(ctx, to, msg);
 }

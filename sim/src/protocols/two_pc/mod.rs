@@ -52,8 +52,27 @@ pub use coordinator::{CoordPhase, Coordinator};
 pub use participant::{Participant, ParticipantBug, ParticipantPhase};
 
 use super::workload::TxId;
-use crate::engine::NodeId;
+use super::{LabNode, Obs};
+use crate::engine::{Ctx, NodeId};
 use serde::{Deserialize, Serialize};
+
+/// Send a 2PC message.
+fn send(ctx: &mut Ctx<'_, LabNode>, to: NodeId, msg: Msg) {
+    ctx.send(to, super::Msg::TwoPc(msg));
+}
+
+/// Answer an inquiry with a decision (the coordinator, or a peer under
+/// cooperative termination). The answer is observed: the asker acts on it,
+/// so the agreement checker counts it as a decision.
+fn answer(ctx: &mut Ctx<'_, LabNode>, to: NodeId, tx: TxId, commit: bool) {
+    ctx.record(Obs::Answered { tx, commit });
+    let msg = if commit {
+        Msg::Commit { tx }
+    } else {
+        Msg::Abort { tx }
+    };
+    send(ctx, to, msg);
+}
 
 /// 2PC messages.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

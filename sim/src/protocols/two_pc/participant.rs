@@ -7,7 +7,7 @@
 //! someone who acts on it (an ACK under basic 2P, a NO vote under basic 2P,
 //! an answer to a peer's inquiry) follows a forced abort record.
 
-use super::{Msg, Record};
+use super::{Msg, Record, answer, send};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::Config;
 use crate::protocols::service::{LocalCommit, Service};
@@ -492,22 +492,6 @@ impl Participant {
             ctx.set_timer(timer(IN_DOUBT, tx), SimTime::ZERO);
         }
     }
-}
-
-fn send(ctx: C, to: NodeId, msg: Msg) {
-    ctx.send(to, crate::protocols::Msg::TwoPc(msg));
-}
-
-/// Answer a peer's inquiry with a decision; the answer is observed, since
-/// the asker will act on it.
-fn answer(ctx: C, to: NodeId, tx: TxId, commit: bool) {
-    ctx.record(Obs::Answered { tx, commit });
-    let msg = if commit {
-        Msg::Commit { tx }
-    } else {
-        Msg::Abort { tx }
-    };
-    send(ctx, to, msg);
 }
 
 fn record_local(commit: &LocalCommit, ctx: C) {
