@@ -112,26 +112,20 @@ pub fn latencies(view: &RunView<'_>) -> BTreeMap<TxId, f64> {
     let mut start = BTreeMap::new();
     let mut lat = BTreeMap::new();
     for o in view.obs {
-        match o.obs {
-            Obs::Requested { tx } if has_client => {
-                start.entry(tx).or_insert(o.time);
-            }
-            Obs::TxStarted { tx } if !has_client => {
-                start.entry(tx).or_insert(o.time);
-            }
-            Obs::ClientTold { tx, .. } if has_client => {
-                if let Some(s) = start.get(&tx) {
-                    lat.entry(tx)
-                        .or_insert_with(|| (o.time - *s).as_millis_f64());
-                }
-            }
-            Obs::TxFinished { tx, .. } if !has_client => {
-                if let Some(s) = start.get(&tx) {
-                    lat.entry(tx)
-                        .or_insert_with(|| (o.time - *s).as_millis_f64());
-                }
-            }
-            _ => {}
+        let (starts, ends) = match o.obs {
+            Obs::Requested { .. } => (has_client, false),
+            Obs::TxStarted { .. } => (!has_client, false),
+            Obs::ClientTold { .. } => (false, has_client),
+            Obs::TxFinished { .. } => (false, !has_client),
+            _ => continue,
+        };
+        let tx = o.obs.tx();
+        if starts {
+            start.entry(tx).or_insert(o.time);
+        }
+        if let (true, Some(s)) = (ends, start.get(&tx)) {
+            lat.entry(tx)
+                .or_insert_with(|| (o.time - *s).as_millis_f64());
         }
     }
     lat

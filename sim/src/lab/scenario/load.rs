@@ -206,5 +206,10 @@ mod client_name_tests {
         assert_eq!(s.node_name(NodeId(2)), "client");
         assert_eq!(node_of(&s.file, "client"), Some(NodeId(2)));
         assert_eq!(node_of(&s.file, "auditor"), None, "no auditor in this run");
+        // A service may not take the client's name: faults would be
+        // ambiguous.
+        let taken = text.replace("\"car\"", "\"client\"");
+        let err = Scenario::parse(taken.as_bytes(), "x").unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
     }
 }

@@ -175,6 +175,12 @@ impl Validator<'_> {
                     format!("\"{}\" is reserved for the coordinator", s.name),
                 );
             }
+            if ["client", "auditor"].contains(&s.name.as_str()) {
+                return self.err(
+                    field,
+                    format!("\"{}\" is reserved for a node every run has", s.name),
+                );
+            }
             if seen.insert(s.name.as_str(), i).is_some() {
                 return self.err(field, format!("service \"{}\" is declared twice", s.name));
             }
