@@ -75,6 +75,13 @@ pub enum Action {
     ToggleMirror,
     /// Save the current branch as a scenario file.
     SaveBranch,
+    /// Undo the last branch: back to the run before the last injected fault.
+    UndoBranch,
+    /// Node lines: all transactions (each node's latest), then T0, T1, ...
+    CycleTx,
+    /// Export the screen for slides (SVG, text, Mermaid), after a prompt
+    /// for the file name.
+    Export,
     /// Show or hide the help.
     Help,
     /// Open the scenario picker.
@@ -313,6 +320,24 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "u",
+        what: "undo the last branch",
+        action: Action::UndoBranch,
+        bar: None,
+    },
+    Binding {
+        keys: "x",
+        what: "nodes: all tx / T0 / T1 …",
+        action: Action::CycleTx,
+        bar: None,
+    },
+    Binding {
+        keys: "e",
+        what: "export screen for slides",
+        action: Action::Export,
+        bar: None,
+    },
+    Binding {
         keys: "o",
         what: "open a scenario",
         action: Action::Picker,
@@ -397,6 +422,9 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('p') => Action::PartitionHeal,
         KeyCode::Char('M') => Action::ToggleMirror,
         KeyCode::Char('s') => Action::SaveBranch,
+        KeyCode::Char('u') => Action::UndoBranch,
+        KeyCode::Char('x') => Action::CycleTx,
+        KeyCode::Char('e') => Action::Export,
         KeyCode::Char('o') => Action::Picker,
         KeyCode::Char('w') => Action::Sweep,
         KeyCode::Char('/') => Action::Filter,

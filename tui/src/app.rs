@@ -9,6 +9,7 @@ use txlab_sim::engine::SimTime;
 use txlab_sim::lab::run;
 use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::protocols::Protocol;
+use txlab_sim::protocols::workload::TxId;
 
 /// Playback rates in simulated time: milliseconds of the run per second of
 /// the room's time (at 5 ms/s a 500 ms block lasts 100 s on screen).
@@ -183,6 +184,13 @@ pub struct App {
     pub save: Option<SaveRequest>,
     /// Panes at the cursor (recomputed on every move).
     pub panes: Vec<PaneView>,
+    /// Node lines show this transaction only (`None`: each node's latest).
+    pub tx_view: Option<TxId>,
+    /// Export for slides: the file-name prompt and the pending request.
+    pub export: crate::export::ExportState,
+    /// The cursor at each branch (fault injection) and the fault in
+    /// words, for undo.
+    pub(crate) undo: Vec<(usize, String)>,
     pub(crate) next_partition: u32,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
@@ -217,6 +225,9 @@ impl App {
             quit: false,
             save: None,
             panes: Vec::new(),
+            tx_view: None,
+            export: Default::default(),
+            undo: Vec::new(),
             next_partition: 1_000,
             stale: true,
         };
@@ -268,6 +279,7 @@ impl App {
     fn fold_options(&self) -> FoldOptions {
         FoldOptions {
             background: self.background,
+            tx: self.tx_view,
         }
     }
 
@@ -410,6 +422,9 @@ impl App {
         if self.typing {
             return self.update_filter(action);
         }
+        if self.export.prompt.is_some() {
+            return self.update_export_prompt(action);
+        }
         match &self.overlay {
             Overlay::None => self.update_main(action),
             Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
@@ -519,6 +534,9 @@ impl App {
                 );
             }
             Action::SaveBranch => self.save_branch(),
+            Action::UndoBranch => self.undo_branch(),
+            Action::CycleTx => self.cycle_tx(),
+            Action::Export => self.open_export_prompt(),
             Action::Help => {
                 self.help_page = 0;
                 self.overlay = Overlay::Help;
@@ -626,6 +644,8 @@ impl App {
         self.status = format!("opened {}", scenario.name());
         self.rec = Recording::new(scenario, Vec::new());
         self.stale = true;
+        self.tx_view = None;
+        self.undo.clear();
         self.node = 0;
         self.message = None;
         self.playing = false;

@@ -3,9 +3,10 @@
 //! Layout: three panes side by side from about 160×45 (120×30 in presenter
 //! mode, which adds a status banner per protocol); below that, the
 //! focused pane in detail and the other two as one-line summaries. Under
-//! the panes: narration, the comparison table (when there is room), the
+//! the panes: a row of balances and stock per protocol, narration, the comparison table (when there is room), the
 //! timeline scrubber and the key bar.
 
+mod balances;
 mod overlay;
 pub mod pane;
 pub mod style;
@@ -44,6 +45,8 @@ pub struct Areas {
     pub title: Rect,
     /// The panes.
     pub panes: Rect,
+    /// Balances and stock per protocol.
+    pub stock: Rect,
     /// Presenter mode's status banner (empty otherwise).
     pub banner: Rect,
     /// Narration.
@@ -65,9 +68,19 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     };
     let banner_h = if app.present { 3 } else { 0 };
     let narration_h = if area.height < 24 { 2 } else { 3 };
-    let [title, panes, banner, narration, table, timeline, keys] = Layout::vertical([
+    let [
+        title,
+        panes,
+        stock,
+        banner,
+        narration,
+        table,
+        timeline,
+        keys,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(6),
+        Constraint::Length(1),
         Constraint::Length(banner_h),
         Constraint::Length(narration_h),
         Constraint::Length(table_h),
@@ -78,6 +91,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     Areas {
         title,
         panes,
+        stock,
         banner,
         narration,
         table,
@@ -106,6 +120,7 @@ impl Widget for &MainScreen<'_> {
         let a = areas(area, app);
         title(app, a.title, buf);
         panes(app, a.panes, buf);
+        balances::render(app, a.stock, buf);
         if a.banner.height > 0 {
             banner(app, a.banner, buf);
         }
@@ -496,7 +511,12 @@ pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
 
 fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    if app.typing {
+    if let Some(prompt) = crate::export::prompt_line(app) {
+        spans.push(Span::styled(
+            prompt,
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    } else if app.typing {
         spans.push(Span::raw(format!(
             " filter: {}▏ (enter to apply, esc to clear)",
             app.filter
