@@ -288,17 +288,27 @@ impl App {
     fn refresh(&mut self) {
         let shown = self.rec.shown_at(self.cursor);
         let old = std::mem::take(&mut self.panes);
-        self.panes = self
-            .rec
-            .panes
-            .iter()
-            .zip(shown)
-            .enumerate()
-            .map(|(i, (p, n))| match old.get(i) {
-                Some(v) if v.shown == n as usize && !self.stale => v.clone(),
-                _ => fold_with(p, n as usize, self.fold_options()),
-            })
-            .collect();
+        let (opts, stale) = (self.fold_options(), self.stale);
+        // The panes fold in parallel: a jump refolds all three.
+        self.panes = std::thread::scope(|scope| {
+            let jobs: Vec<_> = self
+                .rec
+                .panes
+                .iter()
+                .zip(shown)
+                .enumerate()
+                .map(|(i, (p, n))| match old.get(i) {
+                    Some(v) if v.shown == n as usize && !stale => Err(v.clone()),
+                    _ => Ok(scope.spawn(move || fold_with(p, n as usize, opts))),
+                })
+                .collect();
+            jobs.into_iter()
+                .map(|j| match j {
+                    Ok(h) => h.join().expect("a fold does not panic"),
+                    Err(v) => v,
+                })
+                .collect()
+        });
         self.stale = false;
         let flying = self.panes[self.focus].in_flight.len();
         self.message = self.message.filter(|m| *m < flying);
