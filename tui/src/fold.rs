@@ -37,6 +37,8 @@ pub enum Phase {
     Stuck,
     /// Down.
     Crashed,
+    /// Quiz mode: an end state hidden until the room has answered.
+    Hidden,
 }
 
 impl Phase {
@@ -54,6 +56,7 @@ impl Phase {
             Phase::Compensated => "compensated",
             Phase::Stuck => "STUCK",
             Phase::Crashed => "CRASHED",
+            Phase::Hidden => "(hidden)",
         }
     }
 
@@ -70,6 +73,7 @@ impl Phase {
             Phase::Compensated => "↩",
             Phase::Stuck => "‼",
             Phase::Crashed => "☠",
+            Phase::Hidden => "▒",
         }
     }
 }

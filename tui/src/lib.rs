@@ -9,6 +9,7 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact).
 //! - [`moments`]: the places `n` / `N` jump between.
+//! - [`quiz`]: quiz mode (questions asked before the reveal).
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
@@ -23,6 +24,7 @@ mod branch;
 pub mod fold;
 pub mod inspect;
 pub mod moments;
+pub mod quiz;
 pub mod recording;
 pub mod terminal;
 pub mod view;

@@ -44,6 +44,7 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("↺ ↩", "saga compensating / compensated (cyan)"),
     ("‼ STUCK", "compensation keeps failing"),
     ("☠ CRASHED", "node down (white on red)"),
+    ("▒ (hidden)", "quiz: an end hidden until answered"),
     ("⟳", "node restarted from its log"),
     ("●──▶", "message delivered"),
     ("○╌╌▷ …", "message sent, still in flight"),
