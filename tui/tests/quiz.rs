@@ -234,3 +234,42 @@ fn question_and_answer_snapshots() {
         insta::assert_snapshot!(format!("answer_{w}x{h}"), screen(&a, w, h));
     }
 }
+
+/// Once every transaction of a run has its outcome, no node of that run
+/// still says it is working (a stale "working, recovered from its log").
+#[test]
+fn no_node_is_still_working_once_every_outcome_is_known() {
+    let mut names: Vec<String> = std::fs::read_dir(LESSONS)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    for name in names {
+        let mut a = App::new(lesson_with(&name, ""), Vec::new());
+        a.update(Action::JumpEnd);
+        for v in &a.panes {
+            let open = ["running", "blocked"]
+                .iter()
+                .any(|k| v.outcomes.get(*k).is_some_and(|n| *n > 0));
+            if open || v.outcomes.is_empty() {
+                continue;
+            }
+            checked += 1;
+            for n in &v.nodes {
+                assert!(
+                    n.phase != txlab_tui::fold::Phase::Working,
+                    "{name} {:?}: {} still {} {}",
+                    v.protocol,
+                    n.name,
+                    n.phase.word(),
+                    n.detail
+                );
+            }
+        }
+    }
+    assert!(checked > 10, "most runs end with every outcome known");
+}
