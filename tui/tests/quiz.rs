@@ -273,3 +273,47 @@ fn no_node_is_still_working_once_every_outcome_is_known() {
     }
     assert!(checked > 10, "most runs end with every outcome known");
 }
+
+// ---- picker and filter ----
+
+/// A scenario file that does not load is listed with its error (file,
+/// line, column), not hidden.
+#[test]
+fn the_picker_lists_an_invalid_file_with_its_error() {
+    let err = Scenario::parse(b"name = \"x\"\nseed = \"soon\"\n", "./broken.toml").unwrap_err();
+    let good = lesson_with("happy-path", "");
+    let catalog = vec![
+        txlab_tui::Entry {
+            name: "happy-path".into(),
+            scenario: Ok(good.clone()),
+        },
+        txlab_tui::Entry {
+            name: "./broken.toml".into(),
+            scenario: Err(err.to_string()),
+        },
+    ];
+    let mut a = App::new(good, catalog);
+    a.update(Action::Picker);
+    let s = screen(&a, 160, 40);
+    assert!(s.contains("✗ ./broken.toml"), "{s}");
+    assert!(s.contains("cannot load: ./broken.toml:2:8"), "{s}");
+    // Opening it says why instead of opening it.
+    a.update(Action::Down);
+    a.update(Action::Confirm);
+    assert!(a.status.contains("./broken.toml:2:8"), "{}", a.status);
+    assert_eq!(a.rec.scenario.name(), "happy-path");
+}
+
+#[test]
+fn an_active_filter_is_shown() {
+    let mut a = App::new(lesson_with("happy-path", ""), Vec::new());
+    assert!(!screen(&a, 160, 40).contains("filter “"));
+    a.update(Action::Filter);
+    for c in "pay".chars() {
+        a.update(Action::Char(c));
+    }
+    a.update(Action::Confirm);
+    assert!(screen(&a, 160, 40).contains("filter “pay” (esc clears)"));
+    a.update(Action::Back);
+    assert!(!screen(&a, 160, 40).contains("filter “"));
+}

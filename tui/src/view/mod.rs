@@ -545,6 +545,16 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
         if !app.mirror {
             spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
         }
+        // An active filter hides nodes: say so where the keys are.
+        if !app.filter.is_empty() {
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" filter “{}” (esc clears) ", app.filter),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
+        }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }

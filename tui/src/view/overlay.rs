@@ -161,13 +161,22 @@ fn picker(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
         } else {
             Style::new()
         };
-        let note = match &e.scenario {
-            Ok(s) => s.file.description.clone(),
-            Err(why) => format!("cannot load: {why}"),
+        // A file that does not load is listed with its error (file, line,
+        // column), not hidden: the author needs to know why.
+        let (mark, note, note_style) = match &e.scenario {
+            Ok(s) => ("  ", s.file.description.clone(), style::dim(app_theme)),
+            Err(why) => ("✗ ", format!("cannot load: {why}"), style::bad(app_theme)),
+        };
+        let name_w = 34.min(inner.width as usize / 2);
+        let name = if e.name.chars().count() > name_w {
+            let cut: String = e.name.chars().take(name_w.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            e.name.clone()
         };
         let line = Line::from(vec![
-            Span::styled(format!("{:<36}", e.name), st),
-            Span::styled(note, style::dim(app_theme)),
+            Span::styled(format!("{mark}{name:<name_w$}  "), st),
+            Span::styled(note, note_style),
         ]);
         buf.set_line(inner.x, y, &line, inner.width);
     }
