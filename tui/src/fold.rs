@@ -362,7 +362,12 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         faults,
         stats,
     } = scan(events, world.node_count(), &hidden);
-    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
+    let wf = &run.spec.workflow;
+    let label = |id: MsgId| {
+        trace
+            .message(id)
+            .map_or_else(|| "?".into(), |m| crate::words::message(m, wf))
+    };
     let rows = recent
         .into_iter()
         .map(|slot| {

@@ -13,6 +13,7 @@
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
+//! - [`words`]: messages in the workload's words.
 //! - [`view`]: widgets over `&App`, one file per part.
 //! - [`terminal`]: the tokio event loop, the only place with real time,
 //!   and terminal setup and restore (on quit, Ctrl-C and panic).
@@ -28,6 +29,7 @@ pub mod quiz;
 pub mod recording;
 pub mod terminal;
 pub mod view;
+pub mod words;
 
 pub use app::{App, Entry};
 pub use terminal::run;

@@ -317,3 +317,68 @@ fn an_active_filter_is_shown() {
     a.update(Action::Back);
     assert!(!screen(&a, 160, 40).contains("filter “"));
 }
+
+// ---- messages in the workload's words ----
+
+/// Every saga message of every lesson is labelled by what it does to the
+/// workload ("reserve hotel T0"), never by step numbers or sequence
+/// numbers ("action step 1 T0 try 1", "publish step 1 done T0 seq 0").
+#[test]
+fn saga_messages_speak_the_workloads_words() {
+    use txlab_sim::engine::EventKind;
+    let mut names: Vec<String> = std::fs::read_dir(LESSONS)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    names.sort();
+    let mut seen = 0;
+    for name in names {
+        let a = App::new(lesson_with(&name, ""), Vec::new());
+        for run in &a.rec.panes {
+            let trace = run.world.trace();
+            let wf = &run.spec.workflow;
+            for e in trace.events() {
+                let EventKind::Send { msg, .. } = e.kind else {
+                    continue;
+                };
+                let m = trace.message(msg).unwrap();
+                let l = txlab_tui::words::message(m, wf);
+                assert!(!l.contains("step "), "{name}: {l} (was {})", m.label());
+                assert!(!l.contains("seq "), "{name}: {l}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 1000);
+    // The happy path's hotel step, in its own words.
+    let a = App::new(lesson_with("happy-path", ""), Vec::new());
+    let wf = &a.rec.panes[1].spec.workflow;
+    let hotel = wf
+        .steps
+        .iter()
+        .position(|s| s.name == "book hotel")
+        .unwrap();
+    let step = txlab_sim::protocols::workload::StepId(hotel as u16);
+    let op = txlab_sim::protocols::workload::Op::Action;
+    assert_eq!(txlab_tui::words::done(wf, step, op), "reserved hotel");
+    let pay = wf
+        .steps
+        .iter()
+        .position(|s| s.name == "charge card")
+        .unwrap();
+    let step = txlab_sim::protocols::workload::StepId(pay as u16);
+    let undo = txlab_sim::protocols::workload::Op::Compensation;
+    assert_eq!(txlab_tui::words::doing(wf, step, undo), "refund sam 100");
+}
+
+/// The help says once what the transaction ids stand for.
+#[test]
+fn the_help_explains_the_transaction_ids() {
+    let mut a = App::new(lesson_with("happy-path", ""), Vec::new());
+    a.update(Action::Help);
+    let s = screen(&a, 200, 60);
+    assert!(s.contains("T0 = the one transaction (book"), "{s}");
+}

@@ -63,7 +63,7 @@ pub const LEGEND: &[(&str, &str)] = &[
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let half = KEYMAP.len().div_ceil(2);
     let legend_half = LEGEND.len().div_ceil(2);
-    let both = half + legend_half + 5 <= area.height.saturating_sub(1) as usize;
+    let both = half + legend_half + 6 <= area.height.saturating_sub(1) as usize;
     let show_keys = both || app.help_page == 0;
     let show_legend = both || app.help_page == 1;
     let rows_n = if both {
@@ -73,6 +73,8 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         legend_half
     };
+    // The legend ends with the key to this scenario's transaction ids.
+    let rows_n = rows_n + usize::from(show_legend);
     let r = Rect::new(
         area.x,
         area.y + 1,
@@ -119,6 +121,16 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .block(Block::bordered().title(title))
         .style(style::base(app.theme))
         .render(r, buf);
+    if show_legend && r.height > 2 {
+        let key = crate::words::transactions(&app.rec.scenario.spec.workflow);
+        let w = r.width.saturating_sub(2);
+        buf.set_string(
+            r.x + 1,
+            r.bottom() - 2,
+            crate::words::abbreviate(&key, w as usize),
+            style::text(app.theme),
+        );
+    }
 }
 
 fn inspect(app: &App, what: &Inspect, area: Rect, buf: &mut Buffer) {
