@@ -545,6 +545,16 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
         if !app.mirror {
             spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
         }
+        if let Some(q) = app.open_question() {
+            let n = q.choices.len().min(crate::quiz::MAX_CHOICES);
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" 1–{n} answer the question "),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
+        }
         // An active filter hides nodes: say so where the keys are.
         if !app.filter.is_empty() {
             spans.insert(
