@@ -157,6 +157,7 @@ pub fn mermaid(app: &App) -> String {
         MermaidOptions {
             events: Some(app.panes[app.focus].shown),
             hidden: &hidden,
+            label: Some(&|m| crate::words::message(m, &run.spec.workflow)),
         },
     );
     let (head, rest) = body.split_once('\n').unwrap_or((&body, ""));

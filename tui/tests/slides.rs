@@ -395,3 +395,25 @@ fn undo_restores_the_run_before_the_last_branch() {
     assert!(a.rec.injected.is_empty());
     assert!(a.status.contains("scenario's own run"), "{}", a.status);
 }
+
+/// Guards against the balances giving a quiz answer away: while a
+/// question is open the row is hidden, and it is back once answered.
+#[test]
+fn an_open_question_hides_the_balances() {
+    let path = format!("{LESSONS}/duplicate-payment.toml");
+    let text = std::fs::read_to_string(path).unwrap()
+        + "\n[[question]]\nat_ms = 40\nprompt = \"Sam's balance in the sagas?\"\n\
+           choices = [\"$900\", \"$800\"]\nanswer = 1\n";
+    let s = Scenario::parse(text.as_bytes(), "duplicate-payment").unwrap();
+    let mut a = App::new(s, Vec::new());
+    a.update(Action::ToggleQuiz);
+    a.update(Action::JumpEnd);
+    assert!(a.quiz.hides_outcomes(), "the run stopped at the question");
+    let row = stock_row(&render(&a, 200, 50));
+    assert!(row.contains("hidden until the room answers"), "{row}");
+    assert!(!row.contains('$'), "{row}");
+    a.update(Action::Answer(1));
+    a.update(Action::JumpEnd);
+    let row = stock_row(&render(&a, 200, 50));
+    assert!(row.contains("sam $900 / $800 / $800 ≠"), "{row}");
+}

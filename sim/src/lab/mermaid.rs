@@ -3,11 +3,11 @@
 //! slides (the focused pane up to the cursor).
 
 use crate::engine::{EventKind, MsgId, NodeId, World};
-use crate::protocols::LabNode;
+use crate::protocols::{LabNode, Msg};
 use std::fmt::Write;
 
 /// What part of the trace to draw.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct MermaidOptions<'a> {
     /// Only the first this many events (`None`: all of them).
     pub events: Option<usize>,
@@ -15,14 +15,24 @@ pub struct MermaidOptions<'a> {
     /// or from them: the UI hides background traffic such as the
     /// auditor's reads. Nodes past the end of the list are shown.
     pub hidden: &'a [bool],
+    /// Labels messages (`None`: the protocol's own label); the UI passes
+    /// its words ("reserve hotel T0") so the export reads as the screen.
+    pub label: Option<&'a dyn Fn(&Msg) -> String>,
 }
 
 /// A message's label, with the characters Mermaid reads as syntax blanked.
 pub fn safe_label(world: &World<LabNode>, msg: MsgId) -> String {
+    labelled(world, msg, None)
+}
+
+fn labelled(world: &World<LabNode>, msg: MsgId, label: Option<&dyn Fn(&Msg) -> String>) -> String {
     world
         .trace()
         .message(msg)
-        .map_or_else(|| "message".into(), |m| m.label())
+        .map_or_else(
+            || "message".into(),
+            |m| label.map_or_else(|| m.label(), |f| f(m)),
+        )
         .replace([';', '#', ':'], " ")
 }
 
@@ -36,6 +46,7 @@ pub fn mermaid(world: &World<LabNode>) -> String {
 /// A Mermaid sequence diagram of part of the trace (see [`MermaidOptions`]).
 pub fn mermaid_with(world: &World<LabNode>, opts: MermaidOptions<'_>) -> String {
     let hidden = |n: NodeId| opts.hidden.get(n.index()).copied().unwrap_or(false);
+    let safe_label = |_: &World<LabNode>, msg: MsgId| labelled(world, msg, opts.label);
     let mut out = String::from("sequenceDiagram\n");
     for id in world.node_ids().filter(|n| !hidden(*n)) {
         let _ = writeln!(out, "    participant {id} as {}", world.name(id));

@@ -75,6 +75,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let th = app.theme;
+    // An open quiz question hides outcomes, and the money is one.
+    if app.quiz.hides_outcomes() {
+        let line = Line::from(vec![
+            Span::styled(LABEL, style::text(th).add_modifier(Modifier::BOLD)),
+            Span::styled("▒ hidden until the room answers", style::dim(th)),
+        ]);
+        buf.set_line(area.x, area.y, &line, area.width);
+        return;
+    }
     let tx = app
         .tx_view
         .map(|t| format!("  nodes: {t} only (x)"))
