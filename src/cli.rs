@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, library, shrink, source, sweep, table};
+use crate::{export, handout, library, shrink, source, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -34,11 +34,19 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Check scenarios' expectations (the whole library by default).
     Check {
         /// Scenario files or lesson names.
         scenarios: Vec<String>,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Run many seeds in parallel and report the outcome distribution.
     Sweep {
@@ -68,6 +76,10 @@ enum Command {
         /// repro (fewer faults, transactions and network trouble).
         #[arg(long)]
         shrink: bool,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Write a run's trace as JSON lines, Mermaid or Chrome trace JSON.
     Export {
@@ -82,6 +94,10 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// List the lessons.
     List,
@@ -96,6 +112,20 @@ enum Command {
         /// Presenter mode: a big status line per protocol, high contrast.
         #[arg(long)]
         present: bool,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print a lesson's TOML, to copy and edit (with `--set`: the file as
+    /// overridden).
+    Show {
+        /// A scenario file or a lesson name.
+        scenario: String,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -148,6 +178,9 @@ enum ExportFormat {
     Jsonl,
     Mermaid,
     Chrome,
+    /// A Markdown handout for students: the lesson, the three protocols'
+    /// diagrams, the comparison and the takeaway (all protocols).
+    Handout,
 }
 
 /// A failure that ends the program with exit code 2.
@@ -179,8 +212,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             seed,
             protocol,
             format,
-        }) => run_cmd(&scenario, seed, protocol.protocols(), format),
-        Some(Command::Check { scenarios }) => check(&scenarios),
+            set,
+        }) => run_cmd(&source::load_with(&scenario, &set)?, seed, protocol.protocols(), format),
+        Some(Command::Check { scenarios, set }) => check(&scenarios, &set),
         Some(Command::Sweep {
             scenario,
             seeds,
@@ -190,8 +224,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             jobs,
             out,
             shrink,
+            set,
         }) => sweep_cmd(
-            &scenario,
+            source::load_with(&scenario, &set)?,
             seeds,
             from,
             swarm,
@@ -205,7 +240,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             format,
             protocol,
             output,
-        }) => export_cmd(&scenario, format, protocol.protocol(), output.as_deref()),
+            set,
+        }) => export_cmd(
+            &source::load_with(&scenario, &set)?,
+            format,
+            protocol.protocol(),
+            output.as_deref(),
+        ),
         Some(Command::List) => {
             list();
             Ok(ExitCode::SUCCESS)
@@ -214,11 +255,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             scenario,
             theme,
             present,
+            set,
         }) => tui(
-            scenario.as_deref().unwrap_or(library::DEFAULT),
+            source::load_with(scenario.as_deref().unwrap_or(library::DEFAULT), &set)?,
             &theme,
             present,
         ),
+        Some(Command::Show { scenario, set }) => show(&scenario, &set),
     }
 }
 
@@ -246,8 +289,7 @@ fn catalog() -> Vec<txlab_tui::Entry> {
     out
 }
 
-fn tui(arg: &str, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
-    let scenario = source::load(arg)?;
+fn tui(scenario: Scenario, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
     let Some(theme) = txlab_tui::app::Theme::from_name(theme) else {
         return Err(BadInput(format!(
             "--theme {theme}: expected default, high-contrast or light"
@@ -260,7 +302,7 @@ fn tui(arg: &str, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
     }
     if dumb_terminal() {
         eprintln!("note: TERM=dumb cannot show the terminal UI; printing the report instead");
-        return run_cmd(arg, None, Protocol::ALL.to_vec(), Format::Table);
+        return run_cmd(&scenario, None, Protocol::ALL.to_vec(), Format::Table);
     }
     let mut app = txlab_tui::App::new(scenario, catalog());
     app.theme = theme;
@@ -278,10 +320,10 @@ fn dumb_terminal() -> bool {
 /// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return tui(library::DEFAULT, "default", false);
+        return tui(source::load(library::DEFAULT)?, "default", false);
     }
     run_cmd(
-        library::DEFAULT,
+        &source::load(library::DEFAULT)?,
         None,
         Protocol::ALL.to_vec(),
         Format::Table,
@@ -296,12 +338,12 @@ fn run_all(scenario: &Scenario, protocols: &[Protocol]) -> Vec<RunReport> {
 }
 
 fn run_cmd(
-    arg: &str,
+    scenario: &Scenario,
     seed: Option<u64>,
     protocols: Vec<Protocol>,
     format: Format,
 ) -> Result<ExitCode, BadInput> {
-    let mut scenario = source::load(arg)?;
+    let mut scenario = scenario.clone();
     if let Some(s) = seed {
         scenario = scenario.with_seed(s);
     }
@@ -333,7 +375,7 @@ fn print(text: &str) {
     let _ = out.flush();
 }
 
-fn check(args: &[String]) -> Result<ExitCode, BadInput> {
+fn check(args: &[String], sets: &[String]) -> Result<ExitCode, BadInput> {
     let names: Vec<String> = if args.is_empty() {
         library::LIBRARY
             .iter()
@@ -345,7 +387,7 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
     // Load everything first: one bad file is bad input, whatever else passes.
     let scenarios = names
         .iter()
-        .map(|n| source::load(n))
+        .map(|n| source::load_with(n, sets))
         .collect::<Result<Vec<_>, _>>()?;
     let mut failed = 0;
     for s in &scenarios {
@@ -379,7 +421,7 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
 
 #[allow(clippy::too_many_arguments)]
 fn sweep_cmd(
-    arg: &str,
+    mut scenario: Scenario,
     seeds: u64,
     from: u64,
     swarm: bool,
@@ -388,7 +430,6 @@ fn sweep_cmd(
     out: &Path,
     shrink: bool,
 ) -> Result<ExitCode, BadInput> {
-    let mut scenario = source::load(arg)?;
     if let Some(ms) = write_latency_ms {
         let mut file = scenario.file.clone();
         file.network.write_latency_ms = ms;
@@ -471,17 +512,16 @@ fn sweep_cmd(
 }
 
 fn export_cmd(
-    arg: &str,
+    scenario: &Scenario,
     format: ExportFormat,
     protocol: Protocol,
     output: Option<&Path>,
 ) -> Result<ExitCode, BadInput> {
-    let scenario = source::load(arg)?;
-    let r = run(&scenario.spec_for(protocol));
     let text = match format {
-        ExportFormat::Jsonl => export::jsonl(&r.world),
-        ExportFormat::Mermaid => export::mermaid(&r.world),
-        ExportFormat::Chrome => export::chrome(&r.world),
+        ExportFormat::Jsonl => export::jsonl(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Mermaid => export::mermaid(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Chrome => export::chrome(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Handout => handout::render(scenario),
     };
     match output {
         Some(path) => write_atomically(path, text.as_bytes())?,
@@ -536,6 +576,19 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BadInput> {
         return Err(BadInput(format!("{}: {e}", path.display())));
     }
     Ok(())
+}
+
+/// The lesson's text as written (comments kept); with overrides, the
+/// overridden file.
+fn show(arg: &str, sets: &[String]) -> Result<ExitCode, BadInput> {
+    let scenario = source::load_with(arg, sets)?;
+    let text = match (sets.is_empty(), library::get(arg)) {
+        (true, Some(text)) if !std::path::Path::new(arg).is_file() => text.to_string(),
+        (true, _) => std::fs::read_to_string(arg)?,
+        (false, _) => scenario.to_toml(),
+    };
+    print(&text);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list() {

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod export;
+pub mod handout;
 pub mod library;
 pub mod shrink;
 pub mod source;

@@ -5,11 +5,13 @@
 //! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
+//! - [`overrides`]: `--set PATH=VALUE` on a loaded scenario.
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+pub mod overrides;
 mod validate;
 
 pub use error::ScenarioError;
