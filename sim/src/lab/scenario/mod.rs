@@ -6,14 +6,17 @@
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
 //! - [`overrides`]: `--set PATH=VALUE` on a loaded scenario.
+//! - [`question`]: questions the UI asks the room (`[[question]]`).
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
 pub mod overrides;
+pub mod question;
 mod validate;
 
 pub use error::ScenarioError;
 pub use format::ScenarioFile;
 pub use load::{Limits, Scenario};
+pub use question::Question;
