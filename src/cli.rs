@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, handout, library, shrink, source, sweep, table};
+use crate::{export, handout, library, show, shrink, source, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -184,7 +184,7 @@ enum ExportFormat {
 }
 
 /// A failure that ends the program with exit code 2.
-struct BadInput(String);
+pub struct BadInput(pub String);
 
 impl<E: std::fmt::Display> From<E> for BadInput {
     fn from(e: E) -> Self {
@@ -213,7 +213,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             protocol,
             format,
             set,
-        }) => run_cmd(&source::load_with(&scenario, &set)?, seed, protocol.protocols(), format),
+        }) => run_cmd(
+            &source::load_with(&scenario, &set)?,
+            seed,
+            protocol.protocols(),
+            format,
+        ),
         Some(Command::Check { scenarios, set }) => check(&scenarios, &set),
         Some(Command::Sweep {
             scenario,
@@ -248,7 +253,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             output.as_deref(),
         ),
         Some(Command::List) => {
-            list();
+            show::list();
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Tui {
@@ -261,7 +266,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             &theme,
             present,
         ),
-        Some(Command::Show { scenario, set }) => show(&scenario, &set),
+        Some(Command::Show { scenario, set }) => show::show(&scenario, &set),
     }
 }
 
@@ -368,7 +373,8 @@ fn run_cmd(
     })
 }
 
-fn print(text: &str) {
+/// Write `text` to standard output; a closed pipe is not an error.
+pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a panic.
     let _ = out.write_all(text.as_bytes());
@@ -402,16 +408,20 @@ fn check(args: &[String], sets: &[String]) -> Result<ExitCode, BadInput> {
             problems.push("no expectations to check".into());
         }
         if problems.is_empty() {
-            println!("ok    {}", s.name());
+            print(&format!("ok    {}\n", s.name()));
         } else {
             failed += 1;
-            println!("FAIL  {}", s.name());
+            print(&format!("FAIL  {}\n", s.name()));
             for p in problems {
-                println!("        {p}");
+                print(&format!("        {p}\n"));
             }
         }
     }
-    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    // print(), not println!: a closed pipe (`| head`) is no reason to panic.
+    print(&format!(
+        "{} passed, {failed} failed\n",
+        scenarios.len() - failed
+    ));
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -576,31 +586,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BadInput> {
         return Err(BadInput(format!("{}: {e}", path.display())));
     }
     Ok(())
-}
-
-/// The lesson's text as written (comments kept); with overrides, the
-/// overridden file.
-fn show(arg: &str, sets: &[String]) -> Result<ExitCode, BadInput> {
-    let scenario = source::load_with(arg, sets)?;
-    let text = match (sets.is_empty(), library::get(arg)) {
-        (true, Some(text)) if !std::path::Path::new(arg).is_file() => text.to_string(),
-        (true, _) => std::fs::read_to_string(arg)?,
-        (false, _) => scenario.to_toml(),
-    };
-    print(&text);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn list() {
-    for (name, text) in library::LIBRARY {
-        let description = Scenario::parse(text.as_bytes(), name)
-            .map(|s| s.file.description)
-            .unwrap_or_default();
-        let marker = if *name == library::DEFAULT {
-            " (default)"
-        } else {
-            ""
-        };
-        println!("{name}{marker}\n    {description}");
-    }
 }

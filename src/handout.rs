@@ -25,6 +25,7 @@ pub fn render(scenario: &Scenario) -> String {
         "Replay it: `txlab tui {0}`; print its file: `txlab show {0}` (seed {1}).\n",
         f.name, f.seed
     );
+    questions(&mut out, scenario, false);
     for (p, r) in Protocol::ALL.iter().zip(&runs) {
         let _ = writeln!(out, "## {}\n", title(*p));
         let _ = writeln!(out, "```mermaid\n{}```\n", export::mermaid(&r.world));
@@ -41,7 +42,40 @@ pub fn render(scenario: &Scenario) -> String {
     if !f.takeaway.is_empty() {
         let _ = writeln!(out, "\n## Takeaway\n\n{}", f.takeaway);
     }
+    questions(&mut out, scenario, true);
     out
+}
+
+/// The lesson's questions: first to predict (no answers), then answered.
+fn questions(out: &mut String, scenario: &Scenario, answered: bool) {
+    let qs = &scenario.file.question;
+    if qs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if answered {
+            "\n## Answers\n"
+        } else {
+            "## Predict first\n"
+        }
+    );
+    for (i, q) in qs.iter().enumerate() {
+        let who = q
+            .protocol
+            .map_or(String::new(), |p| format!(" ({})", p.name()));
+        let _ = writeln!(out, "{}. {}{who}", i + 1, q.prompt);
+        if answered {
+            let _ = writeln!(out, "   **{}.** {}", q.choices[q.answer], q.explain);
+        } else {
+            for (k, c) in q.choices.iter().enumerate() {
+                let letter = char::from(b'a' + (k % 26) as u8);
+                let _ = writeln!(out, "   - ({letter}) {c}");
+            }
+        }
+    }
+    out.push('\n');
 }
 
 fn title(p: Protocol) -> &'static str {

@@ -19,7 +19,11 @@ fn hashes(args: &[&str]) -> Vec<String> {
     let mut all = vec!["run", "--format", "json"];
     all.extend_from_slice(args);
     let o = txlab(&all);
-    assert!(o.status.code().is_some_and(|c| c < 2), "{}", text(&o.stderr));
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        text(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     v["protocols"]
         .as_array()
@@ -121,6 +125,8 @@ fn the_handout_is_markdown_with_one_diagram_per_protocol() {
         "## Choreographed saga",
         "## Side by side",
         "## Takeaway",
+        "## Predict first",
+        "## Answers",
     ] {
         assert!(heads.contains(&h), "{h} in {heads:?}");
     }

@@ -85,7 +85,57 @@ fn a_line_that_never_fires_is_caught() {
     let s = Scenario::parse(text.as_bytes(), "happy-path").unwrap();
     let rec = Recording::new(s, vec![]);
     assert!(!fires(&rec, None, None, Some("stuck")));
-    assert!(!fires(&rec, Some(Protocol::Orchestrated), None, Some("decision")));
+    assert!(!fires(
+        &rec,
+        Some(Protocol::Orchestrated),
+        None,
+        Some("decision")
+    ));
     assert!(fires(&rec, Some(Protocol::TwoPc), None, Some("decision")));
     assert!(!fires(&rec, None, Some(3_600_000), None));
+}
+
+fn lesson(name: &str) -> Scenario {
+    let text = LIBRARY.iter().find(|(n, _)| *n == name).unwrap().1;
+    Scenario::parse(text.as_bytes(), name).unwrap()
+}
+
+/// choreography-tracing's claim: while the flight consumer is down, the
+/// tracker (built from the bus events alone, by correlation id) places
+/// each booking after its second step; once it is back, all complete.
+#[test]
+fn the_tracker_shows_where_each_choreographed_booking_waits() {
+    use txlab_sim::lab::run;
+    use txlab_sim::lab::tracker::{Tracked, track};
+    let mut spec = lesson("choreography-tracing").spec_for(Protocol::Choreographed);
+    spec.recording = true;
+    let r = run(&spec);
+    let obs = r.world.trace().observations();
+    let until = |ms: u64| {
+        let n = obs.partition_point(|o| o.time <= SimTime::from_millis(ms));
+        track(&obs[..n])
+    };
+    let waiting: Vec<Tracked> = until(500).values().map(|t| t.state).collect();
+    assert_eq!(waiting, vec![Tracked::Forward(2); 3], "car and hotel done");
+    let end: Vec<Tracked> = track(obs).values().map(|t| t.state).collect();
+    assert_eq!(end, vec![Tracked::Completed; 3]);
+}
+
+/// compensation-not-rollback's fee is accepted by conservation and
+/// saga_shape, but a fee-keeping refund applied twice is still caught
+/// (negative control): duplicates everywhere, idempotency off.
+#[test]
+fn a_compensation_that_keeps_a_fee_is_conserved_and_a_double_one_is_not() {
+    use txlab_sim::lab::run;
+    use txlab_sim::lab::scenario::overrides::apply;
+    let s = lesson("compensation-not-rollback");
+    let r = run(&s.spec_for(Protocol::Orchestrated)).report;
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(r.final_state["payment"]["sam"], 950);
+    let sets = ["network.duplicate=1.0", "toggles.idempotency=false"].map(String::from);
+    let broken = apply(&s, &sets).unwrap();
+    let r = run(&broken.spec_for(Protocol::Orchestrated)).report;
+    let names: Vec<&str> = r.violations.iter().map(|v| v.invariant.as_str()).collect();
+    assert!(names.contains(&"conservation"), "{names:?}");
+    assert!(names.contains(&"at_most_once"), "{names:?}");
 }

@@ -58,7 +58,9 @@ fn slot<'a>(doc: &'a mut Value, path: &str) -> Result<&'a mut Value, String> {
             .as_table_mut()
             .ok_or_else(|| format!("`{key}` is not inside a table"))?;
         here = if index.is_none() {
-            table.entry(key.to_string()).or_insert(Value::Table(Default::default()))
+            table
+                .entry(key.to_string())
+                .or_insert(Value::Table(Default::default()))
         } else {
             table
                 .get_mut(key)

@@ -220,9 +220,11 @@ impl ChoreoService {
                 }
             }
             if !self.outbox.is_empty() {
-                let next = self.held.values().min().map_or(SimTime(u64::MAX), |at| {
-                    SimTime(at.0 - now.0)
-                });
+                let next = self
+                    .held
+                    .values()
+                    .min()
+                    .map_or(SimTime(u64::MAX), |at| SimTime(at.0 - now.0));
                 ctx.set_timer(RELAY, next.min(self.cfg.timing.retransmit));
             }
         } else if let Some(event) = self.dual_writes.remove(&id) {
