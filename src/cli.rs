@@ -112,6 +112,10 @@ enum Command {
         /// Presenter mode: a big status line per protocol, high contrast.
         #[arg(long)]
         present: bool,
+        /// Quiz mode: stop at each of the scenario's questions and hide
+        /// the outcomes until the room has answered.
+        #[arg(long)]
+        quiz: bool,
         /// Override one setting, as in the file (repeatable):
         /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -261,10 +265,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             theme,
             present,
             set,
+            quiz,
         }) => tui(
             source::load_with(scenario.as_deref().unwrap_or(library::DEFAULT), &set)?,
             &theme,
             present,
+            quiz,
         ),
         Some(Command::Show { scenario, set }) => show::show(&scenario, &set),
     }
@@ -294,7 +300,7 @@ fn catalog() -> Vec<txlab_tui::Entry> {
     out
 }
 
-fn tui(scenario: Scenario, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
+fn tui(scenario: Scenario, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, BadInput> {
     let Some(theme) = txlab_tui::app::Theme::from_name(theme) else {
         return Err(BadInput(format!(
             "--theme {theme}: expected default, high-contrast or light"
@@ -312,6 +318,9 @@ fn tui(scenario: Scenario, theme: &str, present: bool) -> Result<ExitCode, BadIn
     let mut app = txlab_tui::App::new(scenario, catalog());
     app.theme = theme;
     app.set_present(present);
+    if quiz {
+        app.set_quiz(true);
+    }
     txlab_tui::run(app).map_err(|e| BadInput(format!("terminal: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -325,7 +334,7 @@ fn dumb_terminal() -> bool {
 /// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return tui(source::load(library::DEFAULT)?, "default", false);
+        return tui(source::load(library::DEFAULT)?, "default", false, false);
     }
     run_cmd(
         &source::load(library::DEFAULT)?,
