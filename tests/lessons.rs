@@ -53,6 +53,22 @@ fn every_narration_line_fires_in_the_run_it_concerns() {
     assert!(never.is_empty(), "never shown:\n{}", never.join("\n"));
 }
 
+/// The strip shows the latest line in file order that has fired, so a
+/// line written after one that fires later would never be seen: lines are
+/// in the order they fire.
+#[test]
+fn narration_lines_are_written_in_the_order_they_fire() {
+    let mut out = Vec::new();
+    for s in lessons() {
+        let rec = Recording::new(s.clone(), vec![]);
+        let at: Vec<usize> = rec.narration_at.iter().flatten().copied().collect();
+        if at.windows(2).any(|w| w[0] > w[1]) {
+            out.push(format!("{}: {:?}", s.name(), rec.narration_at));
+        }
+    }
+    assert!(out.is_empty(), "out of order:\n{}", out.join("\n"));
+}
+
 #[test]
 fn every_lesson_asks_two_questions_that_can_be_asked_and_answered() {
     let mut problems = Vec::new();
