@@ -71,7 +71,11 @@ impl Quiz {
             return to;
         }
         if let Some(q) = self.asking {
-            let c = at.get(q).copied().flatten().unwrap_or(0);
+            // A branch can move the question, or take its moment away.
+            let Some(c) = at.get(q).copied().flatten() else {
+                self.asking = None;
+                return to;
+            };
             if to >= c {
                 return c;
             }
@@ -263,5 +267,11 @@ mod tests {
         q.answers[0] = Some(2);
         q.asking = None;
         assert_eq!(q.hold(0, 20, &at), 20, "all answered: never again");
+        // An open question whose moment a branch took away closes.
+        let mut q = Quiz::new(1);
+        q.on = true;
+        assert_eq!(q.hold(0, 9, &[Some(4)]), 4);
+        assert_eq!(q.hold(4, 9, &[None]), 9);
+        assert_eq!(q.asking, None);
     }
 }
