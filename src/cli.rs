@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, library, shrink, source, sweep, table};
+use crate::{export, handout, library, show, shrink, source, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -34,11 +34,19 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Check scenarios' expectations (the whole library by default).
     Check {
         /// Scenario files or lesson names.
         scenarios: Vec<String>,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Run many seeds in parallel and report the outcome distribution.
     Sweep {
@@ -68,6 +76,10 @@ enum Command {
         /// repro (fewer faults, transactions and network trouble).
         #[arg(long)]
         shrink: bool,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Write a run's trace as JSON lines, Mermaid or Chrome trace JSON.
     Export {
@@ -82,6 +94,10 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// List the lessons.
     List,
@@ -100,6 +116,20 @@ enum Command {
         /// the outcomes until the room has answered.
         #[arg(long)]
         quiz: bool,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Print a lesson's TOML, to copy and edit (with `--set`: the file as
+    /// overridden).
+    Show {
+        /// A scenario file or a lesson name.
+        scenario: String,
+        /// Override one setting, as in the file (repeatable):
+        /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
 }
 
@@ -152,10 +182,13 @@ enum ExportFormat {
     Jsonl,
     Mermaid,
     Chrome,
+    /// A Markdown handout for students: the lesson, the three protocols'
+    /// diagrams, the comparison and the takeaway (all protocols).
+    Handout,
 }
 
 /// A failure that ends the program with exit code 2.
-struct BadInput(String);
+pub struct BadInput(pub String);
 
 impl<E: std::fmt::Display> From<E> for BadInput {
     fn from(e: E) -> Self {
@@ -183,8 +216,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             seed,
             protocol,
             format,
-        }) => run_cmd(&scenario, seed, protocol.protocols(), format),
-        Some(Command::Check { scenarios }) => check(&scenarios),
+            set,
+        }) => run_cmd(
+            &source::load_with(&scenario, &set)?,
+            seed,
+            protocol.protocols(),
+            format,
+        ),
+        Some(Command::Check { scenarios, set }) => check(&scenarios, &set),
         Some(Command::Sweep {
             scenario,
             seeds,
@@ -194,8 +233,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             jobs,
             out,
             shrink,
+            set,
         }) => sweep_cmd(
-            &scenario,
+            source::load_with(&scenario, &set)?,
             seeds,
             from,
             swarm,
@@ -209,22 +249,30 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             format,
             protocol,
             output,
-        }) => export_cmd(&scenario, format, protocol.protocol(), output.as_deref()),
+            set,
+        }) => export_cmd(
+            &source::load_with(&scenario, &set)?,
+            format,
+            protocol.protocol(),
+            output.as_deref(),
+        ),
         Some(Command::List) => {
-            list();
+            show::list();
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Tui {
             scenario,
             theme,
             present,
+            set,
             quiz,
         }) => tui(
-            scenario.as_deref().unwrap_or(library::DEFAULT),
+            source::load_with(scenario.as_deref().unwrap_or(library::DEFAULT), &set)?,
             &theme,
             present,
             quiz,
         ),
+        Some(Command::Show { scenario, set }) => show::show(&scenario, &set),
     }
 }
 
@@ -252,8 +300,7 @@ fn catalog() -> Vec<txlab_tui::Entry> {
     out
 }
 
-fn tui(arg: &str, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, BadInput> {
-    let scenario = source::load(arg)?;
+fn tui(scenario: Scenario, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, BadInput> {
     let Some(theme) = txlab_tui::app::Theme::from_name(theme) else {
         return Err(BadInput(format!(
             "--theme {theme}: expected default, high-contrast or light"
@@ -266,7 +313,7 @@ fn tui(arg: &str, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, Ba
     }
     if dumb_terminal() {
         eprintln!("note: TERM=dumb cannot show the terminal UI; printing the report instead");
-        return run_cmd(arg, None, Protocol::ALL.to_vec(), Format::Table);
+        return run_cmd(&scenario, None, Protocol::ALL.to_vec(), Format::Table);
     }
     let mut app = txlab_tui::App::new(scenario, catalog());
     app.theme = theme;
@@ -287,10 +334,10 @@ fn dumb_terminal() -> bool {
 /// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return tui(library::DEFAULT, "default", false, false);
+        return tui(source::load(library::DEFAULT)?, "default", false, false);
     }
     run_cmd(
-        library::DEFAULT,
+        &source::load(library::DEFAULT)?,
         None,
         Protocol::ALL.to_vec(),
         Format::Table,
@@ -305,12 +352,12 @@ fn run_all(scenario: &Scenario, protocols: &[Protocol]) -> Vec<RunReport> {
 }
 
 fn run_cmd(
-    arg: &str,
+    scenario: &Scenario,
     seed: Option<u64>,
     protocols: Vec<Protocol>,
     format: Format,
 ) -> Result<ExitCode, BadInput> {
-    let mut scenario = source::load(arg)?;
+    let mut scenario = scenario.clone();
     if let Some(s) = seed {
         scenario = scenario.with_seed(s);
     }
@@ -335,14 +382,15 @@ fn run_cmd(
     })
 }
 
-fn print(text: &str) {
+/// Write `text` to standard output; a closed pipe is not an error.
+pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a panic.
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
-fn check(args: &[String]) -> Result<ExitCode, BadInput> {
+fn check(args: &[String], sets: &[String]) -> Result<ExitCode, BadInput> {
     let names: Vec<String> = if args.is_empty() {
         library::LIBRARY
             .iter()
@@ -354,7 +402,7 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
     // Load everything first: one bad file is bad input, whatever else passes.
     let scenarios = names
         .iter()
-        .map(|n| source::load(n))
+        .map(|n| source::load_with(n, sets))
         .collect::<Result<Vec<_>, _>>()?;
     let mut failed = 0;
     for s in &scenarios {
@@ -369,16 +417,20 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
             problems.push("no expectations to check".into());
         }
         if problems.is_empty() {
-            println!("ok    {}", s.name());
+            print(&format!("ok    {}\n", s.name()));
         } else {
             failed += 1;
-            println!("FAIL  {}", s.name());
+            print(&format!("FAIL  {}\n", s.name()));
             for p in problems {
-                println!("        {p}");
+                print(&format!("        {p}\n"));
             }
         }
     }
-    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    // print(), not println!: a closed pipe (`| head`) is no reason to panic.
+    print(&format!(
+        "{} passed, {failed} failed\n",
+        scenarios.len() - failed
+    ));
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -388,7 +440,7 @@ fn check(args: &[String]) -> Result<ExitCode, BadInput> {
 
 #[allow(clippy::too_many_arguments)]
 fn sweep_cmd(
-    arg: &str,
+    mut scenario: Scenario,
     seeds: u64,
     from: u64,
     swarm: bool,
@@ -397,7 +449,6 @@ fn sweep_cmd(
     out: &Path,
     shrink: bool,
 ) -> Result<ExitCode, BadInput> {
-    let mut scenario = source::load(arg)?;
     if let Some(ms) = write_latency_ms {
         let mut file = scenario.file.clone();
         file.network.write_latency_ms = ms;
@@ -480,17 +531,16 @@ fn sweep_cmd(
 }
 
 fn export_cmd(
-    arg: &str,
+    scenario: &Scenario,
     format: ExportFormat,
     protocol: Protocol,
     output: Option<&Path>,
 ) -> Result<ExitCode, BadInput> {
-    let scenario = source::load(arg)?;
-    let r = run(&scenario.spec_for(protocol));
     let text = match format {
-        ExportFormat::Jsonl => export::jsonl(&r.world),
-        ExportFormat::Mermaid => export::mermaid(&r.world),
-        ExportFormat::Chrome => export::chrome(&r.world),
+        ExportFormat::Jsonl => export::jsonl(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Mermaid => export::mermaid(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Chrome => export::chrome(&run(&scenario.spec_for(protocol)).world),
+        ExportFormat::Handout => handout::render(scenario),
     };
     match output {
         Some(path) => write_atomically(path, text.as_bytes())?,
@@ -545,18 +595,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BadInput> {
         return Err(BadInput(format!("{}: {e}", path.display())));
     }
     Ok(())
-}
-
-fn list() {
-    for (name, text) in library::LIBRARY {
-        let description = Scenario::parse(text.as_bytes(), name)
-            .map(|s| s.file.description)
-            .unwrap_or_default();
-        let marker = if *name == library::DEFAULT {
-            " (default)"
-        } else {
-            ""
-        };
-        println!("{name}{marker}\n    {description}");
-    }
 }

@@ -8,7 +8,9 @@
 
 pub mod cli;
 pub mod export;
+pub mod handout;
 pub mod library;
+pub mod show;
 pub mod shrink;
 pub mod source;
 pub mod sweep;

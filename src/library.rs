@@ -12,16 +12,28 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/flight-sold-out.toml"),
     ),
     (
+        "retry-5xx-not-4xx",
+        include_str!("../scenarios/retry-5xx-not-4xx.toml"),
+    ),
+    (
+        "compensation-not-rollback",
+        include_str!("../scenarios/compensation-not-rollback.toml"),
+    ),
+    (
         "coordinator-crash-after-prepare",
         include_str!("../scenarios/coordinator-crash-after-prepare.toml"),
     ),
     (
-        "coordinator-crash-after-commit-logged",
-        include_str!("../scenarios/coordinator-crash-after-commit-logged.toml"),
-    ),
-    (
         "cooperative-termination",
         include_str!("../scenarios/cooperative-termination.toml"),
+    ),
+    (
+        "cooperative-termination-all-yes",
+        include_str!("../scenarios/cooperative-termination-all-yes.toml"),
+    ),
+    (
+        "coordinator-crash-after-commit-logged",
+        include_str!("../scenarios/coordinator-crash-after-commit-logged.toml"),
     ),
     (
         "participant-crash-after-vote",
@@ -44,12 +56,28 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/duplicate-payment-idempotent.toml"),
     ),
     (
+        "timeout-retry",
+        include_str!("../scenarios/timeout-retry.toml"),
+    ),
+    (
+        "timeout-retry-no-idempotency",
+        include_str!("../scenarios/timeout-retry-no-idempotency.toml"),
+    ),
+    (
         "payment-timeout-succeeded",
         include_str!("../scenarios/payment-timeout-succeeded.toml"),
     ),
     (
         "compensation-before-action",
         include_str!("../scenarios/compensation-before-action.toml"),
+    ),
+    (
+        "refund-twice",
+        include_str!("../scenarios/refund-twice.toml"),
+    ),
+    (
+        "refund-twice-no-idempotency",
+        include_str!("../scenarios/refund-twice-no-idempotency.toml"),
     ),
     (
         "compensation-fails-stuck",
@@ -60,6 +88,14 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/lost-event-no-outbox.toml"),
     ),
     (
+        "choreography-tracing",
+        include_str!("../scenarios/choreography-tracing.toml"),
+    ),
+    (
+        "customer-enrolment",
+        include_str!("../scenarios/customer-enrolment.toml"),
+    ),
+    (
         "concurrent-sagas-anomaly",
         include_str!("../scenarios/concurrent-sagas-anomaly.toml"),
     ),
@@ -68,14 +104,18 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/concurrent-sagas-semantic-lock.toml"),
     ),
     (
-        "customer-enrolment",
-        include_str!("../scenarios/customer-enrolment.toml"),
-    ),
-    (
         "latency-buildup",
         include_str!("../scenarios/latency-buildup.toml"),
     ),
+    (
+        "tail-latency",
+        include_str!("../scenarios/tail-latency.toml"),
+    ),
     ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
+    (
+        "long-lived-transaction",
+        include_str!("../scenarios/long-lived-transaction.toml"),
+    ),
     (
         "long-lived-contention",
         include_str!("../scenarios/long-lived-contention.toml"),

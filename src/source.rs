@@ -2,7 +2,7 @@
 
 use crate::library;
 use std::io::Read;
-use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError};
+use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError, overrides};
 
 /// Load `arg`: a path if such a file exists, else a library name.
 pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
@@ -17,6 +17,12 @@ pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
         file: arg.to_string(),
         message: "no such file, and no lesson of that name (see `txlab list`)".into(),
     })
+}
+
+/// Load `arg` and apply `--set PATH=VALUE` overrides: the one path every
+/// command that takes a scenario goes through, so each gets `--set`.
+pub fn load_with(arg: &str, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    overrides::apply(&load(arg)?, sets)
 }
 
 /// Read a file, refusing to read more than the size limit.

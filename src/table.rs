@@ -16,7 +16,45 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
         }
     }
     let _ = writeln!(out);
+    let rows = rows(scenario, reports);
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..reports.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.1[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (label, cells) in &rows {
+        let _ = write!(out, "{label:<w0$}");
+        for (c, w) in cells.iter().zip(&widths) {
+            let _ = write!(out, "  {c:<w$}");
+        }
+        let _ = writeln!(out);
+    }
+    for r in reports {
+        for v in &r.violations {
+            let tx = v.tx.map_or(String::new(), |t| format!(" T{t}"));
+            let _ = writeln!(
+                out,
+                "  {} violated {}{tx} at trace #{}: {}",
+                r.protocol.name(),
+                v.invariant,
+                v.trace_index,
+                v.message
+            );
+        }
+    }
+    out
+}
+
+/// The comparison's rows: a label, then one cell per report (the first row
+/// names the protocols).
+pub fn rows(scenario: &Scenario, reports: &[RunReport]) -> Vec<(String, Vec<String>)> {
+    let f = &scenario.file;
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+
     let col = |g: &dyn Fn(&RunReport) -> String| reports.iter().map(g).collect::<Vec<_>>();
     rows.push(("".into(), col(&|r| r.protocol.name().to_string())));
     rows.push(("outcome".into(), col(&outcomes)));
@@ -89,36 +127,7 @@ pub fn render(scenario: &Scenario, reports: &[RunReport]) -> String {
         rows.push((format!("final {svc}.{res}"), vals));
     }
     rows.push(m("trace hash", |r| r.trace_hash.clone()));
-    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..reports.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r.1[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for (label, cells) in &rows {
-        let _ = write!(out, "{label:<w0$}");
-        for (c, w) in cells.iter().zip(&widths) {
-            let _ = write!(out, "  {c:<w$}");
-        }
-        let _ = writeln!(out);
-    }
-    for r in reports {
-        for v in &r.violations {
-            let tx = v.tx.map_or(String::new(), |t| format!(" T{t}"));
-            let _ = writeln!(
-                out,
-                "  {} violated {}{tx} at trace #{}: {}",
-                r.protocol.name(),
-                v.invariant,
-                v.trace_index,
-                v.message
-            );
-        }
-    }
-    out
+    rows
 }
 
 /// Percentiles of the finished transactions; "—" when none finished (a

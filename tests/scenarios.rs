@@ -25,7 +25,7 @@ fn folder() -> Vec<(String, String)> {
 #[test]
 fn every_scenario_file_meets_its_expectations() {
     let files = folder();
-    assert!(files.len() >= 20, "the library has its twenty lessons");
+    assert!(files.len() >= 30, "the library has its thirty lessons");
     for (name, text) in &files {
         let s = Scenario::parse(text.as_bytes(), name).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.name(), name, "file name and scenario name agree");
@@ -75,6 +75,17 @@ fn the_lessons_named_by_the_design_exist() {
         "customer-enrolment",
         "latency-buildup",
         "long-lived-contention",
+        // The lesson-library issue's additions.
+        "timeout-retry",
+        "timeout-retry-no-idempotency",
+        "refund-twice",
+        "refund-twice-no-idempotency",
+        "compensation-not-rollback",
+        "retry-5xx-not-4xx",
+        "long-lived-transaction",
+        "tail-latency",
+        "cooperative-termination-all-yes",
+        "choreography-tracing",
     ] {
         assert!(txlab::library::get(name).is_some(), "{name}");
     }

@@ -299,7 +299,9 @@ fn a_quiz_question_pauses_the_run_until_the_room_answers() {
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/coordinator-crash-after-prepare.toml"
     );
-    let mut text = std::fs::read_to_string(lesson).unwrap();
+    // The lesson's own questions are dropped, so the count below does not
+    // depend on the library.
+    let mut text = without_questions(&std::fs::read_to_string(lesson).unwrap());
     text.push_str(
         "\n[[question]]\non = \"crash\"\nprotocol = \"2pc\"\n\
          prompt = \"The coordinator crashed. What do the participants do?\"\n\
@@ -325,4 +327,20 @@ fn a_quiz_question_pauses_the_run_until_the_room_answers() {
     assert!(s.contains("comparison"), "the table is back: {s}");
     keys(&t.name, &["q"]);
     assert_eq!(t.exit_code(), "0");
+}
+
+/// `text` without its `[[question]]` tables.
+fn without_questions(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            skipping = line.trim() == "[[question]]";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

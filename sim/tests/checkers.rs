@@ -123,6 +123,7 @@ fn cashback_spent_before_its_compensation() -> RunSpec {
     let cashback = StepSpec {
         name: "cashback".into(),
         amount: -100,
+        compensation_amount: -100,
         ..charge.clone()
     };
     let flight = wf.steps[2].clone();

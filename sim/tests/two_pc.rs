@@ -55,6 +55,7 @@ fn n_services(n: u16) -> Workflow {
             service: ServiceId(i),
             resource: "stock".into(),
             amount: 1,
+            compensation_amount: 1,
             kind: Default::default(),
             action: "take".into(),
             compensation: "return".into(),

@@ -31,13 +31,14 @@ pub struct Percentiles {
 
 impl Metrics {
     /// The names [`Metrics::get`] knows, for scenario expectations.
-    pub const NAMES: [&'static str; 20] = [
+    pub const NAMES: [&'static str; 21] = [
         "messages_sent",
         "messages_delivered",
         "messages_dropped",
         "messages_duplicated",
         "forced_log_writes",
         "latency_ms_p50",
+        "latency_ms_p99",
         "latency_ms_max",
         "unfinished",
         "lock_hold_ms",
@@ -63,6 +64,7 @@ impl Metrics {
             "messages_duplicated" => self.messages_duplicated as f64,
             "forced_log_writes" => self.forced_log_writes as f64,
             "latency_ms_p50" => self.latency_ms.p50,
+            "latency_ms_p99" => self.latency_ms.p99,
             "latency_ms_max" => self.latency_ms.max,
             "unfinished" => self.unfinished as f64,
             "lock_hold_ms" => self.lock_hold_ms,

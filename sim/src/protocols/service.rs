@@ -184,7 +184,9 @@ impl Service {
                     ..key
                 });
                 match acted {
-                    Some(Reply::Done) => (step.amount, Reply::Done),
+                    // A semantic undo: it gives back what the step says,
+                    // which may keep a fee.
+                    Some(Reply::Done) => (step.compensation_amount, Reply::Done),
                     Some(_) => (0, Reply::Done),
                     None => (0, Reply::NullCompensation),
                 }

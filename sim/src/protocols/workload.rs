@@ -90,14 +90,26 @@ pub struct StepSpec {
     pub service: ServiceId,
     /// Which of the service's resources it takes from.
     pub resource: String,
-    /// How much the action takes (the compensation gives it back).
+    /// How much the action takes.
     pub amount: i64,
+    /// How much the compensation gives back: the amount, unless the
+    /// compensation is semantic and keeps a fee (a cancellation charge).
+    pub compensation_amount: i64,
     /// Compensatable, pivot or retriable.
     pub kind: StepKind,
     /// The action's label ("reserve").
     pub action: String,
     /// The compensation's label ("cancel").
     pub compensation: String,
+}
+
+impl StepSpec {
+    /// What a compensated step keeps: the action's amount less what its
+    /// compensation gives back (0 when the compensation is an exact
+    /// inverse).
+    pub fn fee(&self) -> i64 {
+        self.amount - self.compensation_amount
+    }
 }
 
 /// Failures planned for one step (all transactions unless `txs` is set).
@@ -221,6 +233,7 @@ impl Workflow {
                 service: ServiceId(service),
                 resource: resource.into(),
                 amount,
+                compensation_amount: amount,
                 kind: StepKind::Compensatable,
                 action: action.into(),
                 compensation: comp.into(),

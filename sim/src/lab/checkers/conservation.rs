@@ -1,5 +1,6 @@
 //! Money and inventory are conserved: every (transaction, step) nets either
-//! nothing or exactly the step's amount ("Sam is charged exactly $100"), and
+//! nothing, exactly the step's amount ("Sam is charged exactly $100") or,
+//! once compensated, exactly the fee its compensation keeps, and
 //! every service's final amounts equal its starting amounts plus the changes
 //! it reported.
 
@@ -33,7 +34,8 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     for ((tx, step), (sum, index)) in &net {
         let spec = wf.step(*step);
-        if *sum != 0 && *sum != -spec.amount {
+        // A compensation that keeps a fee nets the fee.
+        if *sum != 0 && *sum != -spec.amount && *sum != -spec.fee() {
             out.push(violation(
                 NAME,
                 Some(*tx),

@@ -44,7 +44,12 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     for (tx, outcome) in &view.outcomes {
         let empty = Steps::default();
         let s = per_tx.get(tx).unwrap_or(&empty);
-        let applied = |step: StepId| s.net.get(&step).copied().unwrap_or(0) != 0;
+        // Undone means back to nothing, or to the fee a semantic
+        // compensation keeps.
+        let applied = |step: StepId| {
+            let net = s.net.get(&step).copied().unwrap_or(0);
+            net != 0 && net != -wf.step(step).fee()
+        };
         let mut bad = |msg: String| out.push(violation(NAME, Some(*tx), s.last_index, msg));
         match outcome {
             Outcome::Completed => {

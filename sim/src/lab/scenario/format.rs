@@ -48,6 +48,9 @@ pub struct ScenarioFile {
     /// Text shown by the UI at a time or on an event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub narration: Vec<Narration>,
+    /// The lesson in one sentence, for the handout and the workshop guide.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub takeaway: String,
     /// Questions the UI asks before it reveals (`[[question]]`); ignored
     /// by `run` and `check`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -166,6 +169,10 @@ pub struct StepFile {
     /// The compensation's label.
     #[serde(default = "default_compensation")]
     pub compensation: String,
+    /// What the compensation gives back, if not the whole amount (a
+    /// cancellation that keeps a fee): 1..=amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensation_amount: Option<i64>,
 }
 
 fn default_action() -> String {

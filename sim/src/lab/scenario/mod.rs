@@ -5,12 +5,14 @@
 //! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
+//! - [`overrides`]: `--set PATH=VALUE` on a loaded scenario.
 //! - [`question`]: questions the UI asks the room (`[[question]]`).
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+pub mod overrides;
 pub mod question;
 mod validate;
 

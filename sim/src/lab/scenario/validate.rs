@@ -230,6 +230,7 @@ impl Validator<'_> {
                 service: ServiceId(svc as u16),
                 resource: s.resource.clone(),
                 amount: s.amount,
+                compensation_amount: self.compensation_amount(i, s)?,
                 kind: s.kind,
                 action: s.action.clone(),
                 compensation: s.compensation.clone(),
@@ -602,5 +603,27 @@ impl Validator<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// `compensation_amount`: a semantic compensation may keep a fee, but never
+/// gives back more than the action took, nor nothing at all.
+impl Validator<'_> {
+    fn compensation_amount(
+        &self,
+        i: usize,
+        s: &super::format::StepFile,
+    ) -> Result<i64, ScenarioError> {
+        match s.compensation_amount {
+            None => Ok(s.amount),
+            Some(c) if (1..=s.amount).contains(&c) => Ok(c),
+            Some(_) => self.err(
+                format!("steps[{i}].compensation_amount"),
+                format!(
+                    "the compensation gives back 1..={} (at most the action's amount)",
+                    s.amount
+                ),
+            ),
+        }
     }
 }

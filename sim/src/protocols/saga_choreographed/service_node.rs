@@ -28,6 +28,10 @@ pub struct ChoreoService {
     pub outbox: BTreeSet<Event>,
     /// Failed attempts per delivery (volatile: a restart starts over).
     attempts: BTreeMap<u64, u32>,
+    /// Outbox entries of a slow service, not to be relayed before the
+    /// given time (volatile). The relay timer is shared, so without this a
+    /// later, fast commit would flush the slow one's entry early.
+    held: BTreeMap<Event, SimTime>,
     /// Publishes waiting for their separate write (outbox off).
     dual_writes: BTreeMap<TimerId, Event>,
     next_dual: u64,
@@ -43,6 +47,7 @@ impl ChoreoService {
             inbox: BTreeSet::new(),
             outbox: BTreeSet::new(),
             attempts: BTreeMap::new(),
+            held: BTreeMap::new(),
             dual_writes: BTreeMap::new(),
             next_dual: 0,
         }
@@ -198,7 +203,8 @@ impl ChoreoService {
                 send(ctx, self.cfg.central, Msg::Publish { event: e });
                 ctx.set_timer(RELAY, self.cfg.timing.retransmit);
             } else {
-                ctx.set_timer(RELAY, delay);
+                self.held.insert(e, SimTime(ctx.now().0 + delay.0));
+                ctx.set_timer(RELAY, delay.min(self.cfg.timing.retransmit));
             }
         }
     }
@@ -206,11 +212,20 @@ impl ChoreoService {
     /// Relay unconfirmed outbox entries, or run a delayed dual write.
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         if id == RELAY {
+            let now = ctx.now();
+            self.held.retain(|_, at| *at > now);
             for e in self.outbox.clone() {
-                send(ctx, self.cfg.central, Msg::Publish { event: e });
+                if !self.held.contains_key(&e) {
+                    send(ctx, self.cfg.central, Msg::Publish { event: e });
+                }
             }
             if !self.outbox.is_empty() {
-                ctx.set_timer(RELAY, self.cfg.timing.retransmit);
+                let next = self
+                    .held
+                    .values()
+                    .min()
+                    .map_or(SimTime(u64::MAX), |at| SimTime(at.0 - now.0));
+                ctx.set_timer(RELAY, next.min(self.cfg.timing.retransmit));
             }
         } else if let Some(event) = self.dual_writes.remove(&id) {
             send(ctx, self.cfg.central, Msg::Publish { event });
