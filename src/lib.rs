@@ -11,5 +11,6 @@ pub mod export;
 pub mod library;
 pub mod shrink;
 pub mod source;
+pub mod summary;
 pub mod sweep;
 pub mod table;
