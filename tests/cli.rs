@@ -507,3 +507,20 @@ fn merge_refuses_other_scenarios_versions_and_overlaps() {
         stderr(&o)
     );
 }
+
+/// A file naming a user's service logic runs only in the program that
+/// registered it: txlab's own binary says so and exits 2.
+#[test]
+fn a_user_service_file_is_refused_with_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = VALID.replace(
+        "name = \"payment\"\n",
+        "name = \"payment\"\nlogic = \"my-payment\"\n",
+    );
+    assert!(text.contains("logic"), "{text}");
+    let o = run_text(dir.path(), text.as_bytes());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("services[1].logic"), "{err}");
+    assert!(err.contains("\"my-payment\" is a user service"), "{err}");
+}

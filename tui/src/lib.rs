@@ -28,4 +28,4 @@ pub mod terminal;
 pub mod view;
 
 pub use app::{App, Entry};
-pub use terminal::run;
+pub use terminal::{open, run};

@@ -63,6 +63,8 @@ pub struct RunSpec {
     pub max_steps: u64,
     /// Broken variants.
     pub bugs: Bugs,
+    /// Services running a user's logic in the sagas (see [`crate::custom`]).
+    pub plugins: crate::custom::Plugins,
 }
 
 impl RunSpec {
@@ -81,6 +83,7 @@ impl RunSpec {
             horizon: SimTime::from_secs(30),
             max_steps: 2_000_000,
             bugs: Bugs::default(),
+            plugins: crate::custom::Plugins::default(),
         }
     }
 
@@ -139,11 +142,17 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
                 .collect()
         }
         Protocol::Choreographed => std::iter::once(LabNode::Broker(Broker::new(Arc::clone(&cfg))))
-            .chain(ids.map(|i| LabNode::ChoreoService(ChoreoService::new(Arc::clone(&cfg), i))))
+            .chain(ids.map(|i| {
+                let logic = spec.plugins.logic(i, &spec.workflow);
+                LabNode::ChoreoService(ChoreoService::new(Arc::clone(&cfg), i).plugged(logic))
+            }))
             .collect(),
         Protocol::Orchestrated => {
             std::iter::once(LabNode::Orchestrator(Orchestrator::new(Arc::clone(&cfg))))
-                .chain(ids.map(|i| LabNode::SagaService(SagaService::new(Arc::clone(&cfg), i))))
+                .chain(ids.map(|i| {
+                    let logic = spec.plugins.logic(i, &spec.workflow);
+                    LabNode::SagaService(SagaService::new(Arc::clone(&cfg), i).plugged(logic))
+                }))
                 .collect()
         }
     };
