@@ -408,12 +408,21 @@ fn worker(
             return w;
         }
         let seed = cfg.from.wrapping_add(i);
-        let Ok(scenario) = seed_scenario(base, seed, cfg.swarm) else {
-            continue;
+        // Without swarm only the seed changes: the spec is enough, and the
+        // whole scenario (file included) is copied only for a failing seed.
+        let swarmed = if cfg.swarm {
+            match seed_scenario(base, seed, true) {
+                Ok(s) => Some(s),
+                Err(_) => continue,
+            }
+        } else {
+            None
         };
+        let scenario = swarmed.as_ref().unwrap_or(base);
         let mut broken: Vec<String> = Vec::new();
         for (p, t) in Protocol::ALL.iter().zip(&mut w.totals) {
             let mut spec = scenario.spec_for(*p);
+            spec.seed = seed;
             spec.recording = false;
             let r = run(&spec).report;
             t.events += r.metrics.events;
@@ -442,7 +451,8 @@ fn worker(
                 broken.sort();
                 broken.dedup();
                 w.why.insert(seed, broken);
-                w.failing.push((seed, scenario));
+                let repro = swarmed.unwrap_or_else(|| base.with_seed(seed));
+                w.failing.push((seed, repro));
             }
         }
         if let Some(b) = bar {
