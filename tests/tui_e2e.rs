@@ -258,3 +258,40 @@ fn term_dumb_prints_the_report() {
     assert!(s.contains("committed"), "the report:\n{s}");
     assert_eq!(t.exit_code(), "0");
 }
+
+/// `--quiz`: play stops at the scenario's question with the outcomes
+/// hidden; the answer key reveals the verdict and the explanation.
+#[test]
+fn a_quiz_question_pauses_the_run_until_the_room_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/coordinator-crash-after-prepare.toml"
+    );
+    let mut text = std::fs::read_to_string(lesson).unwrap();
+    text.push_str(
+        "\n[[question]]\non = \"crash\"\nprotocol = \"2pc\"\n\
+         prompt = \"The coordinator crashed. What do the participants do?\"\n\
+         choices = [\"abort on their own\", \"wait, holding their locks\"]\n\
+         answer = 1\nexplain = \"Prepared participants must wait for the decision.\"\n",
+    );
+    let file = dir.path().join("quiz.toml");
+    std::fs::write(&file, text).unwrap();
+    let args = format!("tui {} --quiz", file.display());
+    let Some(t) = Session::start("quiz", &args, 120, 40) else {
+        return;
+    };
+    wait_for(&t.name, "quiz 0/1 answered");
+    keys(&t.name, &["Space"]);
+    let s = wait_for(&t.name, "QUESTION");
+    assert!(s.contains("What do the participants do?"), "{s}");
+    assert!(!s.contains("comparison"), "the table is hidden: {s}");
+    assert!(!s.contains("Prepared participants must wait"), "{s}");
+    keys(&t.name, &["2"]);
+    let s = wait_for(&t.name, "RIGHT");
+    assert!(s.contains("Prepared participants must wait"), "{s}");
+    assert!(s.contains("quiz 1/1 answered"), "{s}");
+    assert!(s.contains("comparison"), "the table is back: {s}");
+    keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
+}

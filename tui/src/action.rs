@@ -95,6 +95,10 @@ pub enum Action {
     Char(char),
     /// Delete a filter character.
     Backspace,
+    /// Quiz mode on or off (questions pause the run).
+    ToggleQuiz,
+    /// Answer the open question with this choice (0-based).
+    Answer(usize),
     /// Playback timer.
     Tick,
     /// A click on a pane, maybe on one of its node lines.
@@ -265,6 +269,18 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "a",
+        what: "quiz mode: ask the room",
+        action: Action::ToggleQuiz,
+        bar: None,
+    },
+    Binding {
+        keys: "1 … 9",
+        what: "answer the open question",
+        action: Action::Answer(0),
+        bar: None,
+    },
+    Binding {
         keys: "m",
         what: "select next in-flight msg",
         action: Action::NextMessage,
@@ -390,6 +406,8 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Down | KeyCode::Char('j') => Action::Down,
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
         KeyCode::Char('m') => Action::NextMessage,
+        KeyCode::Char('a') => Action::ToggleQuiz,
+        KeyCode::Char(c @ '1'..='9') => Action::Answer(c as usize - '1' as usize),
         KeyCode::Enter | KeyCode::Char('i') => Action::Confirm,
         KeyCode::Char('c') => Action::CrashRestart,
         KeyCode::Char('d') => Action::DropMessage,

@@ -183,6 +183,8 @@ pub struct App {
     pub save: Option<SaveRequest>,
     /// Panes at the cursor (recomputed on every move).
     pub panes: Vec<PaneView>,
+    /// Quiz mode: questions, answers (see [`crate::quiz`]).
+    pub quiz: crate::quiz::Quiz,
     pub(crate) next_partition: u32,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
@@ -192,7 +194,9 @@ impl App {
     /// An app on `scenario`, with `catalog` for the picker.
     pub fn new(scenario: Scenario, catalog: Vec<Entry>) -> Self {
         let rec = Recording::new(scenario, Vec::new());
+        let quiz = crate::quiz::Quiz::new(rec.scenario.file.question.len());
         let mut app = App {
+            quiz,
             catalog,
             rec,
             cursor: 0,
@@ -300,7 +304,13 @@ impl App {
 
     /// Move the cursor, leaving the play clock where it is.
     fn jump(&mut self, cursor: usize) {
-        self.cursor = cursor.min(self.rec.steps.len());
+        let to = cursor.min(self.rec.steps.len());
+        // Quiz mode holds the cursor at an open question.
+        let to = self.quiz.hold(self.cursor, to, &self.rec.question_at);
+        if self.quiz.asking.is_some() {
+            self.playing = false;
+        }
+        self.cursor = to;
         self.refresh();
     }
 
@@ -358,7 +368,7 @@ impl App {
             while c < len {
                 c += 1;
                 self.jump(c);
-                if differs(&self.panes, &here) {
+                if differs(&self.panes, &here) || self.quiz.asking.is_some() {
                     break;
                 }
             }
@@ -424,6 +434,9 @@ impl App {
     }
 
     fn update_main(&mut self, action: Action) {
+        if self.update_quiz(action) {
+            return;
+        }
         let len = self.rec.steps.len();
         match action {
             Action::Quit => self.quit = true,
@@ -544,6 +557,7 @@ impl App {
                 }
             }
             Action::Char(_) | Action::Backspace => {}
+            Action::ToggleQuiz | Action::Answer(_) => {}
         }
     }
 
@@ -625,6 +639,7 @@ impl App {
     pub fn open(&mut self, scenario: Scenario) {
         self.status = format!("opened {}", scenario.name());
         self.rec = Recording::new(scenario, Vec::new());
+        self.quiz.reset(self.rec.scenario.file.question.len());
         self.stale = true;
         self.node = 0;
         self.message = None;
@@ -717,7 +732,7 @@ impl App {
             .iter()
             .zip(&self.rec.narration_at)
             .rfind(|(_, at)| at.is_some_and(|c| c <= self.cursor))
-            .map(|(n, _)| n.text.clone())
+            .map(|(n, _)| crate::moments::narration_text(n))
     }
 }
 

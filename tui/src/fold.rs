@@ -37,6 +37,8 @@ pub enum Phase {
     Stuck,
     /// Down.
     Crashed,
+    /// Quiz mode: an end state hidden until the room has answered.
+    Hidden,
 }
 
 impl Phase {
@@ -54,6 +56,7 @@ impl Phase {
             Phase::Compensated => "compensated",
             Phase::Stuck => "STUCK",
             Phase::Crashed => "CRASHED",
+            Phase::Hidden => "(hidden)",
         }
     }
 
@@ -70,6 +73,7 @@ impl Phase {
             Phase::Compensated => "↩",
             Phase::Stuck => "‼",
             Phase::Crashed => "☠",
+            Phase::Hidden => "▒",
         }
     }
 }
@@ -358,7 +362,12 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         faults,
         stats,
     } = scan(events, world.node_count(), &hidden);
-    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
+    let wf = &run.spec.workflow;
+    let label = |id: MsgId| {
+        trace
+            .message(id)
+            .map_or_else(|| "?".into(), |m| crate::words::message(m, wf))
+    };
     let rows = recent
         .into_iter()
         .map(|slot| {

@@ -9,9 +9,11 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact).
 //! - [`moments`]: the places `n` / `N` jump between.
+//! - [`quiz`]: quiz mode (questions asked before the reveal).
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
+//! - [`words`]: messages in the workload's words.
 //! - [`view`]: widgets over `&App`, one file per part.
 //! - [`terminal`]: the tokio event loop, the only place with real time,
 //!   and terminal setup and restore (on quit, Ctrl-C and panic).
@@ -23,9 +25,11 @@ mod branch;
 pub mod fold;
 pub mod inspect;
 pub mod moments;
+pub mod quiz;
 pub mod recording;
 pub mod terminal;
 pub mod view;
+pub mod words;
 
 pub use app::{App, Entry};
 pub use terminal::{open, run};

@@ -8,6 +8,7 @@
 
 mod overlay;
 pub mod pane;
+mod quiz;
 pub mod style;
 
 use crate::action::KEYMAP;
@@ -58,7 +59,8 @@ pub struct Areas {
 
 /// Lay out the main screen in `area`.
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let table_h = if app.zoom || app.present || area.height < 36 {
+    let hidden = app.quiz.hides_outcomes();
+    let table_h = if app.zoom || app.present || hidden || area.height < 36 {
         0
     } else {
         12 + violation_lines(app)
@@ -115,6 +117,7 @@ impl Widget for &MainScreen<'_> {
         }
         timeline(app, a.timeline, buf);
         keybar(app, a.keys, buf);
+        quiz::render(app, a.panes, buf);
         overlay::render(app, area, buf);
     }
 }
@@ -126,10 +129,15 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!("⏸ paused ({})", app.pace())
     };
-    let injected = match app.rec.injected.len() {
+    let mut injected = match app.rec.injected.len() {
         0 => String::new(),
         n => format!("  branch: {n} injected"),
     };
+    if app.quiz.on {
+        let asked = app.quiz.answers.iter().flatten().count();
+        let n = app.quiz.answers.len();
+        injected.push_str(&format!("  quiz {asked}/{n} answered"));
+    }
     let line = Line::from(vec![
         Span::styled(
             " txlab ",
@@ -146,6 +154,9 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn outcome_line(app: &App, pane: usize) -> String {
+    if app.quiz.hides_outcomes() {
+        return "outcome hidden until the room answers".into();
+    }
     let done = app.cursor >= app.rec.steps.len();
     let counts = if done {
         &app.rec.panes[pane].report.outcomes
@@ -234,6 +245,11 @@ fn banner(app: &App, area: Rect, buf: &mut Buffer) {
                 .collect();
             (phase, format!("{word} ({})", all.join(", ")))
         };
+        let (phase, text) = if app.quiz.hides_outcomes() {
+            (Phase::Hidden, "▒ hidden until the room answers".to_string())
+        } else {
+            (phase, text)
+        };
         let st = style::phase(app.theme, phase).add_modifier(Modifier::BOLD);
         let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
         buf.set_style(r, st);
@@ -244,11 +260,20 @@ fn banner(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn panes(app: &App, area: Rect, buf: &mut Buffer) {
     let full = full_layout(app, buf.area);
+    let hide = app.quiz.hides_outcomes();
+    let shown: Vec<std::borrow::Cow<crate::fold::PaneView>> = app
+        .panes
+        .iter()
+        .map(|v| match hide {
+            true => std::borrow::Cow::Owned(crate::quiz::masked(v)),
+            false => std::borrow::Cow::Borrowed(v),
+        })
+        .collect();
     let render = |i: usize, r: Rect, buf: &mut Buffer| {
         let visible = app.visible_nodes(i);
         let focused = i == app.focus;
         let pane = Pane {
-            view: &app.panes[i],
+            view: &shown[i],
             focused,
             node: focused.then_some(app.node),
             message: if focused { app.message } else { None },
@@ -279,7 +304,7 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
     render(app.focus, detail, buf);
     for (k, r) in [s1, s2].iter().enumerate() {
         let i = (app.focus + 1 + k) % 3;
-        let nodes: Vec<Span> = app.panes[i]
+        let nodes: Vec<Span> = shown[i]
             .nodes
             .iter()
             .map(|n| {
@@ -300,9 +325,14 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn narration(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = app
-        .narration()
-        .unwrap_or_else(|| app.rec.scenario.file.description.clone());
+    // In quiz mode the description would give the answers away.
+    let text = app.narration().unwrap_or_else(|| {
+        if app.quiz.on && app.quiz.answers.iter().any(Option::is_none) {
+            "Quiz mode: the run stops at each question; the room answers with 1, 2, 3…".into()
+        } else {
+            app.rec.scenario.file.description.clone()
+        }
+    });
     let status = if app.status.is_empty() {
         String::new()
     } else {
@@ -514,6 +544,26 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
         }
         if !app.mirror {
             spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
+        }
+        if let Some(q) = app.open_question() {
+            let n = q.choices.len().min(crate::quiz::MAX_CHOICES);
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" 1–{n} answer the question "),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
+        }
+        // An active filter hides nodes: say so where the keys are.
+        if !app.filter.is_empty() {
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" filter “{}” (esc clears) ", app.filter),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
         }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
