@@ -6,7 +6,7 @@
 //! Run with `cargo bench --bench sweep`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rand::Rng;
+use rand::RngExt;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;

@@ -7,7 +7,7 @@ use crate::protocols::saga_step::{Execution, StepReply};
 use crate::protocols::service::{LocalCommit, OpKey, Reply, Service};
 use crate::protocols::workload::{Op, ServiceId, StepId, TxId, Workflow};
 use crate::protocols::{Config, Record};
-use rand::Rng;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::fmt;
