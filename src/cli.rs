@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, handout, library, show, shrink, source, sweep, table};
+use crate::{export, handout, library, show, shrink, source, summary, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -80,6 +80,16 @@ enum Command {
         /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Output format: `json` writes a summary that `txlab merge`
+        /// combines with other shards' (see docs/scale.md).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Merge the JSON summaries of sweep shards into one (same schema).
+    Merge {
+        /// Summary files written by `txlab sweep ... --format json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Write a run's trace as JSON lines, Mermaid or Chrome trace JSON.
     Export {
@@ -234,16 +244,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             out,
             shrink,
             set,
+            format,
         }) => sweep_cmd(
             source::load_with(&scenario, &set)?,
-            seeds,
-            from,
-            swarm,
-            write_latency_ms,
-            jobs,
-            &out,
-            shrink,
+            SweepArgs {
+                seeds,
+                from,
+                swarm,
+                write_latency_ms,
+                jobs,
+                out: &out,
+                shrink,
+                format,
+            },
         ),
+        Some(Command::Merge { files }) => merge_cmd(&files),
         Some(Command::Export {
             scenario,
             format,
@@ -438,17 +453,29 @@ fn check(args: &[String], sets: &[String]) -> Result<ExitCode, BadInput> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sweep_cmd(
-    mut scenario: Scenario,
+/// The `sweep` command's options.
+struct SweepArgs<'a> {
     seeds: u64,
     from: u64,
     swarm: bool,
     write_latency_ms: Option<u64>,
     jobs: Option<usize>,
-    out: &Path,
+    out: &'a Path,
     shrink: bool,
-) -> Result<ExitCode, BadInput> {
+    format: Format,
+}
+
+fn sweep_cmd(mut scenario: Scenario, a: SweepArgs<'_>) -> Result<ExitCode, BadInput> {
+    let SweepArgs {
+        seeds,
+        from,
+        swarm,
+        write_latency_ms,
+        jobs,
+        out,
+        shrink,
+        format,
+    } = a;
     if let Some(ms) = write_latency_ms {
         let mut file = scenario.file.clone();
         file.network.write_latency_ms = ms;
@@ -466,6 +493,12 @@ fn sweep_cmd(
         progress: std::io::stderr().is_terminal(),
     };
     let summary = sweep::sweep(&scenario, &cfg)?;
+    if let Format::Json = format {
+        write_repros(&scenario, &summary, out)?;
+        let json = summary::SummaryJson::new(&scenario, swarm, from, &summary);
+        print(&(serde_json::to_string_pretty(&json)? + "\n"));
+        return Ok(exit_for(json.violating_seed_count));
+    }
     let mut text = format!(
         "sweep {}: seeds {}..{}{}{}, {} jobs, {:.3} s, {:.0} seeds/s, {:.2} M events/s\n\n",
         scenario.name(),
@@ -494,19 +527,7 @@ fn sweep_cmd(
         }
     }
     if !summary.failing.is_empty() {
-        std::fs::create_dir_all(out).map_err(|e| BadInput(format!("{}: {e}", out.display())))?;
-        for (seed, s) in &summary.failing {
-            let path = out.join(format!("{}-seed-{seed}.toml", scenario.name()));
-            let mut repro = s.file.clone();
-            repro.name = format!("{}-seed-{seed}", scenario.name());
-            repro.description = format!(
-                "Repro of {} at seed {seed}: txlab run {}",
-                scenario.name(),
-                path.display()
-            );
-            let body = toml::to_string(&repro)?;
-            write_atomically(&path, body.as_bytes())?;
-        }
+        write_repros(&scenario, &summary, out)?;
         if shrink {
             text += &shrink_first(&scenario, &summary.failing[0], out)?;
         }
@@ -523,11 +544,55 @@ fn sweep_cmd(
         );
     }
     print(&text);
-    Ok(if summary.failing.is_empty() {
+    Ok(exit_for(summary.failing.len() as u64))
+}
+
+/// 1 when any seed broke an invariant.
+fn exit_for(violating_seeds: u64) -> ExitCode {
+    if violating_seeds == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
+}
+
+/// A repro file per kept violating seed.
+fn write_repros(
+    scenario: &Scenario,
+    summary: &sweep::SweepSummary,
+    out: &Path,
+) -> Result<(), BadInput> {
+    if summary.failing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(out).map_err(|e| BadInput(format!("{}: {e}", out.display())))?;
+    for (seed, s) in &summary.failing {
+        let path = out.join(format!("{}-seed-{seed}.toml", scenario.name()));
+        let mut repro = s.file.clone();
+        repro.name = format!("{}-seed-{seed}", scenario.name());
+        repro.description = format!(
+            "Repro of {} at seed {seed}: txlab run {}",
+            scenario.name(),
+            path.display()
+        );
+        let body = toml::to_string(&repro)?;
+        write_atomically(&path, body.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Merge shard summaries and print the result; exit 1 when any seed
+/// broke an invariant, 2 when the summaries do not belong together.
+fn merge_cmd(files: &[PathBuf]) -> Result<ExitCode, BadInput> {
+    let mut parts = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        let text = std::fs::read_to_string(f).map_err(|e| BadInput(format!("{name}: {e}")))?;
+        parts.push((name.clone(), summary::SummaryJson::parse(&text, &name)?));
+    }
+    let merged = summary::merge(&parts)?;
+    print(&(serde_json::to_string_pretty(&merged)? + "\n"));
+    Ok(exit_for(merged.violating_seed_count))
 }
 
 fn export_cmd(

@@ -13,5 +13,6 @@ pub mod library;
 pub mod show;
 pub mod shrink;
 pub mod source;
+pub mod summary;
 pub mod sweep;
 pub mod table;

@@ -4,11 +4,15 @@ use crate::library;
 use std::io::Read;
 use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError, overrides};
 
-/// Load `arg`: a path if such a file exists, else a library name.
+/// Load `arg`: a path if such a file exists, else a library name. A file
+/// naming a user's service logic is refused: only the program that
+/// registered that logic can run it.
 pub fn load(arg: &str) -> Result<Scenario, ScenarioError> {
     let path = std::path::Path::new(arg);
     if path.is_file() {
-        return load_file(path);
+        let mut s = load_file(path)?;
+        txlab_sim::custom::Registry::new().attach(&mut s)?;
+        return Ok(s);
     }
     if let Some(text) = library::get(arg) {
         return Scenario::parse(text.as_bytes(), &format!("library:{arg}"));

@@ -32,6 +32,9 @@ pub struct SweepConfig {
 /// Latency histogram: 0.1 ms buckets up to 10 s, then one overflow bucket.
 const BUCKETS: usize = 100_001;
 
+/// Latency histogram buckets per ms (bucket `b` starts at `b / 10` ms).
+pub const BUCKETS_PER_MS: f64 = 10.0;
+
 /// One protocol's totals.
 #[derive(Clone, Debug)]
 pub struct ProtocolTotals {
@@ -71,6 +74,11 @@ impl ProtocolTotals {
         }
     }
 
+    /// The latency histogram: transactions per bucket ([`BUCKETS_PER_MS`]).
+    pub fn histogram(&self) -> &[u32] {
+        &self.latency
+    }
+
     /// The latency (ms) at quantile `q` (0..=1), from the histogram.
     pub fn latency_quantile(&self, q: f64) -> f64 {
         let total: u64 = self.latency.iter().map(|c| u64::from(*c)).sum();
@@ -82,10 +90,10 @@ impl ProtocolTotals {
         for (i, c) in self.latency.iter().enumerate() {
             seen += u64::from(*c);
             if seen >= rank {
-                return i as f64 / 10.0;
+                return i as f64 / BUCKETS_PER_MS;
             }
         }
-        (BUCKETS - 1) as f64 / 10.0
+        (BUCKETS - 1) as f64 / BUCKETS_PER_MS
     }
 }
 
@@ -97,6 +105,10 @@ pub struct SweepSummary {
     /// Seeds with a violation (any protocol), sorted, with the scenario
     /// that reproduces each.
     pub failing: Vec<(u64, Scenario)>,
+    /// What each kept failing seed broke, as `protocol: invariant`.
+    pub why: BTreeMap<u64, Vec<String>>,
+    /// Violating seeds in all, kept or not.
+    pub failing_total: u64,
     /// Seeds run.
     pub seeds: u64,
     /// Wall time.
@@ -345,17 +357,24 @@ pub fn sweep(base: &Scenario, cfg: &SweepConfig) -> Result<SweepSummary, Scenari
         .map(|p| (*p, ProtocolTotals::new()))
         .collect();
     let mut failing = Vec::new();
+    let mut why = BTreeMap::new();
+    let mut failing_total = 0;
     for w in results {
         for ((_, t), wt) in totals.iter_mut().zip(&w.totals) {
             t.merge(wt);
         }
         failing.extend(w.failing);
+        why.extend(w.why);
+        failing_total += w.failing_total;
     }
     failing.sort_by_key(|(seed, _)| *seed);
     failing.truncate(MAX_REPROS);
+    why.retain(|seed, _| failing.iter().any(|(s, _)| s == seed));
     Ok(SweepSummary {
         protocols: totals,
         failing,
+        why,
+        failing_total,
         seeds: cfg.seeds,
         elapsed,
     })
@@ -364,6 +383,8 @@ pub fn sweep(base: &Scenario, cfg: &SweepConfig) -> Result<SweepSummary, Scenari
 struct Worker {
     totals: Vec<ProtocolTotals>,
     failing: Vec<(u64, Scenario)>,
+    why: BTreeMap<u64, Vec<String>>,
+    failing_total: u64,
 }
 
 fn worker(
@@ -378,6 +399,8 @@ fn worker(
             .map(|_| ProtocolTotals::new())
             .collect(),
         failing: Vec::new(),
+        why: BTreeMap::new(),
+        failing_total: 0,
     };
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -385,12 +408,21 @@ fn worker(
             return w;
         }
         let seed = cfg.from.wrapping_add(i);
-        let Ok(scenario) = seed_scenario(base, seed, cfg.swarm) else {
-            continue;
+        // Without swarm only the seed changes: the spec is enough, and the
+        // whole scenario (file included) is copied only for a failing seed.
+        let swarmed = if cfg.swarm {
+            match seed_scenario(base, seed, true) {
+                Ok(s) => Some(s),
+                Err(_) => continue,
+            }
+        } else {
+            None
         };
-        let mut failed = false;
+        let scenario = swarmed.as_ref().unwrap_or(base);
+        let mut broken: Vec<String> = Vec::new();
         for (p, t) in Protocol::ALL.iter().zip(&mut w.totals) {
             let mut spec = scenario.spec_for(*p);
+            spec.seed = seed;
             spec.recording = false;
             let r = run(&spec).report;
             t.events += r.metrics.events;
@@ -406,15 +438,22 @@ fn worker(
                 }
             }
             if !r.violations.is_empty() {
-                failed = true;
                 t.violating_runs += 1;
                 for v in &r.violations {
                     *t.violations.entry(v.invariant.clone()).or_insert(0) += 1;
+                    broken.push(format!("{}: {}", p.name(), v.invariant));
                 }
             }
         }
-        if failed && w.failing.len() < MAX_REPROS {
-            w.failing.push((seed, scenario));
+        if !broken.is_empty() {
+            w.failing_total += 1;
+            if w.failing.len() < MAX_REPROS {
+                broken.sort();
+                broken.dedup();
+                w.why.insert(seed, broken);
+                let repro = swarmed.unwrap_or_else(|| base.with_seed(seed));
+                w.failing.push((seed, repro));
+            }
         }
         if let Some(b) = bar {
             b.inc(1);

@@ -437,3 +437,127 @@ fn a_sweep_can_shrink_its_first_failure_to_a_minimal_repro() {
         stdout(&r)
     );
 }
+
+/// `txlab sweep ... --format json` for `seeds` seeds from `from`, into `dir`.
+fn sweep_json(dir: &Path, lesson: &str, from: u64, seeds: u64) -> (serde_json::Value, String) {
+    let out = dir.join("repros");
+    let o = txlab(&[
+        "sweep",
+        lesson,
+        "--from",
+        &from.to_string(),
+        "--seeds",
+        &seeds.to_string(),
+        "--swarm",
+        "--jobs",
+        "2",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let path = dir.join(format!("{lesson}-{from}.json"));
+    std::fs::write(&path, &o.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON summary");
+    (v, path.to_str().unwrap().to_string())
+}
+
+/// The summary without its wall-clock time (the only field a merge cannot
+/// reproduce).
+fn without_time(mut v: serde_json::Value) -> serde_json::Value {
+    v.as_object_mut().unwrap().remove("wall_seconds");
+    v
+}
+
+#[test]
+fn four_merged_shards_equal_one_sweep_over_the_same_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    // Swarm mode on the duplicate payment: violations in the sagas, and a
+    // spread of outcomes and latencies to merge.
+    let (whole, _) = sweep_json(dir.path(), "duplicate-payment", 0, 40);
+    let shards: Vec<String> = [30, 0, 20, 10]
+        .iter()
+        .map(|from| sweep_json(dir.path(), "duplicate-payment", *from, 10).1)
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(String::as_str));
+    let o = txlab(&args);
+    assert_eq!(
+        o.status.code(),
+        whole["violating_seed_count"]
+            .as_u64()
+            .map(|n| (n > 0) as i32)
+    );
+    let merged: serde_json::Value = serde_json::from_slice(&o.stdout).expect("merged JSON");
+    // Something to compare: violations were found and latencies recorded.
+    assert!(
+        whole["violating_seeds"].as_array().unwrap().len() > 1,
+        "{whole}"
+    );
+    assert!(
+        !whole["protocols"]["orchestrated"]["latency_histogram"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(merged["seed_ranges"], serde_json::json!([[0, 40]]));
+    assert_eq!(without_time(merged), without_time(whole));
+}
+
+#[test]
+fn merge_refuses_other_scenarios_versions_and_overlaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, a) = sweep_json(dir.path(), "flight-sold-out", 0, 3);
+    let (_, b) = sweep_json(dir.path(), "happy-path", 3, 3);
+    let (_, again) = sweep_json(dir.path(), "flight-sold-out", 2, 3);
+    let o = txlab(&["merge", &a, &b]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the scenario is happy-path"),
+        "{}",
+        stderr(&o)
+    );
+    let o = txlab(&["merge", &a, &again]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("seeds 2..3"), "{}", stderr(&o));
+    // Another txlab version: the same file with its version changed.
+    let text = std::fs::read_to_string(&again).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["txlab_version"] = "0.0.0-other".into();
+    v["seed_ranges"] = serde_json::json!([[3, 6]]);
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, v.to_string()).unwrap();
+    let o = txlab(&["merge", &a, other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("txlab version is 0.0.0-other"),
+        "{}",
+        stderr(&o)
+    );
+    // Not a summary at all.
+    let o = txlab(&["merge", &a, "Cargo.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a txlab sweep summary"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A file naming a user's service logic runs only in the program that
+/// registered it: txlab's own binary says so and exits 2.
+#[test]
+fn a_user_service_file_is_refused_with_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = VALID.replace(
+        "name = \"payment\"\n",
+        "name = \"payment\"\nlogic = \"my-payment\"\n",
+    );
+    assert!(text.contains("logic"), "{text}");
+    let o = run_text(dir.path(), text.as_bytes());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("services[1].logic"), "{err}");
+    assert!(err.contains("\"my-payment\" is a user service"), "{err}");
+}

@@ -9,7 +9,7 @@ mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use support::{Case, case, cases, repro};
+use support::{Case, HolidayCase, case, cases, repro};
 use txlab_sim::engine::{Fault, NodeId, ScheduledFault, SimTime};
 use txlab_sim::lab::{RunReport, run};
 use txlab_sim::protocols::{Outcome, Protocol};

@@ -20,11 +20,16 @@
 //!   choreographed saga (with its broker), plus an auditor that reads.
 //! - [`lab`]: runs, checkers (one per invariant), metrics, the run report,
 //!   scenario files and the choreography tracker.
+//! - [`custom`]: your own service logic in the sagas, by name, with your
+//!   own invariants; `testkit` (feature `testkit`) property-tests it.
 //!
 //! Layers point one way: `engine` knows nothing of protocols, `protocols`
 //! know only the engine's node API, and `lab` glues them to scenarios.
 #![warn(missing_docs)]
 
+pub mod custom;
 pub mod engine;
 pub mod lab;
 pub mod protocols;
+#[cfg(feature = "testkit")]
+pub mod testkit;

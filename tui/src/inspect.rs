@@ -313,6 +313,7 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
         },
         Record::Local(c) => local(w, c),
         Record::Release { tx } => format!("{tx} released (pending marks cleared)"),
+        Record::Custom(_) => "the user service's state after that local transaction".into(),
     }
 }
 

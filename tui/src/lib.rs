@@ -37,4 +37,4 @@ pub mod view;
 pub mod words;
 
 pub use app::{App, Entry};
-pub use terminal::run;
+pub use terminal::{open, run};

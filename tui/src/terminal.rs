@@ -123,6 +123,18 @@ fn write_atomically(path: &str, text: &str) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Open the UI on `scenario` from any program: the way to watch a repro
+/// whose services are a user's own (attach them with
+/// `txlab_sim::custom::Registry::attach` first; txlab's binary cannot run
+/// them). The picker lists only this scenario.
+pub fn open(scenario: txlab_sim::lab::scenario::Scenario) -> io::Result<()> {
+    let entry = crate::Entry {
+        name: scenario.name().to_string(),
+        scenario: Ok(scenario.clone()),
+    };
+    run(crate::App::new(scenario, vec![entry]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::playback;

@@ -40,6 +40,8 @@ pub enum Record {
         /// The saga.
         tx: TxId,
     },
+    /// A user service's state after a local transaction (written with it).
+    Custom(crate::custom::Snapshot),
 }
 
 impl From<choreo::Record> for Record {

@@ -146,6 +146,11 @@ pub struct ServiceFile {
     pub name: String,
     /// Resource → starting amount.
     pub resources: BTreeMap<String, i64>,
+    /// A user's service logic, by the name a program registered it under
+    /// (see `txlab_sim::custom`); the sagas run it in place of the
+    /// built-in service. Only that program can run the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logic: Option<String>,
 }
 
 /// A workflow step.

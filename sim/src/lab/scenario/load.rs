@@ -111,12 +111,13 @@ impl Scenario {
         origin: &str,
         limits: Limits,
     ) -> Result<Scenario, ScenarioError> {
-        let spec = Validator {
+        let mut spec = Validator {
             file: &file,
             origin,
             limits,
         }
         .spec()?;
+        spec.plugins = plugins(&file, origin)?;
         Ok(Scenario {
             file,
             origin: origin.to_string(),
@@ -175,6 +176,23 @@ pub(super) fn node_of(file: &ScenarioFile, name: &str) -> Option<NodeId> {
         .position(|s| s.name == name)
         .map(|i| NodeId(i as u32 + 1))
         .or(extra)
+}
+
+/// The services that name a user's logic (attached later, by a
+/// [`Registry`](crate::custom::Registry)).
+fn plugins(file: &ScenarioFile, origin: &str) -> Result<crate::custom::Plugins, ScenarioError> {
+    for (i, s) in file.services.iter().enumerate() {
+        if s.logic.as_ref().is_some_and(|l| l.trim().is_empty()) {
+            return Err(ScenarioError::Invalid {
+                file: origin.into(),
+                field: format!("services[{i}].logic"),
+                message: "empty: name a registered user service, or leave it out".into(),
+            });
+        }
+    }
+    Ok(crate::custom::Plugins::named(
+        file.services.iter().map(|s| s.logic.clone()),
+    ))
 }
 
 /// A TOML error with its position.

@@ -3,6 +3,7 @@
 //! separate dual write when the outbox is off).
 
 use super::{Event, EventKind, Msg, Record, reaction};
+use crate::custom::{Call, MessageId, Plugged};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::saga_step::{StepReply, execute};
 use crate::protocols::service::Service;
@@ -35,6 +36,8 @@ pub struct ChoreoService {
     /// Publishes waiting for their separate write (outbox off).
     dual_writes: BTreeMap<TimerId, Event>,
     next_dual: u64,
+    /// A user's logic in place of the built-in one.
+    custom: Option<Plugged>,
 }
 
 impl ChoreoService {
@@ -50,7 +53,16 @@ impl ChoreoService {
             held: BTreeMap::new(),
             dual_writes: BTreeMap::new(),
             next_dual: 0,
+            custom: None,
         }
+    }
+
+    /// Run a user's logic (if any) in place of the built-in one. The
+    /// node's inbox stays: it is the consumer's record of deliveries it
+    /// settled (a step it gave up on included), messaging, not business.
+    pub fn plugged(mut self, logic: Option<Plugged>) -> Self {
+        self.custom = logic;
+        self
     }
 
     /// Handle a bus message.
@@ -89,7 +101,22 @@ impl ChoreoService {
             send(ctx, broker, Msg::Ack { seq });
             return;
         };
-        let exec = execute(&self.cfg, &self.service, event.tx, step, op, ctx.rng());
+        let (exec, snapshot) = match &self.custom {
+            // The delivery number is the message id: a redelivery keeps it.
+            Some(c) => {
+                let call = Call {
+                    tx: event.tx,
+                    step,
+                    op,
+                    message_id: MessageId(seq),
+                };
+                c.execute(&self.cfg, &self.service, call, ctx.rng())
+            }
+            None => (
+                execute(&self.cfg, &self.service, event.tx, step, op, ctx.rng()),
+                None,
+            ),
+        };
         let next = match self.next_event(event.tx, step, op, seq, &exec.reply, ctx) {
             Some(next) => next,
             // Retry: leave it unacknowledged and the broker redelivers.
@@ -104,8 +131,15 @@ impl ChoreoService {
             .max()
             .unwrap_or(SimTime::ZERO);
         // Write-ahead: the commit is forced first; the observation, the
-        // publish and the ack follow it.
+        // publish and the ack follow it. A user service's state goes with
+        // it (flushed by the forced commit: the two are atomic).
+        if let Some(s) = &snapshot {
+            ctx.persist_lazy(crate::protocols::Record::Custom(s.clone()));
+        }
         self.commit(seq, exec.commit, Some(next), delay, ctx);
+        if let (Some(c), Some(s)) = (&mut self.custom, &snapshot) {
+            c.install(s, &mut self.service);
+        }
         send(ctx, broker, Msg::Ack { seq });
         if !self.cfg.toggles.outbox {
             // The dual write: publish in a separate step after the commit.
@@ -251,6 +285,9 @@ impl ChoreoService {
                 crate::protocols::Record::Release { tx } => self.service.release(*tx),
                 _ => {}
             }
+        }
+        if let Some(c) = &mut self.custom {
+            c.recover(log, &mut self.service);
         }
         if !self.outbox.is_empty() {
             ctx.set_timer(RELAY, SimTime::ZERO);

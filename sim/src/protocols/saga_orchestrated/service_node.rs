@@ -2,6 +2,8 @@
 //! deduplicated by idempotency key.
 
 use super::Msg;
+use crate::custom::{Call, MessageId, Plugged};
+use crate::engine::stable_hash;
 use crate::engine::{Ctx, NodeId, TimerId};
 use crate::protocols::saga_step::execute;
 use crate::protocols::service::Service;
@@ -24,6 +26,8 @@ pub struct SagaService {
     /// Replies held back by a slow-service plan, by timer.
     delayed: BTreeMap<TimerId, (NodeId, Msg)>,
     next_delay: u64,
+    /// A user's logic in place of the built-in one.
+    custom: Option<Plugged>,
 }
 
 impl SagaService {
@@ -35,7 +39,14 @@ impl SagaService {
             service,
             delayed: BTreeMap::new(),
             next_delay: 0,
+            custom: None,
         }
+    }
+
+    /// Run a user's logic (if any) in place of the built-in one.
+    pub fn plugged(mut self, logic: Option<Plugged>) -> Self {
+        self.custom = logic;
+        self
     }
 
     /// Handle a saga message.
@@ -66,14 +77,37 @@ impl SagaService {
     }
 
     fn on_command(&mut self, from: NodeId, tx: TxId, step: StepId, op: Op, attempt: u32, ctx: C) {
-        let exec = execute(&self.cfg, &self.service, tx, step, op, ctx.rng());
+        let (exec, snapshot) = match &self.custom {
+            // A resend is a new message: its id changes with the attempt.
+            Some(c) => {
+                let message_id = MessageId(stable_hash(&(tx, step, op, attempt)));
+                let call = Call {
+                    tx,
+                    step,
+                    op,
+                    message_id,
+                };
+                c.execute(&self.cfg, &self.service, call, ctx.rng())
+            }
+            None => (
+                execute(&self.cfg, &self.service, tx, step, op, ctx.rng()),
+                None,
+            ),
+        };
         // Write-ahead: the observation and the reply (even one held back or
         // never sent) come after the forced commit. A duplicate answered
         // from the table (no commit) is handled only once the original's
         // write is done, as the node blocks on it.
         if let Some(commit) = &exec.commit {
+            if let Some(s) = &snapshot {
+                // Flushed with the forced commit below: the two are atomic.
+                ctx.persist_lazy(Record::Custom(s.clone()));
+            }
             ctx.persist(Record::Local(commit.clone()));
             self.service.apply(commit);
+            if let (Some(c), Some(s)) = (&mut self.custom, &snapshot) {
+                c.install(s, &mut self.service);
+            }
             ctx.record(Obs::Local {
                 tx,
                 step,
@@ -126,6 +160,9 @@ impl SagaService {
                 Record::Release { tx } => self.service.release(*tx),
                 _ => {}
             }
+        }
+        if let Some(c) = &mut self.custom {
+            c.recover(log, &mut self.service);
         }
     }
 }
