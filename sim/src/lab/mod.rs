@@ -12,6 +12,7 @@
 pub mod checkers;
 pub mod metrics;
 pub mod outcome;
+pub mod planned;
 pub mod report;
 pub mod run;
 pub mod scenario;
@@ -19,6 +20,7 @@ pub mod tracker;
 pub mod uncertainty;
 pub mod view;
 
+pub use planned::{Planned, PlannedFault};
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
 pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
 pub use view::RunView;

@@ -10,7 +10,11 @@ mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+mod locate;
+mod tied;
 mod validate;
+
+pub use tied::EVENTS;
 
 pub use error::ScenarioError;
 pub use format::ScenarioFile;
