@@ -48,14 +48,18 @@ fn span_of(text: &str, path: &str) -> Option<usize> {
             Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),
         };
-        let value = table.get(key)?;
+        let Some(value) = table.get(key) else {
+            return found;
+        };
         found = Some(value.span().start);
         let mut value = value.get_ref();
         if let Some(i) = index {
             let DeValue::Array(items) = value else {
                 return found;
             };
-            let item = items.get(i)?;
+            let Some(item) = items.get(i) else {
+                return found;
+            };
             found = Some(item.span().start);
             value = item.get_ref();
         }
@@ -81,5 +85,8 @@ mod tests {
         let at = span_of(text, "faults[0].at_ms.nothing").unwrap();
         assert_eq!(line_column(text, at), (3, 9));
         assert_eq!(span_of(text, "services[0].name"), None);
+        // A missing key points at the table that lacks it.
+        let at = span_of(text, "faults[1].after.nth").unwrap();
+        assert_eq!(line_column(text, at), (6, 9));
     }
 }
