@@ -183,7 +183,6 @@ pub struct App {
     pub save: Option<SaveRequest>,
     /// Panes at the cursor (recomputed on every move).
     pub panes: Vec<PaneView>,
-    pub(crate) next_partition: u32,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
 }
@@ -217,7 +216,6 @@ impl App {
             quit: false,
             save: None,
             panes: Vec::new(),
-            next_partition: 1_000,
             stale: true,
         };
         app.refresh();

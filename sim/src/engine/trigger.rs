@@ -92,15 +92,18 @@ pub struct MessageFault {
     pub action: MessageAction,
 }
 
-/// Per fault, how many matches it has seen.
+/// Per fault, how many matches it has seen, and its rank: the order in
+/// which it was added, which is the order faults released for the same
+/// instant apply in (a file's order, not the order their events happened).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Triggers {
-    events: Vec<(EventFault, u32)>,
-    messages: Vec<(MessageFault, u32)>,
+    events: Vec<(EventFault, u32, u32)>,
+    messages: Vec<(MessageFault, u32, u32)>,
+    next_rank: u32,
 }
 
-/// A fault a trigger released: apply it `delay` from now.
-pub(super) type Fired = (SimTime, Fault);
+/// A fault a trigger released: apply it `delay` from now, ranked.
+pub(super) type Fired = (SimTime, u32, Fault);
 
 /// Count one match; true exactly when it is the `nth`.
 fn count(seen: &mut u32, nth: u32) -> bool {
@@ -118,19 +121,26 @@ impl Triggers {
         self.events.is_empty() && self.messages.is_empty()
     }
 
+    fn rank(&mut self) -> u32 {
+        self.next_rank += 1;
+        self.next_rank
+    }
+
     pub(super) fn watch(&mut self, fault: EventFault) {
-        self.events.push((fault, 0));
+        let rank = self.rank();
+        self.events.push((fault, 0, rank));
     }
 
     pub(super) fn add_message_fault(&mut self, fault: MessageFault) {
-        self.messages.push((fault, 0));
+        let rank = self.rank();
+        self.messages.push((fault, 0, rank));
     }
 
     fn fire(&mut self, hit: impl Fn(&Trigger) -> bool) -> Vec<Fired> {
         let mut out = Vec::new();
-        for (f, seen) in &mut self.events {
+        for (f, seen, rank) in &mut self.events {
             if hit(&f.trigger) && count(seen, f.nth) {
-                out.push((f.delay, f.fault.clone()));
+                out.push((f.delay, *rank, f.fault.clone()));
             }
         }
         out
@@ -175,11 +185,11 @@ impl Triggers {
         from: NodeId,
         to: NodeId,
         msg: &N::Msg,
-    ) -> Option<(Option<SimTime>, MessageAction)> {
+    ) -> Option<(Option<(SimTime, u32)>, MessageAction)> {
         let mut out = None;
-        for (f, seen) in &mut self.messages {
+        for (f, seen, rank) in &mut self.messages {
             if f.matcher.matches::<N>(from, to, msg) && count(seen, f.nth) && out.is_none() {
-                out = Some((f.after, f.action));
+                out = Some((f.after.map(|a| (a, *rank)), f.action));
             }
         }
         out

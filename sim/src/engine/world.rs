@@ -124,6 +124,8 @@ pub struct World<N: Node> {
     faults: Vec<ScheduledFault>,
     next_fault: usize,
     triggers: Triggers,
+    /// Faults triggers released for later, by (time, rank).
+    released: Vec<(SimTime, u32, Fault)>,
     write_latency: SimTime,
     volatile_answers: bool,
     next_msg: u32,
@@ -166,6 +168,7 @@ impl<N: Node> World<N> {
             faults,
             next_fault: 0,
             triggers: Triggers::default(),
+            released: Vec::new(),
             write_latency: config.write_latency,
             volatile_answers: config.answer_from_volatile_state,
             next_msg: 0,
@@ -260,7 +263,7 @@ impl<N: Node> World<N> {
         if !self.started {
             return Some(SimTime::ZERO);
         }
-        let fault = self.faults.get(self.next_fault).map(|f| f.at);
+        let fault = self.next_fault_time();
         match (fault, self.queue.peek_time()) {
             (Some(f), Some(e)) => Some(f.min(e)),
             (f, e) => f.or(e),
@@ -286,13 +289,38 @@ impl<N: Node> World<N> {
 
     /// Apply what a trigger released: at once, or scheduled `delay` later.
     fn apply_fired(&mut self, fired: Vec<Fired>) {
-        for (delay, fault) in fired {
+        for (delay, rank, fault) in fired {
             if delay == SimTime::ZERO {
                 self.apply_fault(fault);
             } else {
-                self.schedule(ScheduledFault::new(self.now + delay, fault));
+                let key = (self.now + delay, rank);
+                let pos = self.released.partition_point(|(t, r, _)| (*t, *r) <= key);
+                self.released.insert(pos, (key.0, rank, fault));
             }
         }
+    }
+
+    /// When the next scheduled or released fault is due.
+    fn next_fault_time(&self) -> Option<SimTime> {
+        let scheduled = self.faults.get(self.next_fault).map(|f| f.at);
+        let released = self.released.first().map(|r| r.0);
+        match (scheduled, released) {
+            (Some(s), Some(r)) => Some(s.min(r)),
+            (s, r) => s.or(r),
+        }
+    }
+
+    /// Take the next fault due: a scheduled one first at the same time.
+    fn pop_fault(&mut self) -> (SimTime, Fault) {
+        let scheduled = self.faults.get(self.next_fault).map(|f| f.at);
+        let released = self.released.first().map(|r| r.0);
+        if scheduled.is_some_and(|s| released.is_none_or(|r| s <= r)) {
+            let f = self.faults[self.next_fault].clone();
+            self.next_fault += 1;
+            return (f.at, f.fault);
+        }
+        let (at, _, fault) = self.released.remove(0);
+        (at, fault)
     }
 
     /// Apply `fault` now, between steps.
@@ -308,7 +336,7 @@ impl<N: Node> World<N> {
             self.ensure_started();
             return true;
         }
-        let fault_at = self.faults.get(self.next_fault).map(|f| f.at);
+        let fault_at = self.next_fault_time();
         let event_at = self.queue.peek_time();
         let fault_first = match (fault_at, event_at) {
             (Some(f), Some(e)) => f <= e,
@@ -318,10 +346,9 @@ impl<N: Node> World<N> {
         };
         self.stats.steps += 1;
         if fault_first {
-            let f = self.faults[self.next_fault].clone();
-            self.next_fault += 1;
-            self.now = self.now.max(f.at);
-            self.apply_fault(f.fault);
+            let (at, fault) = self.pop_fault();
+            self.now = self.now.max(at);
+            self.apply_fault(fault);
         } else {
             let (at, pending) = self.queue.pop().expect("peeked");
             self.now = at;

@@ -20,7 +20,7 @@ pub mod tracker;
 pub mod uncertainty;
 pub mod view;
 
-pub use planned::{Planned, PlannedFault};
+pub use planned::{Planned, PlannedFault, WireMessage, wire_messages};
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
 pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
 pub use view::RunView;

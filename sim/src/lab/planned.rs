@@ -56,3 +56,73 @@ pub fn reach_ms(p: &PlannedFault, events_by_ms: u64) -> u64 {
         },
     }
 }
+
+/// A message put on the wire, named the way a message fault names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireMessage {
+    /// Its id in the run.
+    pub id: crate::engine::MsgId,
+    /// Its kind word ([`crate::protocols::vocabulary`]).
+    pub kind: &'static str,
+    /// Sender.
+    pub from: crate::engine::NodeId,
+    /// Receiver.
+    pub to: crate::engine::NodeId,
+    /// Which message of this kind, sender and receiver it is (from 1).
+    pub nth: u32,
+    /// When it was put on the wire.
+    pub at: crate::engine::SimTime,
+}
+
+impl WireMessage {
+    /// What a file names it by, and when it was sent (not its run's id).
+    pub fn key(
+        &self,
+    ) -> (
+        &'static str,
+        crate::engine::NodeId,
+        crate::engine::NodeId,
+        u32,
+        crate::engine::SimTime,
+    ) {
+        (self.kind, self.from, self.to, self.nth, self.at)
+    }
+}
+
+/// Every message put on the wire in a recorded trace (a node's sends and
+/// every copy), in the order faults tied to messages count them, so
+/// `drop = { message = kind, from, to, nth }` names exactly this one in a
+/// replay. Empty for a trace that was not recorded.
+pub fn wire_messages(trace: &crate::engine::Trace<crate::protocols::LabNode>) -> Vec<WireMessage> {
+    use crate::engine::EventKind;
+    use std::collections::BTreeMap;
+    let mut ends = BTreeMap::new();
+    let mut seen: BTreeMap<(&'static str, _, _), u32> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in trace.events() {
+        let (id, from, to) = match e.kind {
+            EventKind::Send { msg, from, to } => (msg, from, to),
+            EventKind::Duplicate { msg, copy } => match ends.get(&msg) {
+                Some(&(from, to)) => (copy, from, to),
+                None => continue,
+            },
+            _ => continue,
+        };
+        ends.insert(id, (from, to));
+        let Some(msg) = trace.message(id) else {
+            continue;
+        };
+        let kind = crate::protocols::vocabulary::message_kind(msg).0;
+        let nth = seen.entry((kind, from, to)).or_insert(0);
+        *nth += 1;
+        out.push(WireMessage {
+            id,
+            kind,
+            from,
+            to,
+            nth: *nth,
+            at: e.time,
+        });
+    }
+    out
+}

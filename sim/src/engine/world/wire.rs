@@ -1,10 +1,14 @@
 //! The world's wire: sending (with the faults tied to messages), network
 //! copies, and drops and duplicates of messages already in flight.
 
+use super::super::trigger::Fired;
 use super::{Pending, World};
 use crate::engine::{
-    DropReason, EventKind, Fate, Fault, MessageAction, MsgId, Node, NodeId, ScheduledFault, SimTime,
+    DropReason, EventKind, Fate, Fault, MessageAction, MsgId, Node, NodeId, SimTime,
 };
+
+/// What a message fault does to one message, if anything.
+type Action = Option<(Option<(SimTime, u32)>, MessageAction)>;
 
 impl<N: Node> World<N> {
     pub(super) fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
@@ -46,33 +50,41 @@ impl<N: Node> World<N> {
     }
 
     /// `send` with faults tied to messages: the same network draws, then
-    /// each message put on the wire (a network copy too) meets the message
-    /// faults and fires the triggers waiting for it.
+    /// each message put on the wire meets the message faults and fires the
+    /// triggers waiting for it. Every message put on the wire counts, in
+    /// trace order: a node's send (even one the network loses), a network
+    /// copy, a copy a fault makes.
     fn send_watched(&mut self, id: MsgId, from: NodeId, to: NodeId, msg: N::Msg) {
         let (at, copy_at) = match self.net.route(self.now, from, to) {
             Fate::Dropped(reason) => {
-                let fired = self.triggers.sent::<N>(from, to, &msg);
+                let (fired, _) = self.count(from, to, &msg);
                 self.drop_msg(id, from, to, reason);
                 return self.apply_fired(fired);
             }
             Fate::Arrives(at, copy) => (at, copy),
         };
         let copy = copy_at.map(|c| (self.new_copy(id, &msg), c));
-        // Matches count in id order (the original first); the queue gets
-        // the copy first, as an unwatched send does, so ties at one time
-        // break the same way with or without faults tied to messages.
-        let mut fired = self.triggers.sent::<N>(from, to, &msg);
-        let action = self.triggers.message_fault::<N>(from, to, &msg);
+        let (mut fired, action) = self.count(from, to, &msg);
+        // The queue gets the copy first, as an unwatched send does, so ties
+        // at one time break the same way with or without these faults.
         if let Some((cid, copy_at)) = copy {
-            fired.extend(self.triggers.sent::<N>(from, to, &msg));
-            let copy_action = self.triggers.message_fault::<N>(from, to, &msg);
-            self.put_on_wire(cid, from, to, copy_at, msg.clone(), copy_action);
+            let (more, copy_action) = self.count(from, to, &msg);
+            fired.extend(more);
+            fired.extend(self.put_on_wire(cid, from, to, copy_at, msg.clone(), copy_action));
         }
-        self.put_on_wire(id, from, to, at, msg, action);
+        fired.extend(self.put_on_wire(id, from, to, at, msg, action));
         self.apply_fired(fired);
     }
 
-    /// Schedule one message's arrival at `at`, as its message fault says.
+    /// Count one message put on the wire: the faults it releases and what
+    /// its message fault (if it is one's Nth match) does to it.
+    fn count(&mut self, from: NodeId, to: NodeId, msg: &N::Msg) -> (Vec<Fired>, Action) {
+        let fired = self.triggers.sent::<N>(from, to, msg);
+        (fired, self.triggers.message_fault::<N>(from, to, msg))
+    }
+
+    /// Schedule one message's arrival at `at`, as its message fault says;
+    /// returns what a copy made here released.
     fn put_on_wire(
         &mut self,
         id: MsgId,
@@ -80,19 +92,19 @@ impl<N: Node> World<N> {
         to: NodeId,
         at: SimTime,
         msg: N::Msg,
-        action: Option<(Option<SimTime>, MessageAction)>,
-    ) {
+        action: Action,
+    ) -> Vec<Fired> {
         let deliver = |id, msg| Pending::Deliver { id, from, to, msg };
         match action {
             None => self.queue.push(at, deliver(id, msg)),
             Some((_, MessageAction::Delay(d))) => self.queue.push(at + d, deliver(id, msg)),
-            Some((Some(after), action)) => {
+            Some((Some((after, rank)), action)) => {
                 let fault = match action {
                     MessageAction::Drop => Fault::DropMessage(id),
                     _ => Fault::DuplicateMessage(id),
                 };
                 self.queue.push(at, deliver(id, msg));
-                self.schedule(ScheduledFault::new(self.now + after, fault));
+                return vec![(after, rank, fault)];
             }
             Some((None, MessageAction::Drop)) => {
                 self.drop_msg(id, from, to, DropReason::Injected);
@@ -100,9 +112,12 @@ impl<N: Node> World<N> {
             Some((None, MessageAction::Duplicate)) => {
                 let cid = self.new_copy(id, &msg);
                 self.queue.push(at, deliver(id, msg.clone()));
-                self.queue.push(at, deliver(cid, msg));
+                let (mut fired, copy_action) = self.count(from, to, &msg);
+                fired.extend(self.put_on_wire(cid, from, to, at, msg, copy_action));
+                return fired;
             }
         }
+        Vec::new()
     }
 
     fn new_msg_id(&mut self) -> MsgId {
@@ -147,6 +162,11 @@ impl<N: Node> World<N> {
             return;
         };
         let cid = self.new_copy(target, &msg);
+        if !self.triggers.is_empty() {
+            let (mut fired, action) = self.count(from, to, &msg);
+            fired.extend(self.put_on_wire(cid, from, to, at, msg, action));
+            return self.apply_fired(fired);
+        }
         let dup = Pending::Deliver {
             id: cid,
             from,
