@@ -283,9 +283,37 @@ fn is_one(v: &u32) -> bool {
     *v == 1
 }
 
+impl Default for EventFile {
+    /// The first occurrence of nothing yet named.
+    fn default() -> Self {
+        EventFile {
+            event: None,
+            node: None,
+            record: None,
+            message: None,
+            from: None,
+            to: None,
+            nth: 1,
+        }
+    }
+}
+
+impl Default for MessageFile {
+    /// The first message of no kind yet named.
+    fn default() -> Self {
+        MessageFile {
+            message: String::new(),
+            from: None,
+            to: None,
+            nth: 1,
+            ms: None,
+        }
+    }
+}
+
 /// The event a fault waits for: a log write (`node`, `record`) or a
 /// message (`message`, optional `from` and `to`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventFile {
     /// `forced_write` or `lazy_write` (the default with a record),
@@ -313,7 +341,7 @@ pub struct EventFile {
 }
 
 /// The Nth message of a kind (optionally from and to given nodes).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessageFile {
     /// A message kind (`prepare`, `vote yes`...).
