@@ -256,6 +256,47 @@ mod tests {
     }
 
     #[test]
+    fn a_message_fault_the_bug_needs_is_kept_and_its_repro_round_trips() {
+        use txlab_sim::lab::scenario::format::{FaultFile, MessageFile};
+        let text = crate::library::get("happy-path").unwrap();
+        let mut file = Scenario::parse(text.as_bytes(), "happy-path").unwrap().file;
+        file.toggles.idempotency = false;
+        // The bug: the orchestrator's charge reaches payment twice. Noise:
+        // a dropped answer to the client and a crash of the car service.
+        let charge = MessageFile {
+            message: "action".into(),
+            to: Some("payment".into()),
+            ..MessageFile::default()
+        };
+        file.faults.push(FaultFile {
+            duplicate: Some(charge),
+            ..FaultFile::default()
+        });
+        file.faults.push(FaultFile {
+            drop: Some(MessageFile {
+                message: "answer".into(),
+                ..MessageFile::default()
+            }),
+            ..FaultFile::default()
+        });
+        for (at_ms, crash, restart) in [(3, Some("car"), None), (90, None, Some("car"))] {
+            file.faults.push(FaultFile {
+                at_ms,
+                crash: crash.map(Into::into),
+                restart: restart.map(Into::into),
+                ..FaultFile::default()
+            });
+        }
+        let s = Scenario::from_file(file, "dup", Limits::default()).unwrap();
+        let small = shrink(&s, "at_most_once");
+        assert_eq!(small.file.faults.len(), 1, "{:?}", small.file.faults);
+        assert!(small.file.faults[0].duplicate.is_some());
+        let again = Scenario::parse(small.to_toml().as_bytes(), "repro").unwrap();
+        assert_eq!(again.file, small.file);
+        assert!(broken(&again).contains(&"at_most_once".to_string()));
+    }
+
+    #[test]
     fn a_crash_the_bug_needs_is_kept() {
         let text = crate::library::get("lost-event-no-outbox").unwrap();
         let s = Scenario::parse(text.as_bytes(), "lost-event-no-outbox").unwrap();

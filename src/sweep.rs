@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use txlab_sim::engine::rng::{Stream, stream};
 use txlab_sim::lab::run;
 use txlab_sim::lab::scenario::format::{
-    FailureFile, FaultFile, LatencyFile, LinkFile, PartitionFile, ScenarioFile,
+    FailureFile, FaultFile, LatencyFile, LinkFile, MessageFile, PartitionFile, ScenarioFile,
 };
 use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError};
 use txlab_sim::protocols::Protocol;
@@ -146,7 +146,7 @@ pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Result<Scenario
 /// own randomness): the network (loss, duplication, ordering, a slow disk,
 /// a long tail, slow links), slow and silent services, crashes (one of the
 /// central node while requests arrive), and a partition (one-way or
-/// between two nodes). What the scenario itself sets is kept: its faults,
+/// between two nodes), and a drop or duplicate of one chosen message. What the scenario itself sets is kept: its faults,
 /// its link overrides and a write latency it chose.
 fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
     let mut rng = stream(seed, Stream::Faults);
@@ -174,6 +174,35 @@ fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
     }
     file.faults.extend(faults);
     file.faults.sort_by_key(|f| f.at_ms);
+    // Drawn last, so every earlier draw of a seed stays what it was.
+    if rng.random_bool(0.3) {
+        file.faults.push(draw_message_fault(&mut rng));
+    }
+}
+
+/// Drop or duplicate the Nth message of one kind of one protocol: a
+/// single narrow fault where random loss rarely lands ("search where bugs
+/// live": the second PREPARE, the first reply, a repeated delivery).
+fn draw_message_fault(rng: &mut impl RngExt) -> FaultFile {
+    use txlab_sim::protocols::vocabulary::MESSAGES;
+    let protocol = Protocol::ALL[rng.random_range(0..Protocol::ALL.len())];
+    let words: Vec<&str> = MESSAGES
+        .iter()
+        .filter(|(p, _, _)| *p == Some(protocol))
+        .map(|(_, w, _)| *w)
+        .collect();
+    let named = MessageFile {
+        message: words[rng.random_range(0..words.len())].to_string(),
+        nth: rng.random_range(1..=3u32),
+        ..MessageFile::default()
+    };
+    let drop = rng.random_bool(0.5);
+    FaultFile {
+        protocol: Some(protocol.name().to_string()),
+        drop: drop.then(|| named.clone()),
+        duplicate: (!drop).then_some(named),
+        ..FaultFile::default()
+    }
 }
 
 /// Latency, loss, duplication, FIFO, the disk and up to two slow links.

@@ -193,7 +193,6 @@ pub struct App {
     pub(crate) undo: Vec<(usize, String)>,
     /// Quiz mode: questions, answers (see [`crate::quiz`]).
     pub quiz: crate::quiz::Quiz,
-    pub(crate) next_partition: u32,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
 }
@@ -232,7 +231,6 @@ impl App {
             tx_view: None,
             export: Default::default(),
             undo: Vec::new(),
-            next_partition: 1_000,
             stale: true,
         };
         app.refresh();

@@ -68,6 +68,7 @@ impl Registry {
                         "\"{name}\" is a user service this program does not have (it has: {has}); \
                          open the file from the program that registered it (docs/testkit.md)"
                     ),
+                    position: None,
                 });
             };
             scenario.spec.plugins.attach(id, Arc::clone(factory));

@@ -24,6 +24,7 @@ mod queue;
 pub mod rng;
 mod time;
 mod trace;
+mod trigger;
 mod world;
 mod write_ahead;
 
@@ -37,4 +38,5 @@ pub use time::SimTime;
 pub use trace::{
     AppliedFault, EventKind, Observation, StableHasher, Trace, TraceEvent, stable_hash,
 };
+pub use trigger::{EventFault, MessageAction, MessageFault, MessageMatch, Trigger};
 pub use world::{InFlight, Stats, World, WorldConfig};

@@ -33,6 +33,21 @@ pub trait Node: Clone {
     /// The node restarts after a crash: volatile state is back to the boot
     /// image and `log` holds every durable record written before the crash.
     fn on_recover(&mut self, log: &[Self::Record], ctx: &mut Ctx<'_, Self>);
+
+    /// Whether `msg` is of kind `kind`, a word of the protocol's vocabulary
+    /// ("prepare"): what faults tied to events match messages by. A node
+    /// type without a vocabulary matches nothing.
+    fn message_is(msg: &Self::Msg, kind: &str) -> bool {
+        let _ = (msg, kind);
+        false
+    }
+
+    /// Whether `record` is of kind `kind` ("commit"), for faults tied to
+    /// log writes. A node type without a vocabulary matches nothing.
+    fn record_is(record: &Self::Record, kind: &str) -> bool {
+        let _ = (record, kind);
+        false
+    }
 }
 
 /// What a handler asks the world to do.

@@ -3,14 +3,17 @@
 
 use super::queue::EventQueue;
 use super::rng::{Stream, stream};
+use super::trigger::{Fired, Triggers};
 use super::write_ahead::{Input, hold_outputs_for_writes};
 use super::{
-    Ctx, DropReason, Effect, EventKind, Fate, Fault, MsgId, NetConfig, Network, Node, NodeId,
-    PartitionId, ScheduledFault, SimTime, TimerId, Trace,
+    Ctx, DropReason, Effect, EventFault, EventKind, Fault, MessageFault, MsgId, NetConfig, Network,
+    Node, NodeId, PartitionId, ScheduledFault, SimTime, TimerId, Trace,
 };
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+
+mod wire;
 
 /// How a world is set up.
 #[derive(Clone, Debug, Default)]
@@ -120,6 +123,9 @@ pub struct World<N: Node> {
     net: Network,
     faults: Vec<ScheduledFault>,
     next_fault: usize,
+    triggers: Triggers,
+    /// Faults triggers released for later, by (time, rank).
+    released: Vec<(SimTime, u32, Fault)>,
     write_latency: SimTime,
     volatile_answers: bool,
     next_msg: u32,
@@ -161,6 +167,8 @@ impl<N: Node> World<N> {
             net: Network::new(config.net, stream(seed, Stream::Network)),
             faults,
             next_fault: 0,
+            triggers: Triggers::default(),
+            released: Vec::new(),
             write_latency: config.write_latency,
             volatile_answers: config.answer_from_volatile_state,
             next_msg: 0,
@@ -255,7 +263,7 @@ impl<N: Node> World<N> {
         if !self.started {
             return Some(SimTime::ZERO);
         }
-        let fault = self.faults.get(self.next_fault).map(|f| f.at);
+        let fault = self.next_fault_time();
         match (fault, self.queue.peek_time()) {
             (Some(f), Some(e)) => Some(f.min(e)),
             (f, e) => f.or(e),
@@ -267,6 +275,52 @@ impl<N: Node> World<N> {
         let at = fault.at.max(self.now);
         let pos = self.faults[self.next_fault..].partition_point(|f| f.at <= at) + self.next_fault;
         self.faults.insert(pos, ScheduledFault { at, ..fault });
+    }
+
+    /// Apply `fault.fault` when its event happens (see [`EventFault`]).
+    pub fn watch(&mut self, fault: EventFault) {
+        self.triggers.watch(fault);
+    }
+
+    /// Drop, duplicate or delay the message `fault` names when it is sent.
+    pub fn add_message_fault(&mut self, fault: MessageFault) {
+        self.triggers.add_message_fault(fault);
+    }
+
+    /// Apply what a trigger released: at once, or scheduled `delay` later.
+    fn apply_fired(&mut self, fired: Vec<Fired>) {
+        for (delay, rank, fault) in fired {
+            if delay == SimTime::ZERO {
+                self.apply_fault(fault);
+            } else {
+                let key = (self.now + delay, rank);
+                let pos = self.released.partition_point(|(t, r, _)| (*t, *r) <= key);
+                self.released.insert(pos, (key.0, rank, fault));
+            }
+        }
+    }
+
+    /// When the next scheduled or released fault is due.
+    fn next_fault_time(&self) -> Option<SimTime> {
+        let scheduled = self.faults.get(self.next_fault).map(|f| f.at);
+        let released = self.released.first().map(|r| r.0);
+        match (scheduled, released) {
+            (Some(s), Some(r)) => Some(s.min(r)),
+            (s, r) => s.or(r),
+        }
+    }
+
+    /// Take the next fault due: a scheduled one first at the same time.
+    fn pop_fault(&mut self) -> (SimTime, Fault) {
+        let scheduled = self.faults.get(self.next_fault).map(|f| f.at);
+        let released = self.released.first().map(|r| r.0);
+        if scheduled.is_some_and(|s| released.is_none_or(|r| s <= r)) {
+            let f = self.faults[self.next_fault].clone();
+            self.next_fault += 1;
+            return (f.at, f.fault);
+        }
+        let (at, _, fault) = self.released.remove(0);
+        (at, fault)
     }
 
     /// Apply `fault` now, between steps.
@@ -282,7 +336,7 @@ impl<N: Node> World<N> {
             self.ensure_started();
             return true;
         }
-        let fault_at = self.faults.get(self.next_fault).map(|f| f.at);
+        let fault_at = self.next_fault_time();
         let event_at = self.queue.peek_time();
         let fault_first = match (fault_at, event_at) {
             (Some(f), Some(e)) => f <= e,
@@ -292,10 +346,9 @@ impl<N: Node> World<N> {
         };
         self.stats.steps += 1;
         if fault_first {
-            let f = self.faults[self.next_fault].clone();
-            self.next_fault += 1;
-            self.now = self.now.max(f.at);
-            self.apply_fault(f.fault);
+            let (at, fault) = self.pop_fault();
+            self.now = self.now.max(at);
+            self.apply_fault(fault);
         } else {
             let (at, pending) = self.queue.pop().expect("peeked");
             self.now = at;
@@ -360,6 +413,10 @@ impl<N: Node> World<N> {
                 // A crash since the write began loses it and what waited on it.
                 if self.nodes[node.index()].incarnation == incarnation {
                     self.make_durable(node, record, true);
+                    if self.nodes[node.index()].incarnation != incarnation {
+                        // A fault tied to this write crashed the node.
+                        return;
+                    }
                     self.nodes[node.index()].blocked = false;
                     let mut rest = rest;
                     self.apply_drain(node, &mut rest);
@@ -405,10 +462,16 @@ impl<N: Node> World<N> {
         self.stats.delivered += 1;
         self.trace
             .push(self.now, EventKind::Deliver { msg: id, from, to });
+        let fired = if self.triggers.is_empty() {
+            Vec::new()
+        } else {
+            self.triggers.delivered::<N>(from, to, &msg)
+        };
         let slot = &mut self.nodes[to.index()];
         let mut ctx = Ctx::new(self.now, to, &mut slot.rng, &mut self.outbox);
         slot.state.on_message(from, msg, &mut ctx);
         self.flush(to);
+        self.apply_fired(fired);
     }
 
     fn fire(&mut self, node: NodeId, timer: TimerId, token: u64) {
@@ -461,8 +524,14 @@ impl<N: Node> World<N> {
     }
 
     fn apply_drain(&mut self, node: NodeId, effects: &mut Vec<Effect<N>>) {
+        let incarnation = self.nodes[node.index()].incarnation;
         let mut iter = effects.drain(..);
         while let Some(effect) = iter.next() {
+            if self.nodes[node.index()].incarnation != incarnation {
+                // A fault tied to an event of this handler crashed the
+                // node: what it had not done yet is lost with it.
+                return;
+            }
             match effect {
                 Effect::Send { to, msg } => self.send(node, to, msg),
                 Effect::SetTimer { timer, after } => {
@@ -521,58 +590,13 @@ impl<N: Node> World<N> {
         self.trace
             .push(self.now, EventKind::Persist { node, forced });
         self.trace.record_persisted(&record);
+        let fired = if self.triggers.is_empty() {
+            Vec::new()
+        } else {
+            self.triggers.written::<N>(node, &record, forced)
+        };
         self.nodes[node.index()].durable.push(record);
-    }
-
-    fn send(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
-        assert!(to.index() < self.nodes.len(), "send to unknown node {to}");
-        let id = self.new_msg_id();
-        self.stats.sent += 1;
-        self.trace
-            .push(self.now, EventKind::Send { msg: id, from, to });
-        self.trace.message_sent(id, &msg);
-        match self.net.route(self.now, from, to) {
-            Fate::Dropped(reason) => self.drop_msg(id, from, to, reason),
-            Fate::Arrives(at, copy) => {
-                if let Some(copy_at) = copy {
-                    let cid = self.new_msg_id();
-                    self.stats.duplicated += 1;
-                    self.trace
-                        .push(self.now, EventKind::Duplicate { msg: id, copy: cid });
-                    self.trace.message_sent(cid, &msg);
-                    let dup = Pending::Deliver {
-                        id: cid,
-                        from,
-                        to,
-                        msg: msg.clone(),
-                    };
-                    self.queue.push(copy_at, dup);
-                }
-                self.queue.push(at, Pending::Deliver { id, from, to, msg });
-            }
-        }
-    }
-
-    fn new_msg_id(&mut self) -> MsgId {
-        let id = MsgId(self.next_msg);
-        self.next_msg = self
-            .next_msg
-            .checked_add(1)
-            .expect("fewer than 2^32 messages");
-        id
-    }
-
-    fn drop_msg(&mut self, msg: MsgId, from: NodeId, to: NodeId, reason: DropReason) {
-        self.stats.dropped += 1;
-        self.trace.push(
-            self.now,
-            EventKind::Drop {
-                msg,
-                from,
-                to,
-                reason,
-            },
-        );
+        self.apply_fired(fired);
     }
 
     fn apply_fault(&mut self, fault: Fault) {
@@ -634,44 +658,6 @@ impl<N: Node> World<N> {
         let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
         slot.state.on_recover(&slot.durable, &mut ctx);
         self.flush(node);
-    }
-
-    fn drop_in_flight(&mut self, target: MsgId) {
-        let Some(m) = self.in_flight().into_iter().find(|m| m.id == target) else {
-            return;
-        };
-        self.queue
-            .retain(|p| !matches!(p, Pending::Deliver { id, .. } if *id == target));
-        self.drop_msg(m.id, m.from, m.to, DropReason::Injected);
-    }
-
-    fn duplicate_in_flight(&mut self, target: MsgId) {
-        let copy = self.queue.iter().find_map(|(at, p)| match p {
-            Pending::Deliver { id, from, to, msg } if *id == target => {
-                Some((at, *from, *to, msg.clone()))
-            }
-            _ => None,
-        });
-        let Some((at, from, to, msg)) = copy else {
-            return;
-        };
-        let cid = self.new_msg_id();
-        self.stats.duplicated += 1;
-        self.trace.push(
-            self.now,
-            EventKind::Duplicate {
-                msg: target,
-                copy: cid,
-            },
-        );
-        self.trace.message_sent(cid, &msg);
-        let dup = Pending::Deliver {
-            id: cid,
-            from,
-            to,
-            msg,
-        };
-        self.queue.push(at, dup);
     }
 
     /// The ids of active partitions.

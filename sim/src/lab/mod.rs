@@ -14,6 +14,7 @@ pub mod checkers;
 pub mod mermaid;
 pub mod metrics;
 pub mod outcome;
+pub mod planned;
 pub mod report;
 pub mod run;
 pub mod scenario;
@@ -21,6 +22,7 @@ pub mod tracker;
 pub mod uncertainty;
 pub mod view;
 
+pub use planned::{Planned, PlannedFault, WireMessage, wire_messages};
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
 pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
 pub use view::RunView;

@@ -51,6 +51,8 @@ pub struct RunSpec {
     /// Faults by time. Node 0 is the coordinator, orchestrator or broker;
     /// node `1 + i` is service `i`, in every protocol.
     pub faults: Vec<ScheduledFault>,
+    /// Faults tied to events or messages, or meant for one protocol only.
+    pub planned: Vec<super::PlannedFault>,
     /// Teaching toggles.
     pub toggles: Toggles,
     /// Timeouts and retries.
@@ -77,6 +79,7 @@ impl RunSpec {
             net: NetConfig::default(),
             write_latency: SimTime::ZERO,
             faults: Vec::new(),
+            planned: Vec::new(),
             toggles: Toggles::default(),
             timing: Timing::default(),
             recording: true,
@@ -170,11 +173,13 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         recording: spec.recording,
         answer_from_volatile_state: spec.bugs.answer_from_volatile_state,
     };
-    World::new(
+    let mut world = World::new(
         config,
         names.into_iter().zip(nodes).collect(),
         spec.faults.clone(),
-    )
+    );
+    super::PlannedFault::arm(&spec.planned, spec.protocol, &mut world);
+    world
 }
 
 /// A finished run: the world (with its trace) and the report.

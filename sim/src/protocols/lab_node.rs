@@ -175,6 +175,13 @@ impl Node for LabNode {
             LabNode::Auditor(_) | LabNode::Client(_) => {}
         }
     }
+    fn message_is(msg: &Msg, kind: &str) -> bool {
+        super::vocabulary::message_is(msg, kind)
+    }
+
+    fn record_is(record: &Record, kind: &str) -> bool {
+        super::vocabulary::record_kind(record) == kind
+    }
 }
 
 impl Msg {

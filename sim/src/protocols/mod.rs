@@ -7,6 +7,7 @@
 //! - [`saga_choreographed`]: the choreographed saga and its broker.
 //! - [`saga_step`]: one saga operation at a service, shared by both sagas.
 //! - [`auditor`]: a concurrent reader that makes isolation anomalies visible.
+//! - [`vocabulary`]: the words scenario files use for messages and records.
 //!
 //! Every role is one variant of [`LabNode`], so one world type runs any
 //! protocol, and the checkers read one observation type, [`Obs`].
@@ -21,6 +22,7 @@ pub mod saga_step;
 pub mod service;
 pub mod timer;
 pub mod two_pc;
+pub mod vocabulary;
 pub mod workload;
 
 pub use lab_node::{LabNode, Msg, Record};

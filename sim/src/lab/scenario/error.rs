@@ -20,7 +20,7 @@ pub enum ScenarioError {
     },
     /// Well-formed, but it does not make sense (an unknown service, a
     /// probability above 1, a restart before its crash...).
-    #[error("{file}: {field}: {message}")]
+    #[error("{}: {field}: {message}", located(file, position))]
     Invalid {
         /// The file.
         file: String,
@@ -28,6 +28,8 @@ pub enum ScenarioError {
         field: String,
         /// What is wrong.
         message: String,
+        /// The field's 1-based line and column, when the text is known.
+        position: Option<(usize, usize)>,
     },
     /// Larger than a limit, refused before it can exhaust memory.
     #[error("{file}: {what} is {actual}, more than the maximum of {max}")]
@@ -49,4 +51,12 @@ pub enum ScenarioError {
         /// Why.
         message: String,
     },
+}
+
+/// `file:line:column`, or the file alone when there is no position.
+fn located(file: &str, position: &Option<(usize, usize)>) -> String {
+    match position {
+        Some((line, column)) => format!("{file}:{line}:{column}"),
+        None => file.to_string(),
+    }
 }

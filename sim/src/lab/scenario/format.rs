@@ -247,11 +247,13 @@ pub struct FailureFile {
     pub txs: Vec<u32>,
 }
 
-/// One fault; exactly one of `crash`, `restart`, `partition`, `heal`.
+/// One fault; exactly one of `crash`, `restart`, `partition`, `heal`,
+/// `drop`, `duplicate`, `delay`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultFile {
-    /// When.
+    /// When (0 if left out; leave it out for a fault tied to an event).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub at_ms: u64,
     /// Crash this node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +267,113 @@ pub struct FaultFile {
     /// Heal the partition of this name, or `all`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heal: Option<String>,
+    // Faults tied to events and message faults (docs/scenarios.md, "Faults
+    // tied to events"): a self-contained block.
+    /// Only in this protocol's run (`2pc`, `orchestrated`, `choreographed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// Instead of `at_ms`: right after this event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<EventFile>,
+    /// Time from the event to the fault (for `drop` and `duplicate`: from
+    /// the message's send, while it is on the wire). Decimals count down to
+    /// the microsecond, so a branch saved from the UI replays exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
+    /// Drop the message this names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop: Option<MessageFile>,
+    /// Deliver the message this names twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<MessageFile>,
+    /// Deliver the message this names `ms` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<MessageFile>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+impl Default for EventFile {
+    /// The first occurrence of nothing yet named.
+    fn default() -> Self {
+        EventFile {
+            event: None,
+            node: None,
+            record: None,
+            message: None,
+            from: None,
+            to: None,
+            nth: 1,
+        }
+    }
+}
+
+impl Default for MessageFile {
+    /// The first message of no kind yet named.
+    fn default() -> Self {
+        MessageFile {
+            message: String::new(),
+            from: None,
+            to: None,
+            nth: 1,
+            ms: None,
+        }
+    }
+}
+
+/// The event a fault waits for: a log write (`node`, `record`) or a
+/// message (`message`, optional `from` and `to`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFile {
+    /// `forced_write` or `lazy_write` (the default with a record),
+    /// `delivered` (the default with a message) or `sent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Whose log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// A record kind (`commit`, `prepared`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// A message kind (`prepare`, `vote yes`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Only messages from this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Only messages to this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The Nth such event (default 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub nth: u32,
+}
+
+/// The Nth message of a kind (optionally from and to given nodes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageFile {
+    /// A message kind (`prepare`, `vote yes`...).
+    pub message: String,
+    /// Only messages from this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Only messages to this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Which match (1 is the first put on the wire, network copies counted).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub nth: u32,
+    /// For `delay` only: how much later it arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
 }
 
 /// A partition.

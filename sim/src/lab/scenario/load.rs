@@ -102,7 +102,7 @@ impl Scenario {
             ))
         })?;
         let file: ScenarioFile = toml::from_str(text).map_err(|e| syntax(origin, text, &e))?;
-        Self::from_file(file, origin, limits)
+        Self::from_file(file, origin, limits).map_err(|e| super::locate::position(e, text))
     }
 
     /// Validate a parsed file.
@@ -187,6 +187,7 @@ fn plugins(file: &ScenarioFile, origin: &str) -> Result<crate::custom::Plugins, 
                 file: origin.into(),
                 field: format!("services[{i}].logic"),
                 message: "empty: name a registered user service, or leave it out".into(),
+                position: None,
             });
         }
     }
@@ -197,10 +198,8 @@ fn plugins(file: &ScenarioFile, origin: &str) -> Result<crate::custom::Plugins, 
 
 /// A TOML error with its position.
 fn syntax(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
-    let offset = e.span().map_or(0, |s| s.start).min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let offset = e.span().map_or(0, |s| s.start);
+    let (line, column) = super::locate::line_column(text, offset);
     ScenarioError::Syntax {
         file: origin.into(),
         line,

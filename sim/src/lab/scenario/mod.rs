@@ -14,7 +14,11 @@ pub mod format;
 pub mod load;
 pub mod overrides;
 pub mod question;
+mod locate;
+mod tied;
 mod validate;
+
+pub use tied::EVENTS;
 
 pub use error::ScenarioError;
 pub use format::ScenarioFile;

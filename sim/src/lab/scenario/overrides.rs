@@ -22,6 +22,7 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
         file: origin.clone(),
         field: format!("--set {set}"),
         message,
+        position: None,
     };
     let mut doc = Value::try_from(&scenario.file).expect("a scenario file always serializes");
     for set in sets {
@@ -39,6 +40,7 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
             file: origin.clone(),
             field: format!("{field} (after --set {})", sets.join(" --set ")),
             message,
+            position: None,
         },
         other => other,
     })

@@ -5,6 +5,7 @@ use super::ScenarioError;
 use super::format::{Expectation, FaultFile, LatencyFile, PartitionFile, ScenarioFile};
 use super::load::{CENTRAL, Limits, NARRATION_EVENTS, node_of};
 use crate::engine::{Fault, Latency, LinkConfig, NodeId, PartitionId, ScheduledFault, SimTime};
+use crate::lab::PlannedFault;
 use crate::lab::checkers::INVARIANTS;
 use crate::lab::run::RunSpec;
 use crate::protocols::workload::{
@@ -23,10 +24,11 @@ fn report_metric(name: &str) -> Option<f64> {
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// What the faults seen so far declared, for checking the later ones.
+/// Times are `None` for faults tied to events (their time is the run's).
 #[derive(Default)]
 struct FaultState {
-    crashes: BTreeMap<NodeId, u64>,
-    partitions: BTreeMap<String, (PartitionId, u64)>,
+    crashes: BTreeMap<NodeId, Option<u64>>,
+    partitions: BTreeMap<String, (PartitionId, Option<u64>)>,
 }
 
 /// Checks a parsed file and builds its run spec.
@@ -37,7 +39,7 @@ pub(super) struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn err<T>(
+    pub(super) fn err<T>(
         &self,
         field: impl Into<String>,
         message: impl Into<String>,
@@ -46,6 +48,7 @@ impl Validator<'_> {
             file: self.origin.into(),
             field: field.into(),
             message: message.into(),
+            position: None,
         })
     }
 
@@ -68,7 +71,7 @@ impl Validator<'_> {
         Ok(p)
     }
 
-    fn node(&self, field: String, name: &str) -> Result<NodeId, ScenarioError> {
+    pub(super) fn node(&self, field: String, name: &str) -> Result<NodeId, ScenarioError> {
         match node_of(self.file, name) {
             Some(n) => Ok(n),
             None => self.err(
@@ -110,7 +113,7 @@ impl Validator<'_> {
         )?;
         let workflow = self.workflow()?;
         let (net, write_latency) = self.network()?;
-        let faults = self.faults()?;
+        let (faults, planned) = self.faults()?;
         self.narration()?;
         self.expectations()?;
         // By default the run may go on 30 s past the last fault and the last
@@ -118,6 +121,12 @@ impl Validator<'_> {
         let last_fault = faults.iter().map(|f| f.at.0 / 1_000).max().unwrap_or(0);
         let last_tx = TxId(workflow.transactions.saturating_sub(1));
         let last_arrival = workflow.arrival_of(last_tx).0 / 1_000;
+        // A fault tied to an event counts from the last arrival: a guess at
+        // its time, good enough for a default stop.
+        let last_fault = planned
+            .iter()
+            .map(|p| crate::lab::planned::reach_ms(p, last_arrival))
+            .fold(last_fault, u64::max);
         let horizon_ms = f
             .horizon_ms
             .unwrap_or(last_fault.max(last_arrival).saturating_add(30_000));
@@ -127,6 +136,7 @@ impl Validator<'_> {
         spec.net = net;
         spec.write_latency = write_latency;
         spec.faults = faults;
+        spec.planned = planned;
         spec.toggles = f.toggles.clone();
         spec.timing = self.timing();
         spec.horizon = SimTime::from_millis(horizon_ms);
@@ -348,10 +358,21 @@ impl Validator<'_> {
         Ok((net, SimTime::from_millis(n.write_latency_ms)))
     }
 
-    fn faults(&self) -> Result<Vec<ScheduledFault>, ScenarioError> {
+    /// The time schedule every protocol shares, and the planned faults
+    /// (tied to events or messages, or for one protocol).
+    #[allow(clippy::type_complexity)]
+    fn faults(&self) -> Result<(Vec<ScheduledFault>, Vec<PlannedFault>), ScenarioError> {
         let mut seen = FaultState::default();
         let mut out = Vec::new();
+        let mut planned = Vec::new();
         for (i, fl) in self.file.faults.iter().enumerate() {
+            let protocol = self.fault_protocol(i, fl)?;
+            if let Some(p) = self.message_fault(i, fl, protocol)? {
+                planned.push(p);
+                continue;
+            }
+            // Ordering checks need times; a fault tied to an event has none.
+            let at = fl.after.is_none().then_some(fl.at_ms);
             let fault = match fl {
                 FaultFile {
                     crash: Some(n),
@@ -361,7 +382,7 @@ impl Validator<'_> {
                     ..
                 } => {
                     let id = self.node(format!("faults[{i}].crash"), n)?;
-                    seen.crashes.insert(id, fl.at_ms);
+                    seen.crashes.insert(id, at);
                     Fault::Crash(id)
                 }
                 FaultFile {
@@ -370,46 +391,50 @@ impl Validator<'_> {
                     partition: None,
                     heal: None,
                     ..
-                } => self.restart(i, fl.at_ms, n, &seen)?,
+                } => self.restart(i, at, n, &seen)?,
                 FaultFile {
                     crash: None,
                     restart: None,
                     partition: Some(p),
                     heal: None,
                     ..
-                } => self.partition(i, fl.at_ms, p, &mut seen)?,
+                } => self.partition(i, at, p, &mut seen)?,
                 FaultFile {
                     crash: None,
                     restart: None,
                     partition: None,
                     heal: Some(name),
                     ..
-                } => self.heal(i, fl.at_ms, name, &seen)?,
+                } => self.heal(i, at, name, &seen)?,
                 _ => {
-                    let msg = "give exactly one of crash, restart, partition, heal";
+                    let msg = "give exactly one of crash, restart, partition, heal, \
+                               drop, duplicate, delay";
                     return self.err(format!("faults[{i}]"), msg);
                 }
             };
-            out.push(ScheduledFault::new(SimTime::from_millis(fl.at_ms), fault));
+            match self.planned(i, fl, fault.clone(), protocol)? {
+                Some(p) => planned.push(p),
+                None => out.push(ScheduledFault::new(SimTime::from_millis(fl.at_ms), fault)),
+            }
         }
-        Ok(out)
+        Ok((out, planned))
     }
 
     fn restart(
         &self,
         i: usize,
-        at_ms: u64,
+        at_ms: Option<u64>,
         n: &str,
         seen: &FaultState,
     ) -> Result<Fault, ScenarioError> {
         let id = self.node(format!("faults[{i}].restart"), n)?;
-        match seen.crashes.get(&id) {
-            Some(t) if *t < at_ms => Ok(Fault::Restart(id)),
-            Some(t) => self.err(
+        match (seen.crashes.get(&id), at_ms) {
+            (Some(Some(t)), Some(at_ms)) if *t >= at_ms => self.err(
                 format!("faults[{i}].at_ms"),
                 format!("restart of \"{n}\" at {at_ms} ms is not after its crash at {t} ms"),
             ),
-            None => self.err(
+            (Some(_), _) => Ok(Fault::Restart(id)),
+            (None, _) => self.err(
                 format!("faults[{i}].restart"),
                 format!("\"{n}\" restarts but never crashed before"),
             ),
@@ -419,7 +444,7 @@ impl Validator<'_> {
     fn partition(
         &self,
         i: usize,
-        at_ms: u64,
+        at_ms: Option<u64>,
         p: &PartitionFile,
         seen: &mut FaultState,
     ) -> Result<Fault, ScenarioError> {
@@ -457,20 +482,20 @@ impl Validator<'_> {
     fn heal(
         &self,
         i: usize,
-        at_ms: u64,
+        at_ms: Option<u64>,
         name: &str,
         seen: &FaultState,
     ) -> Result<Fault, ScenarioError> {
         if name == "all" {
             return Ok(Fault::HealAll);
         }
-        match seen.partitions.get(name) {
-            Some((id, t)) if *t <= at_ms => Ok(Fault::Heal(*id)),
-            Some((_, t)) => self.err(
+        match (seen.partitions.get(name), at_ms) {
+            (Some((_, Some(t))), Some(at_ms)) if *t > at_ms => self.err(
                 format!("faults[{i}].at_ms"),
                 format!("heal of \"{name}\" at {at_ms} ms comes before the partition at {t} ms"),
             ),
-            None => self.err(
+            (Some((id, _)), _) => Ok(Fault::Heal(*id)),
+            (None, _) => self.err(
                 format!("faults[{i}].heal"),
                 format!("no partition named \"{name}\" starts before this heal"),
             ),
