@@ -9,6 +9,7 @@
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 
+pub mod anomaly;
 pub mod checkers;
 pub mod metrics;
 pub mod outcome;

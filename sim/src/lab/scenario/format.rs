@@ -139,6 +139,11 @@ pub struct ServiceFile {
     pub name: String,
     /// Resource → starting amount.
     pub resources: BTreeMap<String, i64>,
+    /// Isolation: resources that are registers (set to a value computed
+    /// from a read; a compensation restores the previous value) rather
+    /// than counters (changed by deltas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registers: Vec<String>,
 }
 
 /// A workflow step.
@@ -162,6 +167,10 @@ pub struct StepFile {
     /// The compensation's label.
     #[serde(default = "default_compensation")]
     pub compensation: String,
+    /// Isolation: an earlier step (same service and resource) whose read
+    /// this step relies on instead of checking again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<String>,
 }
 
 fn default_action() -> String {
