@@ -77,6 +77,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ),
     ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
     (
+        "isolation-contention",
+        include_str!("../scenarios/isolation-contention.toml"),
+    ),
+    (
         "long-lived-contention",
         include_str!("../scenarios/long-lived-contention.toml"),
     ),

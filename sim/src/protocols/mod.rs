@@ -13,6 +13,7 @@
 
 pub mod auditor;
 pub mod client;
+pub mod countermeasure;
 pub mod lab_node;
 pub mod obs;
 pub mod register;

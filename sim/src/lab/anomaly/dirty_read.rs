@@ -17,7 +17,11 @@ pub fn detect(h: &History) -> Vec<Anomaly> {
     let mut undone: BTreeMap<(TxId, StepId, &super::history::Resource), u64> = BTreeMap::new();
     for a in &h.accesses {
         if let AccessKind::Write { op, step, .. } = a.kind {
-            let map = if op == Op::Action { &mut acted } else { &mut undone };
+            let map = if op == Op::Action {
+                &mut acted
+            } else {
+                &mut undone
+            };
             map.entry((a.tx, step, &a.resource)).or_insert(a.index);
         }
     }
@@ -30,7 +34,9 @@ pub fn detect(h: &History) -> Vec<Anomaly> {
             *tx != r.tx
                 && *res == &r.resource
                 && **at < r.index
-                && undone.get(&(*tx, *step, *res)).is_some_and(|u| *u > r.index)
+                && undone
+                    .get(&(*tx, *step, *res))
+                    .is_some_and(|u| *u > r.index)
         });
         let writers = others(r.tx, seen.map(|((tx, _, _), _)| *tx));
         if writers.is_empty() {

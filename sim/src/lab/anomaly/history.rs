@@ -131,7 +131,9 @@ impl History {
 
     /// The accesses to `resource`, in order.
     pub fn on<'a>(&'a self, resource: &'a Resource) -> impl Iterator<Item = &'a Access> {
-        self.accesses.iter().filter(move |a| &a.resource == resource)
+        self.accesses
+            .iter()
+            .filter(move |a| &a.resource == resource)
     }
 
     /// Every resource accessed, in order.

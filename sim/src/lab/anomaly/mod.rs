@@ -153,7 +153,10 @@ pub(crate) fn raw(resource: &history::Resource) -> String {
 }
 
 /// Transactions other than `me`, sorted and without repeats.
-pub(crate) fn others(me: crate::protocols::workload::TxId, txs: impl Iterator<Item = crate::protocols::workload::TxId>) -> Vec<u32> {
+pub(crate) fn others(
+    me: crate::protocols::workload::TxId,
+    txs: impl Iterator<Item = crate::protocols::workload::TxId>,
+) -> Vec<u32> {
     let mut v: Vec<u32> = txs.filter(|t| *t != me).map(|t| t.0).collect();
     v.sort_unstable();
     v.dedup();

@@ -89,7 +89,10 @@ fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u
         end: SimTime::from_secs(1),
         end_index: obs.len() as u64,
     };
-    detect(&view).into_iter().map(|a| (a.class, a.txs)).collect()
+    detect(&view)
+        .into_iter()
+        .map(|a| (a.class, a.txs))
+        .collect()
 }
 
 fn saga(obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u32>)> {
@@ -105,8 +108,14 @@ fn a_compensation_restoring_the_old_balance_is_a_lost_update() {
         (1, local(1, 0, A, -100)),
         (1, local(0, 0, C, 200)),
     ]);
-    assert!(found.contains(&(AnomalyClass::LostUpdate, vec![0, 1])), "{found:?}");
-    assert!(found.contains(&(AnomalyClass::DirtyRead, vec![1, 0])), "{found:?}");
+    assert!(
+        found.contains(&(AnomalyClass::LostUpdate, vec![0, 1])),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(AnomalyClass::DirtyRead, vec![1, 0])),
+        "{found:?}"
+    );
     assert_eq!(found.len(), 2, "{found:?}");
 }
 
@@ -161,8 +170,14 @@ fn reserving_on_a_stale_check_overdraws() {
         (2, local(0, 2, A, -1)),
         (2, local(1, 2, A, -1)),
     ]);
-    assert!(found.contains(&(AnomalyClass::Overdraw, vec![1])), "{found:?}");
-    assert!(found.contains(&(AnomalyClass::FuzzyRead, vec![1, 0])), "{found:?}");
+    assert!(
+        found.contains(&(AnomalyClass::Overdraw, vec![1])),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(AnomalyClass::FuzzyRead, vec![1, 0])),
+        "{found:?}"
+    );
     // A counter's delta keeps T0's reservation: no lost update.
     assert_eq!(found.len(), 2, "{found:?}");
 }
@@ -174,14 +189,30 @@ fn two_pc_prepare_reads_without_locks_lose_an_update() {
     // 300 − 100 = 200 over it (a zero change that still wipes T0's).
     let found = classes(
         Protocol::TwoPc,
-        vec![prepared(0), prepared(1), (1, local(0, 0, A, -100)), (1, local(1, 0, A, 0))],
+        vec![
+            prepared(0),
+            prepared(1),
+            (1, local(0, 0, A, -100)),
+            (1, local(1, 0, A, 0)),
+        ],
     );
-    assert!(found.contains(&(AnomalyClass::LostUpdate, vec![1, 0])), "{found:?}");
-    assert!(found.contains(&(AnomalyClass::FuzzyRead, vec![1, 0])), "{found:?}");
+    assert!(
+        found.contains(&(AnomalyClass::LostUpdate, vec![1, 0])),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(AnomalyClass::FuzzyRead, vec![1, 0])),
+        "{found:?}"
+    );
     // Under locks T1 prepares after T0 committed: it reads 200, writes 100.
     let found = classes(
         Protocol::TwoPc,
-        vec![prepared(0), (1, local(0, 0, A, -100)), prepared(1), (1, local(1, 0, A, -100))],
+        vec![
+            prepared(0),
+            (1, local(0, 0, A, -100)),
+            prepared(1),
+            (1, local(1, 0, A, -100)),
+        ],
     );
     assert_eq!(found, vec![]);
 }

@@ -108,7 +108,10 @@ impl Validator<'_> {
             f.faults.len() as u64,
             l.max_faults as u64,
         )?;
-        let workflow = self.workflow()?;
+        let mut workflow = self.workflow()?;
+        if f.toggles.pessimistic_view {
+            workflow = crate::protocols::countermeasure::pessimistic_view(&workflow);
+        }
         let (net, write_latency) = self.network()?;
         let faults = self.faults()?;
         self.narration()?;
@@ -262,7 +265,9 @@ impl Validator<'_> {
         };
         let field = format!("steps[{i}].reads");
         let Some(j) = earlier.iter().position(|e| &e.name == name) else {
-            let msg = format!("\"{name}\" is not an earlier step (a step relies on a read made before it)");
+            let msg = format!(
+                "\"{name}\" is not an earlier step (a step relies on a read made before it)"
+            );
             return self.err(field, msg);
         };
         let e = &earlier[j];
