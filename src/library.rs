@@ -4,6 +4,9 @@
 /// The scenario the main job opens.
 pub const DEFAULT: &str = "flight-sold-out";
 
+/// The contention workload `txlab anomalies` measures by default.
+pub const CONTENTION: &str = "isolation-contention";
+
 /// Name and TOML text of every lesson, in teaching order.
 pub const LIBRARY: &[(&str, &str)] = &[
     ("happy-path", include_str!("../scenarios/happy-path.toml")),

@@ -11,6 +11,7 @@
 
 pub mod anomaly;
 pub mod checkers;
+pub mod matrix;
 pub mod metrics;
 pub mod outcome;
 pub mod report;

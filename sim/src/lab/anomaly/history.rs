@@ -189,10 +189,10 @@ impl Builder<'_> {
                 .prepared
                 .get(&(tx, spec.service))
                 .and_then(|(at, vals)| vals.get(&spec.resource).map(|v| (*at, v - spec.amount))),
-            (Op::Action, _) => match spec.reads.and_then(|r| self.acted.get(&(tx, r))) {
-                Some(&(at, _, left)) => Some((at, left - spec.amount)),
-                None => None,
-            },
+            (Op::Action, _) => spec
+                .reads
+                .and_then(|r| self.acted.get(&(tx, r)))
+                .map(|&(at, _, left)| (at, left - spec.amount)),
         };
         let reads_itself = op == Op::Action
             && protocol != Protocol::TwoPc

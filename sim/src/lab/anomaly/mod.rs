@@ -107,7 +107,8 @@ impl AnomalyClasses {
         }
     }
 
-    fn get_mut(&mut self, class: AnomalyClass) -> &mut u64 {
+    /// The count of `class`, to add to.
+    pub fn get_mut(&mut self, class: AnomalyClass) -> &mut u64 {
         match class {
             AnomalyClass::LostUpdate => &mut self.lost_update,
             AnomalyClass::DirtyRead => &mut self.dirty_read,
