@@ -84,6 +84,26 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/isolation-contention.toml"),
     ),
     (
+        "countermeasure-semantic_lock",
+        include_str!("../scenarios/countermeasure-semantic_lock.toml"),
+    ),
+    (
+        "countermeasure-commutative_updates",
+        include_str!("../scenarios/countermeasure-commutative_updates.toml"),
+    ),
+    (
+        "countermeasure-version_file",
+        include_str!("../scenarios/countermeasure-version_file.toml"),
+    ),
+    (
+        "countermeasure-pessimistic_view",
+        include_str!("../scenarios/countermeasure-pessimistic_view.toml"),
+    ),
+    (
+        "countermeasure-reread_value",
+        include_str!("../scenarios/countermeasure-reread_value.toml"),
+    ),
+    (
         "long-lived-contention",
         include_str!("../scenarios/long-lived-contention.toml"),
     ),

@@ -81,6 +81,8 @@ pub enum Action {
     Picker,
     /// Open the sweep view.
     Sweep,
+    /// Show the isolation anomalies found so far, per protocol.
+    Anomalies,
     /// Start typing a node filter.
     Filter,
     /// Close an overlay, clear a filter.
@@ -325,6 +327,12 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "a",
+        what: "isolation anomalies so far",
+        action: Action::Anomalies,
+        bar: None,
+    },
+    Binding {
         keys: "/",
         what: "filter nodes by name",
         action: Action::Filter,
@@ -399,6 +407,7 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('s') => Action::SaveBranch,
         KeyCode::Char('o') => Action::Picker,
         KeyCode::Char('w') => Action::Sweep,
+        KeyCode::Char('a') => Action::Anomalies,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('?') => Action::Help,
