@@ -5,13 +5,16 @@
 //! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
+//! - [`question`]: questions the UI asks the room (`[[question]]`).
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+pub mod question;
 mod validate;
 
 pub use error::ScenarioError;
 pub use format::ScenarioFile;
 pub use load::{Limits, Scenario};
+pub use question::Question;
