@@ -84,6 +84,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/isolation-contention.toml"),
     ),
     (
+        "lost-update-compensation",
+        include_str!("../scenarios/lost-update-compensation.toml"),
+    ),
+    (
         "countermeasure-semantic_lock",
         include_str!("../scenarios/countermeasure-semantic_lock.toml"),
     ),

@@ -368,7 +368,7 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
-        keys: "a",
+        keys: "A",
         what: "isolation anomalies so far",
         action: Action::Anomalies,
         bar: None,
@@ -453,7 +453,7 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('o') => Action::Picker,
         KeyCode::Char('w') => Action::Sweep,
-        KeyCode::Char('a') => Action::Anomalies,
+        KeyCode::Char('A') => Action::Anomalies,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('?') => Action::Help,
