@@ -51,11 +51,20 @@ fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
         let m = &pane.metrics;
         let counts: Vec<String> = AnomalyClass::ALL
             .iter()
-            .map(|c| format!("{} {}", c.name().replace('_', " "), m.anomaly_classes.get(*c)))
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c.name().replace('_', " "),
+                    m.anomaly_classes.get(*c)
+                )
+            })
             .collect();
         let name = txlab_sim::protocols::Protocol::ALL[i].name();
         lines.push(Line::from(vec![
-            Span::styled(format!("{name:<14}"), Style::new().add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{name:<14}"),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
             Span::raw(counts.join(" · ")),
         ]));
         let skip = m.anomaly_details.len().saturating_sub(per);
