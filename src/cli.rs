@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes (0 ok, 1 violations
 //! or failed expectations, 2 bad input).
 
-use crate::{export, handout, library, show, shrink, source, summary, sweep, table};
+use crate::{anomalies, export, handout, library, show, shrink, source, summary, sweep, table};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -108,6 +108,25 @@ enum Command {
         /// `--set toggles.idempotency=false --set network.write_latency_ms=10`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+    },
+    /// The isolation matrix: anomalies by class, blocking, p99 latency and
+    /// throughput for 2PC and each saga with each countermeasure.
+    Anomalies {
+        /// A scenario file or a lesson name (default: the built-in
+        /// contention workload, lesson isolation-contention).
+        scenario: Option<String>,
+        /// How many seeds.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// List the lessons.
     List,
@@ -271,6 +290,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             protocol.protocol(),
             output.as_deref(),
         ),
+        Some(Command::Anomalies {
+            scenario,
+            seeds,
+            from,
+            format,
+            jobs,
+        }) => anomalies_cmd(scenario.as_deref(), seeds, from, format, jobs),
         Some(Command::List) => {
             show::list();
             Ok(ExitCode::SUCCESS)
@@ -451,6 +477,31 @@ fn check(args: &[String], sets: &[String]) -> Result<ExitCode, BadInput> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn anomalies_cmd(
+    arg: Option<&str>,
+    seeds: u64,
+    from: u64,
+    format: Format,
+    jobs: Option<usize>,
+) -> Result<ExitCode, BadInput> {
+    let scenario = source::load(arg.unwrap_or(library::CONTENTION))?;
+    if seeds == 0 {
+        return Err(BadInput("--seeds must be at least 1".into()));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let base = scenario.spec_for(Protocol::TwoPc);
+    let m = anomalies::matrix(&base, from, seeds, jobs);
+    let text = match format {
+        Format::Table => anomalies::render(scenario.name(), from, seeds, &m),
+        Format::Json => {
+            let v = anomalies::to_json(scenario.name(), from, seeds, &m);
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+    };
+    print(&text);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The `sweep` command's options.

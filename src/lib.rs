@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod anomalies;
 pub mod cli;
 pub mod export;
 pub mod handout;

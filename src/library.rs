@@ -4,6 +4,9 @@
 /// The scenario the main job opens.
 pub const DEFAULT: &str = "flight-sold-out";
 
+/// The contention workload `txlab anomalies` measures by default.
+pub const CONTENTION: &str = "isolation-contention";
+
 /// Name and TOML text of every lesson, in teaching order.
 pub const LIBRARY: &[(&str, &str)] = &[
     ("happy-path", include_str!("../scenarios/happy-path.toml")),
@@ -115,6 +118,34 @@ pub const LIBRARY: &[(&str, &str)] = &[
     (
         "long-lived-transaction",
         include_str!("../scenarios/long-lived-transaction.toml"),
+    ),
+    (
+        "isolation-contention",
+        include_str!("../scenarios/isolation-contention.toml"),
+    ),
+    (
+        "lost-update-compensation",
+        include_str!("../scenarios/lost-update-compensation.toml"),
+    ),
+    (
+        "countermeasure-semantic_lock",
+        include_str!("../scenarios/countermeasure-semantic_lock.toml"),
+    ),
+    (
+        "countermeasure-commutative_updates",
+        include_str!("../scenarios/countermeasure-commutative_updates.toml"),
+    ),
+    (
+        "countermeasure-version_file",
+        include_str!("../scenarios/countermeasure-version_file.toml"),
+    ),
+    (
+        "countermeasure-pessimistic_view",
+        include_str!("../scenarios/countermeasure-pessimistic_view.toml"),
+    ),
+    (
+        "countermeasure-reread_value",
+        include_str!("../scenarios/countermeasure-reread_value.toml"),
     ),
     (
         "long-lived-contention",

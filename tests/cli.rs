@@ -164,7 +164,7 @@ fn semantic_errors_are_named() {
     );
     // Amounts that could overflow the ledger's arithmetic.
     let huge = VALID.replace("amount = 100", "amount = 9223372036854775807");
-    assert_bad(d, &huge, &["steps[1].amount", "1..="]);
+    assert_bad(d, &huge, &["steps[1].amount", "0..="]);
     let negative = VALID.replace("sam = 500", "sam = -5");
     assert_bad(d, &negative, &["services[1].resources", "outside"]);
 }

@@ -47,6 +47,7 @@ fn n_services(n: u16) -> Workflow {
         .map(|i| ServiceSpec {
             name: format!("s{i}"),
             resources: BTreeMap::from([("stock".to_string(), 10)]),
+            registers: Default::default(),
         })
         .collect();
     let steps = (0..n)
@@ -59,6 +60,7 @@ fn n_services(n: u16) -> Workflow {
             kind: Default::default(),
             action: "take".into(),
             compensation: "return".into(),
+            reads: None,
         })
         .collect();
     Workflow {

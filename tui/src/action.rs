@@ -88,6 +88,8 @@ pub enum Action {
     Picker,
     /// Open the sweep view.
     Sweep,
+    /// Show the isolation anomalies found so far, per protocol.
+    Anomalies,
     /// Start typing a node filter.
     Filter,
     /// Close an overlay, clear a filter.
@@ -366,6 +368,12 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "A",
+        what: "isolation anomalies so far",
+        action: Action::Anomalies,
+        bar: None,
+    },
+    Binding {
         keys: "/",
         what: "filter nodes by name",
         action: Action::Filter,
@@ -445,6 +453,7 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('o') => Action::Picker,
         KeyCode::Char('w') => Action::Sweep,
+        KeyCode::Char('A') => Action::Anomalies,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Esc => Action::Back,
         KeyCode::Char('?') => Action::Help,

@@ -113,6 +113,8 @@ pub enum Overlay {
         /// Highlighted entry.
         selected: usize,
     },
+    /// The isolation anomalies found up to the cursor, per protocol.
+    Anomalies,
     /// Outcome distribution over seeds.
     Sweep {
         /// The results.
@@ -446,8 +448,10 @@ impl App {
         match &self.overlay {
             Overlay::None => self.update_main(action),
             Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
-            Overlay::Help | Overlay::Inspect(_) => match action {
-                Action::Back | Action::Help | Action::Confirm => self.overlay = Overlay::None,
+            Overlay::Help | Overlay::Inspect(_) | Overlay::Anomalies => match action {
+                Action::Back | Action::Help | Action::Confirm | Action::Anomalies => {
+                    self.overlay = Overlay::None
+                }
                 Action::Quit => self.quit = true,
                 _ => {}
             },
@@ -564,6 +568,7 @@ impl App {
             }
             Action::Picker => self.overlay = Overlay::Picker { selected: 0 },
             Action::Sweep => self.sweep(),
+            Action::Anomalies => self.overlay = Overlay::Anomalies,
             Action::Filter => {
                 self.typing = true;
                 self.filter.clear();

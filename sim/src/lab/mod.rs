@@ -9,8 +9,12 @@
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`mermaid`]: a trace as a Mermaid sequence diagram.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
+//! - [`anomaly`]: isolation anomalies by class; [`matrix`]: the isolation
+//!   matrix over seeds.
 
+pub mod anomaly;
 pub mod checkers;
+pub mod matrix;
 pub mod mermaid;
 pub mod metrics;
 pub mod outcome;

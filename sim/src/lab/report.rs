@@ -31,7 +31,7 @@ pub struct Percentiles {
 
 impl Metrics {
     /// The names [`Metrics::get`] knows, for scenario expectations.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 25] = [
         "messages_sent",
         "messages_delivered",
         "messages_dropped",
@@ -53,6 +53,10 @@ impl Metrics {
         "null_compensations",
         "refused_late",
         "events",
+        "lost_update",
+        "dirty_read",
+        "fuzzy_read",
+        "overdraw",
     ];
 
     /// A metric by name, as a number.
@@ -79,6 +83,10 @@ impl Metrics {
             "null_compensations" => self.null_compensations as f64,
             "refused_late" => self.refused_late as f64,
             "events" => self.events as f64,
+            "lost_update" => self.anomaly_classes.lost_update as f64,
+            "dirty_read" => self.anomaly_classes.dirty_read as f64,
+            "fuzzy_read" => self.anomaly_classes.fuzzy_read as f64,
+            "overdraw" => self.anomaly_classes.overdraw as f64,
             _ => return None,
         })
     }
@@ -134,9 +142,15 @@ pub struct Metrics {
     pub retries: u64,
     /// Compensations applied.
     pub compensations: u64,
-    /// Isolation anomalies: `dirty_reads` plus `dirty_decisions`, counted
-    /// the same way for every protocol.
+    /// Isolation anomalies: the sum of `anomaly_classes`, detected the same
+    /// way for every protocol from what the services did.
     pub anomalies: u64,
+    /// Anomaly instances by class.
+    #[serde(default)]
+    pub anomaly_classes: crate::lab::anomaly::AnomalyClasses,
+    /// Each anomaly instance: class, transactions, resource, trace index.
+    #[serde(default)]
+    pub anomaly_details: Vec<crate::lab::anomaly::Anomaly>,
     /// Auditor reads that included a change later undone (a saga
     /// compensated, a 2PC transaction aborted).
     pub dirty_reads: u64,

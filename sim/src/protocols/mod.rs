@@ -14,8 +14,10 @@
 
 pub mod auditor;
 pub mod client;
+pub mod countermeasure;
 pub mod lab_node;
 pub mod obs;
+pub mod register;
 pub mod saga_choreographed;
 pub mod saga_orchestrated;
 pub mod saga_step;
@@ -154,6 +156,18 @@ pub struct Toggles {
     /// Run an auditor node that reads every service while the workload
     /// runs, to count dirty reads of intermediate saga state.
     pub auditor: bool,
+    /// Countermeasure: registers are updated by deltas (a compensation
+    /// adds the amount back instead of restoring the old value).
+    pub commutative_updates: bool,
+    /// Countermeasure: sagas run their writing compensatable steps after
+    /// the pivot, as retriable steps, so nobody reads a change later undone.
+    pub pessimistic_view: bool,
+    /// Countermeasure: a step that relies on an earlier read checks the
+    /// value again first and fails backward if it changed.
+    pub reread_value: bool,
+    /// Countermeasure: services keep every operation on a register and
+    /// compute its value by replaying the live ones in order.
+    pub version_file: bool,
 }
 
 impl Default for Toggles {
@@ -166,6 +180,10 @@ impl Default for Toggles {
             semantic_lock: false,
             lock_policy: LockPolicy::WaitDie,
             auditor: false,
+            commutative_updates: false,
+            pessimistic_view: false,
+            reread_value: false,
+            version_file: false,
         }
     }
 }

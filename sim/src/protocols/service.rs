@@ -2,6 +2,7 @@
 //! local transactions, and the idempotency table keyed by
 //! (transaction, step, operation).
 
+use super::register::{Memo, Memory, Rules};
 use super::workload::{Op, ServiceId, ServiceSpec, StepId, StepSpec, TxId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,6 +47,23 @@ pub struct LocalCommit {
     pub reply: Reply,
 }
 
+/// What a service knows about registers, reads and the countermeasures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registers {
+    /// The resources that are registers.
+    pub names: std::collections::BTreeSet<String>,
+    /// Starting amounts (the version file replays from them).
+    pub initial: BTreeMap<String, i64>,
+    /// The workflow's steps (a commit names its step by id).
+    pub steps: Vec<StepSpec>,
+    /// Per step: how much its action must find available.
+    pub checks: BTreeMap<StepId, i64>,
+    /// The countermeasures in force.
+    pub rules: Rules,
+    /// Reads and register operations so far.
+    pub memory: Memory,
+}
+
 /// A service's resources and idempotency table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
@@ -61,6 +79,8 @@ pub struct Service {
     /// compensation (negative controls only).
     pub accept_late_actions: bool,
     table: BTreeMap<OpKey, Reply>,
+    /// Registers, reads and the countermeasures that change them.
+    pub regs: Registers,
     /// Resource → sagas whose action here is applied but not yet final (the
     /// semantic lock's "pending" marks).
     pending: BTreeMap<String, std::collections::BTreeSet<TxId>>,
@@ -76,6 +96,11 @@ impl Service {
             semantic_lock: false,
             accept_late_actions: false,
             table: BTreeMap::new(),
+            regs: Registers {
+                names: spec.registers.clone(),
+                initial: spec.resources.clone(),
+                ..Registers::default()
+            },
             pending: BTreeMap::new(),
         }
     }
@@ -90,6 +115,14 @@ impl Service {
         );
         s.semantic_lock = cfg.toggles.semantic_lock;
         s.accept_late_actions = cfg.broken.accept_late_actions;
+        let wf = &cfg.workflow;
+        s.regs.steps = wf.steps.clone();
+        s.regs.checks = wf.step_ids().map(|x| (x, wf.check_amount(x))).collect();
+        s.regs.rules = Rules {
+            commutative_updates: cfg.toggles.commutative_updates,
+            version_file: cfg.toggles.version_file,
+            reread_value: cfg.toggles.reread_value,
+        };
         s
     }
 
@@ -138,11 +171,33 @@ impl Service {
     }
 
     /// Decide an action without applying it: a rejection names the reason.
+    /// A step relying on an earlier read does not check availability again
+    /// (that read did, for it too); under reread value it checks that the
+    /// value has not changed since.
     pub fn check_action(&self, step: &StepSpec, reject: bool) -> Result<(), String> {
+        self.check_step(TxId::NONE, None, step, reject)
+    }
+
+    /// [`Service::check_action`] for `tx` at step `id` (whose reads it
+    /// knows).
+    fn check_step(
+        &self,
+        tx: TxId,
+        id: Option<StepId>,
+        step: &StepSpec,
+        reject: bool,
+    ) -> Result<(), String> {
         if reject {
             return Err(format!("{} refused", step.name));
         }
-        if self.value(&step.resource) < step.amount {
+        let current = self.value(&step.resource);
+        if step.reads.is_some() {
+            return self.regs.memory.reread(self.regs.rules, tx, step, current);
+        }
+        let need = id
+            .and_then(|i| self.regs.checks.get(&i).copied())
+            .unwrap_or(step.amount);
+        if current < need {
             return Err(format!("{} sold out", step.resource));
         }
         Ok(())
@@ -172,8 +227,8 @@ impl Service {
                 if compensated && !self.accept_late_actions {
                     (0, Reply::RefusedLate)
                 } else {
-                    match self.check_action(step, reject) {
-                        Ok(()) => (-step.amount, Reply::Done),
+                    match self.check_step(tx, Some(step_id), step, reject) {
+                        Ok(()) => (self.action_delta(tx, step_id, step), Reply::Done),
                         Err(why) => (0, Reply::Rejected(why)),
                     }
                 }
@@ -184,9 +239,9 @@ impl Service {
                     ..key
                 });
                 match acted {
-                    // A semantic undo: it gives back what the step says,
-                    // which may keep a fee.
-                    Some(Reply::Done) => (step.compensation_amount, Reply::Done),
+                    // A semantic undo: it gives back what the step says
+                    // (which may keep a fee), or restores a register.
+                    Some(Reply::Done) => (self.compensation_delta(tx, step_id, step), Reply::Done),
                     Some(_) => (0, Reply::Done),
                     None => (0, Reply::NullCompensation),
                 }
@@ -200,8 +255,27 @@ impl Service {
         }
     }
 
+    fn action_delta(&self, tx: TxId, id: StepId, step: &StepSpec) -> i64 {
+        let register = self.regs.names.contains(&step.resource);
+        let current = self.value(&step.resource);
+        let rules = self.regs.rules;
+        let memory = &self.regs.memory;
+        memory.action_delta(rules, register, tx, id, step, current)
+    }
+
+    fn compensation_delta(&self, tx: TxId, id: StepId, step: &StepSpec) -> i64 {
+        let register = self.regs.names.contains(&step.resource);
+        let current = self.value(&step.resource);
+        let initial = self.regs.initial.get(&step.resource).copied().unwrap_or(0);
+        let (rules, memory) = (self.regs.rules, &self.regs.memory);
+        memory.compensation_delta(rules, register, (tx, id), step, current, initial)
+    }
+
     /// Apply a local transaction (live, or replayed from the log).
+    /// `step` is the step it belongs to (for registers and reads).
     pub fn apply(&mut self, commit: &LocalCommit) {
+        let before = self.value(&commit.resource);
+        self.remember(commit, before);
         *self.values.entry(commit.resource.clone()).or_insert(0) += commit.delta;
         self.table.insert(commit.key, commit.reply.clone());
         let marks = self.pending.entry(commit.resource.clone()).or_default();
@@ -212,6 +286,26 @@ impl Service {
             (Op::Compensation, _) => {
                 marks.remove(&commit.key.tx);
             }
+            _ => {}
+        }
+    }
+
+    /// Keep what registers and later reads need from an applied commit.
+    fn remember(&mut self, commit: &LocalCommit, before: i64) {
+        let Some(step) = self.regs.steps.get(commit.key.step.index()).cloned() else {
+            return;
+        };
+        let (tx, id) = (commit.key.tx, commit.key.step);
+        let register = self.regs.names.contains(&step.resource);
+        match (commit.key.op, &commit.reply) {
+            (Op::Action, Reply::Done) => {
+                let memo = Memo {
+                    before,
+                    after: before + commit.delta,
+                };
+                self.regs.memory.acted(tx, id, &step, memo, register);
+            }
+            (Op::Compensation, Reply::Done) => self.regs.memory.compensated(tx, id, &step),
             _ => {}
         }
     }

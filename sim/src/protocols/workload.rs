@@ -79,6 +79,11 @@ pub struct ServiceSpec {
     pub name: String,
     /// Resource name → starting amount (cars in stock, a balance in dollars).
     pub resources: BTreeMap<String, i64>,
+    /// Resources that are registers rather than counters: an action sets
+    /// them to a value computed from a read, and a compensation restores
+    /// the value they had before (see [`super::register`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub registers: std::collections::BTreeSet<String>,
 }
 
 /// One step of the workflow.
@@ -101,6 +106,11 @@ pub struct StepSpec {
     pub action: String,
     /// The compensation's label ("cancel").
     pub compensation: String,
+    /// An earlier step at the same service and resource whose read this
+    /// step's action relies on: it does not check the value again, and on
+    /// a register it writes `that read − amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<StepId>,
 }
 
 impl StepSpec {
@@ -215,6 +225,27 @@ impl Workflow {
             .find(|s| self.step(*s).kind == StepKind::Pivot)
     }
 
+    /// Whether `step`'s resource is a register (not a counter).
+    pub fn is_register(&self, step: StepId) -> bool {
+        let spec = self.step(step);
+        self.services[spec.service.index()]
+            .registers
+            .contains(&spec.resource)
+    }
+
+    /// What `step`'s action must find available: its own amount plus the
+    /// amounts of the later steps that rely on its read instead of
+    /// checking again.
+    pub fn check_amount(&self, step: StepId) -> i64 {
+        let relying: i64 = self
+            .steps
+            .iter()
+            .filter(|s| s.reads == Some(step))
+            .map(|s| s.amount)
+            .sum();
+        self.step(step).amount + relying
+    }
+
     /// The failure plans that apply to `tx` at `step`.
     pub fn failures_for(&self, tx: TxId, step: StepId) -> impl Iterator<Item = &StepFailure> {
         self.failures.iter().filter(move |f| f.applies(tx, step))
@@ -226,6 +257,7 @@ impl Workflow {
         let svc = |name: &str, res: &str, amount: i64| ServiceSpec {
             name: name.into(),
             resources: BTreeMap::from([(res.to_string(), amount)]),
+            registers: Default::default(),
         };
         let step =
             |name: &str, service: u16, resource: &str, amount, action: &str, comp: &str| StepSpec {
@@ -237,6 +269,7 @@ impl Workflow {
                 kind: StepKind::Compensatable,
                 action: action.into(),
                 compensation: comp.into(),
+                reads: None,
             };
         Workflow {
             services: vec![

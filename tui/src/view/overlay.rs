@@ -30,7 +30,55 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Overlay::Inspect(what) => inspect(app, what, area, buf),
         Overlay::Picker { selected } => picker(app, *selected, area, buf),
         Overlay::Sweep { result, selected } => sweep(app.theme, result, *selected, area, buf),
+        Overlay::Anomalies => anomalies(app, area, buf),
     }
+}
+
+/// The isolation anomalies each protocol's run shows up to the cursor:
+/// counts by class, then one line per instance (the newest last).
+fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
+    use txlab_sim::lab::anomaly::AnomalyClass;
+    let r = popup(area, 90, 80);
+    Clear.render(r, buf);
+    let block = Block::bordered().title(" isolation anomalies so far (esc closes) ");
+    let inner = block.inner(r);
+    block.render(r, buf);
+    // Each protocol gets a third of the rows: its counts, then its newest
+    // instances (the ones the cursor just passed).
+    let per = (inner.height as usize / app.panes.len().max(1)).saturating_sub(1);
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, pane) in app.panes.iter().enumerate() {
+        let m = &pane.metrics;
+        let counts: Vec<String> = AnomalyClass::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c.name().replace('_', " "),
+                    m.anomaly_classes.get(*c)
+                )
+            })
+            .collect();
+        let name = txlab_sim::protocols::Protocol::ALL[i].name();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{name:<14}"),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(counts.join(" · ")),
+        ]));
+        let skip = m.anomaly_details.len().saturating_sub(per);
+        for a in &m.anomaly_details[skip..] {
+            lines.push(Line::from(format!(
+                "  {:<12} {:<18} {}  (trace #{})",
+                a.class.name().replace('_', " "),
+                a.resource,
+                a.text,
+                a.trace_index
+            )));
+        }
+    }
+    Paragraph::new(lines).render(inner, buf);
 }
 
 /// What every symbol and colour means (the help's second part).

@@ -14,6 +14,9 @@ pub const NAME: &str = "saga_shape";
 #[derive(Default)]
 struct Steps {
     net: BTreeMap<StepId, i64>,
+    /// Whether the last operation that ran on the step was its action
+    /// (read-only steps and registers, whose changes need not net out).
+    acted: BTreeMap<StepId, bool>,
     /// Steps in the order their compensation first ran.
     compensation_order: Vec<StepId>,
     last_index: u64,
@@ -21,6 +24,7 @@ struct Steps {
 
 /// Check it.
 pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+    let wf = view.workflow;
     let mut per_tx: BTreeMap<TxId, Steps> = BTreeMap::new();
     for o in view.obs {
         if let Obs::Local {
@@ -28,25 +32,32 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             step,
             op,
             delta,
-            ..
+            reply,
         } = &o.obs
         {
             let s = per_tx.entry(*tx).or_default();
             *s.net.entry(*step).or_insert(0) += delta;
+            if *reply == crate::protocols::service::Reply::Done {
+                s.acted.insert(*step, *op == Op::Action);
+            }
             if *op == Op::Compensation && !s.compensation_order.contains(step) {
                 s.compensation_order.push(*step);
             }
             s.last_index = o.index;
         }
     }
-    let wf = view.workflow;
     let mut out = Vec::new();
     for (tx, outcome) in &view.outcomes {
         let empty = Steps::default();
         let s = per_tx.get(tx).unwrap_or(&empty);
-        // Undone means back to nothing, or to the fee a semantic
-        // compensation keeps.
+        // A counter's step is applied when its changes do not net out (or
+        // net out to the fee a semantic compensation keeps); a read-only or
+        // register step when its action ran last (a register's compensation
+        // restores a value, which need not net out).
         let applied = |step: StepId| {
+            if wf.step(step).amount == 0 || wf.is_register(step) {
+                return s.acted.get(&step).copied().unwrap_or(false);
+            }
             let net = s.net.get(&step).copied().unwrap_or(0);
             net != 0 && net != -wf.step(step).fee()
         };

@@ -151,6 +151,11 @@ pub struct ServiceFile {
     /// built-in service. Only that program can run the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logic: Option<String>,
+    /// Isolation: resources that are registers (set to a value computed
+    /// from a read; a compensation restores the previous value) rather
+    /// than counters (changed by deltas).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registers: Vec<String>,
 }
 
 /// A workflow step.
@@ -178,6 +183,10 @@ pub struct StepFile {
     /// cancellation that keeps a fee): 1..=amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensation_amount: Option<i64>,
+    /// Isolation: an earlier step (same service and resource) whose read
+    /// this step relies on instead of checking again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<String>,
 }
 
 fn default_action() -> String {

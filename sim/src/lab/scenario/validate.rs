@@ -111,7 +111,10 @@ impl Validator<'_> {
             f.faults.len() as u64,
             l.max_faults as u64,
         )?;
-        let workflow = self.workflow()?;
+        let mut workflow = self.workflow()?;
+        if f.toggles.pessimistic_view {
+            workflow = crate::protocols::countermeasure::pessimistic_view(&workflow);
+        }
         let (net, write_latency) = self.network()?;
         let (faults, planned) = self.faults()?;
         self.narration()?;
@@ -158,6 +161,7 @@ impl Validator<'_> {
                 .map(|s| ServiceSpec {
                     name: s.name.clone(),
                     resources: s.resources.clone(),
+                    registers: s.registers.iter().cloned().collect(),
                 })
                 .collect(),
             steps,
@@ -190,6 +194,10 @@ impl Validator<'_> {
                     field,
                     format!("\"{}\" is reserved for a node every run has", s.name),
                 );
+            }
+            if let Some(r) = s.registers.iter().find(|r| !s.resources.contains_key(*r)) {
+                let msg = format!("register \"{r}\" is not one of the service's resources");
+                return self.err(format!("services[{i}].registers"), msg);
             }
             if seen.insert(s.name.as_str(), i).is_some() {
                 return self.err(field, format!("service \"{}\" is declared twice", s.name));
@@ -229,12 +237,13 @@ impl Validator<'_> {
                 );
                 return self.err(field("resource"), msg);
             }
-            if !(1..=MAX_AMOUNT).contains(&s.amount) {
+            if !(0..=MAX_AMOUNT).contains(&s.amount) {
                 return self.err(
                     field("amount"),
-                    format!("the amount must lie in 1..={MAX_AMOUNT}"),
+                    format!("the amount must lie in 0..={MAX_AMOUNT} (0: the step only reads)"),
                 );
             }
+            let reads = self.reads(i, &steps)?;
             steps.push(StepSpec {
                 name: s.name.clone(),
                 service: ServiceId(svc as u16),
@@ -244,6 +253,7 @@ impl Validator<'_> {
                 kind: s.kind,
                 action: s.action.clone(),
                 compensation: s.compensation.clone(),
+                reads,
             });
         }
         let mut pivots = steps
@@ -255,6 +265,32 @@ impl Validator<'_> {
             return self.err(format!("steps[{second}].kind"), msg);
         }
         Ok(steps)
+    }
+
+    /// Isolation: the step `steps[i].reads` names, which must come
+    /// earlier and run at the same service on the same resource.
+    fn reads(&self, i: usize, earlier: &[StepSpec]) -> Result<Option<StepId>, ScenarioError> {
+        let s = &self.file.steps[i];
+        let Some(name) = &s.reads else {
+            return Ok(None);
+        };
+        let field = format!("steps[{i}].reads");
+        let Some(j) = earlier.iter().position(|e| &e.name == name) else {
+            let msg = format!(
+                "\"{name}\" is not an earlier step (a step relies on a read made before it)"
+            );
+            return self.err(field, msg);
+        };
+        let e = &earlier[j];
+        let svc = &self.file.services[e.service.index()].name;
+        if svc != &s.service || e.resource != s.resource {
+            let msg = format!(
+                "\"{name}\" reads {svc}.{}, not {}.{}: a step can rely only on a read of its own resource",
+                e.resource, s.service, s.resource
+            );
+            return self.err(field, msg);
+        }
+        Ok(Some(StepId(j as u16)))
     }
 
     fn failures(&self, steps: &[StepSpec]) -> Result<Vec<StepFailure>, ScenarioError> {

@@ -161,6 +161,12 @@ impl Participant {
         for r in self.resources() {
             self.locks.insert(r, tx);
         }
+        // The values this vote was decided on: the commit writes registers
+        // from them (under the locks, they are still current then).
+        for s in self.my_steps() {
+            let v = self.service.value(&self.cfg.workflow.step(s).resource);
+            self.service.regs.memory.note_read(tx, s, v);
+        }
         ctx.record(Obs::LocksHeld { tx });
         ctx.persist(
             Record::Prepared {

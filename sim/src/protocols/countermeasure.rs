@@ -1,0 +1,81 @@
+//! The saga countermeasures for missing isolation (Richardson,
+//! "Microservices Patterns", ch. 4), each a `[toggles]` switch, with what
+//! it costs. Where each is implemented:
+//!
+//! | toggle | what it does | prevents | costs |
+//! |---|---|---|---|
+//! | `semantic_lock` | an action marks what it touched *pending*; other sagas' actions on it get "busy" and retry until the saga ends and releases its marks ([`super::saga_step`], [`super::service`]) | dirty reads, fuzzy reads, lost updates, overdraws on the marked resources | latency and retries (busy replies), release messages, sagas failing backward when they give up waiting |
+//! | `commutative_updates` | registers are written by deltas: an action subtracts, a compensation adds back ([`super::register`]) | lost updates by compensation | nothing at run time; only operations that *are* commutative qualify (a status cannot be) |
+//! | `pessimistic_view` | writing compensatable steps move after the pivot, as retriable steps ([`pessimistic_view`]) | dirty reads (and compensations' lost updates): what others read is never undone | the moved steps must eventually succeed (retried without limit); the pivot runs earlier, so more sagas reach it before a cheap check fails |
+//! | `reread_value` | a step relying on an earlier read compares it with the current value and refuses when it changed, so the saga fails backward ([`super::register`]) | lost updates and overdraws from stale reads | more sagas compensated (aborts and their messages), the client retries |
+//! | `version_file` | a service keeps every operation on a register and computes its value by replaying the live ones in order; an undone operation is dropped ([`super::register`]) | lost updates by compensation, for operations that do not commute | storage (every operation kept), a replay per compensation |
+//!
+//! Two-phase commit with strict two-phase locking needs none of these: its
+//! participants read and write under locks held to the end, and pay in
+//! lock-hold time and, when the coordinator fails, blocking.
+
+use super::workload::{StepId, StepKind, Workflow};
+
+/// The pessimistic view: every compensatable step before the pivot that
+/// changes something (amount above zero) moves after the pivot, in its
+/// order, as a retriable step; read-only steps and the pivot keep their
+/// place. Planned failures and `reads` follow their steps. A workflow
+/// without a pivot is returned unchanged (there is no point of no return
+/// to reorder around).
+pub fn pessimistic_view(wf: &Workflow) -> Workflow {
+    let Some(pivot) = wf.pivot() else {
+        return wf.clone();
+    };
+    let moves = |s: StepId| {
+        s < pivot && wf.step(s).amount > 0 && wf.step(s).kind == StepKind::Compensatable
+    };
+    let order: Vec<StepId> = wf
+        .step_ids()
+        .filter(|s| !moves(*s) && *s <= pivot)
+        .chain(wf.step_ids().filter(|s| moves(*s)))
+        .chain(wf.step_ids().filter(|s| *s > pivot))
+        .collect();
+    // Old id → new id.
+    let mut new_id = vec![StepId(0); order.len()];
+    for (i, old) in order.iter().enumerate() {
+        new_id[old.index()] = StepId(i as u16);
+    }
+    let mut out = wf.clone();
+    out.steps = order
+        .iter()
+        .map(|old| {
+            let mut s = wf.step(*old).clone();
+            if moves(*old) {
+                s.kind = StepKind::Retriable;
+            }
+            s.reads = s.reads.map(|r| new_id[r.index()]);
+            s
+        })
+        .collect();
+    for f in &mut out.failures {
+        f.step = f.step.map(|s| new_id[s.index()]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writing_steps_move_after_the_pivot_and_become_retriable() {
+        let mut wf = Workflow::holiday();
+        wf.steps[2].kind = StepKind::Pivot;
+        wf.steps[1].amount = 0;
+        let v = pessimistic_view(&wf);
+        let names: Vec<&str> = v.steps.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["book hotel", "book flight", "book car", "charge card"]
+        );
+        assert_eq!(v.steps[1].kind, StepKind::Pivot);
+        assert_eq!(v.steps[2].kind, StepKind::Retriable);
+        assert_eq!(v.steps[0].kind, StepKind::Compensatable, "read-only stays");
+        assert_eq!(pessimistic_view(&Workflow::holiday()), Workflow::holiday());
+    }
+}
