@@ -6,14 +6,14 @@
 //! states get in and in what order. So the counts, the states' order and
 //! the counterexamples are the same for one thread as for many.
 
+use super::Model;
 use super::expand::{Expansion, expand};
 use super::result::{Explored, Progress};
 use super::search::Options;
 use super::tree::Tree;
 use super::visited::{Visited, visited_with_capacity};
-use super::Model;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// States per parallel work item.
 const CHUNK: usize = 256;
@@ -44,7 +44,14 @@ pub(super) fn search<M: Model>(
         let deeper_allowed = options.max_depth.is_none_or(|max| depth < max);
         let mut next = Vec::new();
         for ((idx, _), exp) in frontier.iter().zip(expanded) {
-            merge(&mut tree, &mut visited, *idx, exp, deeper_allowed, &mut next);
+            merge(
+                &mut tree,
+                &mut visited,
+                *idx,
+                exp,
+                deeper_allowed,
+                &mut next,
+            );
         }
         if !next.is_empty() {
             depth += 1;

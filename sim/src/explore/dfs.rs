@@ -2,12 +2,12 @@
 //! bounds as breadth-first search. Its counterexamples are the paths on
 //! which it first met each error, not necessarily the shortest.
 
+use super::Model;
 use super::expand::{Expansion, expand};
 use super::result::{Explored, Progress};
 use super::search::Options;
 use super::tree::Tree;
 use super::visited::visited_with_capacity;
-use super::Model;
 
 /// Report progress every this many states.
 const PROGRESS_EVERY: u64 = 1 << 16;
