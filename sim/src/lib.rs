@@ -18,6 +18,8 @@
 //! - [`protocols`]: the business workload and the transaction protocols as
 //!   sans-IO roles: two-phase commit, the orchestrated saga and the
 //!   choreographed saga (with its broker), plus an auditor that reads.
+//! - [`explore`]: exhaustive exploration of small configurations (BFS/DFS
+//!   over a model's states), calibrated on Gray & Lamport's TwoPhase.
 //! - [`lab`]: runs, checkers (one per invariant), metrics, the run report,
 //!   scenario files and the choreography tracker.
 //! - [`custom`]: your own service logic in the sagas, by name, with your
@@ -29,6 +31,7 @@
 
 pub mod custom;
 pub mod engine;
+pub mod explore;
 pub mod lab;
 pub mod protocols;
 #[cfg(feature = "testkit")]
