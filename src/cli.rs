@@ -96,6 +96,10 @@ enum Command {
         /// Presenter mode: a big status line per protocol, high contrast.
         #[arg(long)]
         present: bool,
+        /// Quiz mode: stop at each of the scenario's questions and hide
+        /// the outcomes until the room has answered.
+        #[arg(long)]
+        quiz: bool,
     },
 }
 
@@ -214,10 +218,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             scenario,
             theme,
             present,
+            quiz,
         }) => tui(
             scenario.as_deref().unwrap_or(library::DEFAULT),
             &theme,
             present,
+            quiz,
         ),
     }
 }
@@ -246,7 +252,7 @@ fn catalog() -> Vec<txlab_tui::Entry> {
     out
 }
 
-fn tui(arg: &str, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
+fn tui(arg: &str, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, BadInput> {
     let scenario = source::load(arg)?;
     let Some(theme) = txlab_tui::app::Theme::from_name(theme) else {
         return Err(BadInput(format!(
@@ -265,6 +271,9 @@ fn tui(arg: &str, theme: &str, present: bool) -> Result<ExitCode, BadInput> {
     let mut app = txlab_tui::App::new(scenario, catalog());
     app.theme = theme;
     app.set_present(present);
+    if quiz {
+        app.set_quiz(true);
+    }
     txlab_tui::run(app).map_err(|e| BadInput(format!("terminal: {e}")))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -278,7 +287,7 @@ fn dumb_terminal() -> bool {
 /// side-by-side report when standard input or output is not a terminal.
 fn main_job() -> Result<ExitCode, BadInput> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return tui(library::DEFAULT, "default", false);
+        return tui(library::DEFAULT, "default", false, false);
     }
     run_cmd(
         library::DEFAULT,

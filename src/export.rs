@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use txlab_sim::engine::{EventKind, MsgId, NodeId, SimTime, World};
 use txlab_sim::protocols::LabNode;
 
@@ -57,58 +56,12 @@ pub fn jsonl(world: &World<LabNode>) -> String {
     out
 }
 
-fn label(world: &World<LabNode>, msg: MsgId) -> String {
-    world
-        .trace()
-        .message(msg)
-        .map_or_else(|| "message".into(), |m| m.label())
-        // Mermaid treats these as syntax.
-        .replace([';', '#', ':'], " ")
-}
+/// A Mermaid sequence diagram of the whole run (shared with the UI's
+/// export for slides).
+pub use txlab_sim::lab::mermaid::mermaid;
 
-/// A Mermaid sequence diagram: one participant per node, an arrow per
-/// delivered message, a crossed arrow per drop, notes for faults.
-pub fn mermaid(world: &World<LabNode>) -> String {
-    let mut out = String::from("sequenceDiagram\n");
-    for id in world.node_ids() {
-        let _ = writeln!(out, "    participant {id} as {}", world.name(id));
-    }
-    let all = format!("n0,n{}", world.node_count() - 1);
-    for e in world.trace().events() {
-        let t = e.time;
-        match e.kind {
-            EventKind::Deliver { msg, from, to } => {
-                let _ = writeln!(out, "    {from}->>{to}: {} @{t}", label(world, msg));
-            }
-            EventKind::Drop {
-                msg,
-                from,
-                to,
-                reason,
-            } => {
-                let _ = writeln!(
-                    out,
-                    "    {from}-x{to}: {} dropped ({}) @{t}",
-                    label(world, msg),
-                    reason.label()
-                );
-            }
-            EventKind::Crash { node } => {
-                let _ = writeln!(out, "    Note over {node}: CRASH @{t}");
-            }
-            EventKind::Restart { node } => {
-                let _ = writeln!(out, "    Note over {node}: restart @{t}");
-            }
-            EventKind::Partition { id } => {
-                let _ = writeln!(out, "    Note over {all}: partition {} @{t}", id.0);
-            }
-            EventKind::Heal { id } => {
-                let _ = writeln!(out, "    Note over {all}: heal {} @{t}", id.0);
-            }
-            _ => {}
-        }
-    }
-    out
+fn label(world: &World<LabNode>, msg: MsgId) -> String {
+    txlab_sim::lab::mermaid::safe_label(world, msg)
 }
 
 /// Chrome trace-event JSON: one track per node; each delivered message is a

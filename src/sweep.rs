@@ -2,7 +2,7 @@
 //! Memory stays flat: each worker folds its runs into counters and a
 //! latency histogram; only violating seeds are kept (for repro files).
 
-use rand::Rng;
+use rand::RngExt;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -171,7 +171,7 @@ fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
 /// Drop or duplicate the Nth message of one kind of one protocol: a
 /// single narrow fault where random loss rarely lands ("search where bugs
 /// live": the second PREPARE, the first reply, a repeated delivery).
-fn draw_message_fault(rng: &mut impl Rng) -> FaultFile {
+fn draw_message_fault(rng: &mut impl RngExt) -> FaultFile {
     use txlab_sim::protocols::vocabulary::MESSAGES;
     let protocol = Protocol::ALL[rng.random_range(0..Protocol::ALL.len())];
     let words: Vec<&str> = MESSAGES
@@ -194,7 +194,7 @@ fn draw_message_fault(rng: &mut impl Rng) -> FaultFile {
 }
 
 /// Latency, loss, duplication, FIFO, the disk and up to two slow links.
-fn draw_network(file: &mut ScenarioFile, rng: &mut impl Rng, names: &[String]) {
+fn draw_network(file: &mut ScenarioFile, rng: &mut impl RngExt, names: &[String]) {
     let n = &mut file.network;
     n.loss = f64::from(rng.random_range(0..=10u32)) / 100.0;
     n.duplicate = f64::from(rng.random_range(0..=20u32)) / 100.0;
@@ -246,7 +246,7 @@ fn draw_network(file: &mut ScenarioFile, rng: &mut impl Rng, names: &[String]) {
 
 /// Sometimes one step answers late (past its timeout, often) and drops
 /// its first replies: the caller cannot tell slow from lost.
-fn draw_slow_steps(file: &mut ScenarioFile, rng: &mut impl Rng) {
+fn draw_slow_steps(file: &mut ScenarioFile, rng: &mut impl RngExt) {
     if file.steps.is_empty() || !rng.random_bool(0.3) {
         return;
     }
@@ -269,7 +269,7 @@ fn draw_slow_steps(file: &mut ScenarioFile, rng: &mut impl Rng) {
 
 /// A crash of the central node whose downtime covers one arrival, so a
 /// request reaches a node that is down and its client must retry.
-fn central_down_at_arrival(file: &ScenarioFile, rng: &mut impl Rng) -> (String, u64, u64) {
+fn central_down_at_arrival(file: &ScenarioFile, rng: &mut impl RngExt) -> (String, u64, u64) {
     let w = &file.workload;
     let i = u64::from(rng.random_range(0..w.transactions.max(1)));
     let arrival = w.start_ms + i * w.interval_ms;
@@ -283,7 +283,7 @@ fn central_down_at_arrival(file: &ScenarioFile, rng: &mut impl Rng) -> (String, 
 
 /// One partition, healed: a node cut off from everyone (or, sometimes,
 /// from one other node), both ways or one way.
-fn draw_partition(rng: &mut impl Rng, names: &[String]) -> Vec<FaultFile> {
+fn draw_partition(rng: &mut impl RngExt, names: &[String]) -> Vec<FaultFile> {
     let node = names[rng.random_range(0..names.len())].clone();
     let other = names[rng.random_range(0..names.len())].clone();
     let b = (rng.random_bool(0.3) && other != node).then(|| vec![other]);

@@ -85,6 +85,39 @@ fn syntax_and_type_errors_give_file_line_and_column() {
     assert_bad(dir.path(), "name = [", &["s.toml:1:"]);
 }
 
+/// `[[question]]` (asked by the UI's quiz mode): `run` ignores a valid one
+/// and refuses a wrong one with the question's line and column, exit 2.
+#[test]
+fn questions_are_ignored_by_run_and_checked_with_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let q = "[[question]]\non = \"decision\"\nprotocol = \"2pc\"\nprompt = \"Commit?\"\n\
+             choices = [\"yes\", \"no\"]\nanswer = 0\nexplain = \"Nothing failed.\"\n";
+    let with = run_text(d, format!("{VALID}{q}").as_bytes());
+    let without = run_text(d, VALID.as_bytes());
+    assert_eq!(with.status.code(), Some(0), "{}", stderr(&with));
+    assert_eq!(
+        stdout(&with),
+        stdout(&without),
+        "questions change nothing in a run"
+    );
+    // VALID ends on line 23, so the question starts on line 24.
+    let bad = |from: &str, to: &str| format!("{VALID}{}", q.replace(from, to));
+    assert_bad(
+        d,
+        &bad("answer = 0", "answer = 2"),
+        &["s.toml:24:", "not among the 2 choices"],
+    );
+    assert_bad(d, &bad("\"2pc\"", "\"3pc\""), &["s.toml:26:12", "3pc"]);
+    assert_bad(
+        d,
+        &bad(", \"no\"", ""),
+        &["s.toml:24:", "at least two choices"],
+    );
+    let n = "[[narration]]\nat_ms = 1\nprotocol = \"sagas\"\ntext = \"x\"\n";
+    assert_bad(d, &format!("{VALID}{n}"), &["s.toml:26:12", "sagas"]);
+}
+
 #[test]
 fn semantic_errors_are_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -247,6 +247,37 @@ fn presenter_mode_in_a_projector_sized_terminal() {
     assert_eq!(t.exit_code(), "0");
 }
 
+/// Export for slides through the real event loop: `e`, enter writes the
+/// screen as SVG and text and the focused diagram as Mermaid into the
+/// current folder, and the status line says so.
+#[test]
+fn export_for_slides_writes_three_files() {
+    let Some(t) = Session::start("export", "tui duplicate-payment --present", 120, 30) else {
+        return;
+    };
+    wait_for(&t.name, "CHOREOGRAPHED");
+    keys(&t.name, &["G"]);
+    wait_for(&t.name, "$800 ≠");
+    keys(&t.name, &["e"]);
+    wait_for(&t.name, "export as: duplicate-payment-");
+    keys(&t.name, &["Enter"]);
+    let s = wait_for(&t.name, "wrote ");
+    let mut names: Vec<String> = std::fs::read_dir(t._dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("duplicate-payment-"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}\n{s}");
+    for (n, ext) in names.iter().zip(["mmd", "svg", "txt"]) {
+        assert!(n.ends_with(&format!("ms.{ext}")), "{n}");
+    }
+    let svg = std::fs::read_to_string(t._dir.path().join(&names[1])).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+    keys(&t.name, &["q"]);
+    assert_eq!(t.exit_code(), "0");
+}
+
 /// A terminal that cannot draw the UI gets the printed report and a note.
 #[test]
 fn term_dumb_prints_the_report() {
@@ -256,5 +287,42 @@ fn term_dumb_prints_the_report() {
     let s = wait_for(&t.name, "AFTER-UI-MARKER");
     assert!(s.contains("TERM=dumb"), "{s}");
     assert!(s.contains("committed"), "the report:\n{s}");
+    assert_eq!(t.exit_code(), "0");
+}
+
+/// `--quiz`: play stops at the scenario's question with the outcomes
+/// hidden; the answer key reveals the verdict and the explanation.
+#[test]
+fn a_quiz_question_pauses_the_run_until_the_room_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/coordinator-crash-after-prepare.toml"
+    );
+    let mut text = std::fs::read_to_string(lesson).unwrap();
+    text.push_str(
+        "\n[[question]]\non = \"crash\"\nprotocol = \"2pc\"\n\
+         prompt = \"The coordinator crashed. What do the participants do?\"\n\
+         choices = [\"abort on their own\", \"wait, holding their locks\"]\n\
+         answer = 1\nexplain = \"Prepared participants must wait for the decision.\"\n",
+    );
+    let file = dir.path().join("quiz.toml");
+    std::fs::write(&file, text).unwrap();
+    let args = format!("tui {} --quiz", file.display());
+    let Some(t) = Session::start("quiz", &args, 120, 40) else {
+        return;
+    };
+    wait_for(&t.name, "quiz 0/1 answered");
+    keys(&t.name, &["Space"]);
+    let s = wait_for(&t.name, "QUESTION");
+    assert!(s.contains("What do the participants do?"), "{s}");
+    assert!(!s.contains("comparison"), "the table is hidden: {s}");
+    assert!(!s.contains("Prepared participants must wait"), "{s}");
+    keys(&t.name, &["2"]);
+    let s = wait_for(&t.name, "RIGHT");
+    assert!(s.contains("Prepared participants must wait"), "{s}");
+    assert!(s.contains("quiz 1/1 answered"), "{s}");
+    assert!(s.contains("comparison"), "the table is back: {s}");
+    keys(&t.name, &["q"]);
     assert_eq!(t.exit_code(), "0");
 }

@@ -1,5 +1,6 @@
-//! Rendering cost on a long trace: one frame at 200×50 and one step back,
-//! on a contended scenario stretched to about 100,000 merged events.
+//! Rendering cost on a long trace: one frame at 200×50, one step back, and
+//! a jump to the next moment and back (`n`, `N`), on a contended scenario
+//! stretched to about 100,000 merged events.
 //!
 //! Run with `cargo bench -p txlab-tui`.
 
@@ -41,6 +42,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             app.update(Action::StepBack);
             app.update(Action::StepForward);
+        })
+    });
+    // `n` then `N` from the middle of the trace: each jump folds the
+    // three panes at a new cursor (half the trace each time).
+    app.update(Action::Seek(0.5));
+    let moments = app.rec.moments.len();
+    println!("moments: {moments}");
+    g.bench_function("n_then_N_mid_trace", |b| {
+        b.iter(|| {
+            app.update(Action::NextMoment);
+            app.update(Action::PrevMoment);
+        })
+    });
+    g.bench_function("render_frame_200x50_mid_trace", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| f.render_widget(&MainScreen(black_box(&app)), f.area()))
+                .unwrap();
         })
     });
     g.finish();

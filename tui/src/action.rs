@@ -75,6 +75,13 @@ pub enum Action {
     ToggleMirror,
     /// Save the current branch as a scenario file.
     SaveBranch,
+    /// Undo the last branch: back to the run before the last injected fault.
+    UndoBranch,
+    /// Node lines: all transactions (each node's latest), then T0, T1, ...
+    CycleTx,
+    /// Export the screen for slides (SVG, text, Mermaid), after a prompt
+    /// for the file name.
+    Export,
     /// Show or hide the help.
     Help,
     /// Open the scenario picker.
@@ -95,6 +102,10 @@ pub enum Action {
     Char(char),
     /// Delete a filter character.
     Backspace,
+    /// Quiz mode on or off (questions pause the run).
+    ToggleQuiz,
+    /// Answer the open question with this choice (0-based).
+    Answer(usize),
     /// Playback timer.
     Tick,
     /// A click on a pane, maybe on one of its node lines.
@@ -265,6 +276,18 @@ pub const KEYMAP: &[Binding] = &[
         bar: None,
     },
     Binding {
+        keys: "a",
+        what: "quiz mode: ask the room",
+        action: Action::ToggleQuiz,
+        bar: None,
+    },
+    Binding {
+        keys: "1 … 9",
+        what: "answer the open question",
+        action: Action::Answer(0),
+        bar: None,
+    },
+    Binding {
         keys: "m",
         what: "select next in-flight msg",
         action: Action::NextMessage,
@@ -310,6 +333,24 @@ pub const KEYMAP: &[Binding] = &[
         keys: "s",
         what: "save branch as scenario",
         action: Action::SaveBranch,
+        bar: None,
+    },
+    Binding {
+        keys: "u",
+        what: "undo the last branch",
+        action: Action::UndoBranch,
+        bar: None,
+    },
+    Binding {
+        keys: "x",
+        what: "nodes: all tx / T0 / T1 …",
+        action: Action::CycleTx,
+        bar: None,
+    },
+    Binding {
+        keys: "e",
+        what: "export screen for slides",
+        action: Action::Export,
         bar: None,
     },
     Binding {
@@ -390,6 +431,8 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Down | KeyCode::Char('j') => Action::Down,
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
         KeyCode::Char('m') => Action::NextMessage,
+        KeyCode::Char('a') => Action::ToggleQuiz,
+        KeyCode::Char(c @ '1'..='9') => Action::Answer(c as usize - '1' as usize),
         KeyCode::Enter | KeyCode::Char('i') => Action::Confirm,
         KeyCode::Char('c') => Action::CrashRestart,
         KeyCode::Char('d') => Action::DropMessage,
@@ -397,6 +440,9 @@ pub fn action_for(key: KeyEvent, typing: bool) -> Option<Action> {
         KeyCode::Char('p') => Action::PartitionHeal,
         KeyCode::Char('M') => Action::ToggleMirror,
         KeyCode::Char('s') => Action::SaveBranch,
+        KeyCode::Char('u') => Action::UndoBranch,
+        KeyCode::Char('x') => Action::CycleTx,
+        KeyCode::Char('e') => Action::Export,
         KeyCode::Char('o') => Action::Picker,
         KeyCode::Char('w') => Action::Sweep,
         KeyCode::Char('/') => Action::Filter,

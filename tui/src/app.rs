@@ -9,6 +9,7 @@ use txlab_sim::engine::SimTime;
 use txlab_sim::lab::run;
 use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::protocols::Protocol;
+use txlab_sim::protocols::workload::TxId;
 
 /// Playback rates in simulated time: milliseconds of the run per second of
 /// the room's time (at 5 ms/s a 500 ms block lasts 100 s on screen).
@@ -183,6 +184,15 @@ pub struct App {
     pub save: Option<SaveRequest>,
     /// Panes at the cursor (recomputed on every move).
     pub panes: Vec<PaneView>,
+    /// Node lines show this transaction only (`None`: each node's latest).
+    pub tx_view: Option<TxId>,
+    /// Export for slides: the file-name prompt and the pending request.
+    pub export: crate::export::ExportState,
+    /// The cursor at each branch (fault injection) and the fault in
+    /// words, for undo.
+    pub(crate) undo: Vec<(usize, String)>,
+    /// Quiz mode: questions, answers (see [`crate::quiz`]).
+    pub quiz: crate::quiz::Quiz,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
 }
@@ -191,7 +201,9 @@ impl App {
     /// An app on `scenario`, with `catalog` for the picker.
     pub fn new(scenario: Scenario, catalog: Vec<Entry>) -> Self {
         let rec = Recording::new(scenario, Vec::new());
+        let quiz = crate::quiz::Quiz::new(rec.scenario.file.question.len());
         let mut app = App {
+            quiz,
             catalog,
             rec,
             cursor: 0,
@@ -216,6 +228,9 @@ impl App {
             quit: false,
             save: None,
             panes: Vec::new(),
+            tx_view: None,
+            export: Default::default(),
+            undo: Vec::new(),
             stale: true,
         };
         app.refresh();
@@ -266,6 +281,7 @@ impl App {
     fn fold_options(&self) -> FoldOptions {
         FoldOptions {
             background: self.background,
+            tx: self.tx_view,
         }
     }
 
@@ -274,17 +290,27 @@ impl App {
     fn refresh(&mut self) {
         let shown = self.rec.shown_at(self.cursor);
         let old = std::mem::take(&mut self.panes);
-        self.panes = self
-            .rec
-            .panes
-            .iter()
-            .zip(shown)
-            .enumerate()
-            .map(|(i, (p, n))| match old.get(i) {
-                Some(v) if v.shown == n as usize && !self.stale => v.clone(),
-                _ => fold_with(p, n as usize, self.fold_options()),
-            })
-            .collect();
+        let (opts, stale) = (self.fold_options(), self.stale);
+        // The panes fold in parallel: a jump refolds all three.
+        self.panes = std::thread::scope(|scope| {
+            let jobs: Vec<_> = self
+                .rec
+                .panes
+                .iter()
+                .zip(shown)
+                .enumerate()
+                .map(|(i, (p, n))| match old.get(i) {
+                    Some(v) if v.shown == n as usize && !stale => Err(v.clone()),
+                    _ => Ok(scope.spawn(move || fold_with(p, n as usize, opts))),
+                })
+                .collect();
+            jobs.into_iter()
+                .map(|j| match j {
+                    Ok(h) => h.join().expect("a fold does not panic"),
+                    Err(v) => v,
+                })
+                .collect()
+        });
         self.stale = false;
         let flying = self.panes[self.focus].in_flight.len();
         self.message = self.message.filter(|m| *m < flying);
@@ -298,7 +324,13 @@ impl App {
 
     /// Move the cursor, leaving the play clock where it is.
     fn jump(&mut self, cursor: usize) {
-        self.cursor = cursor.min(self.rec.steps.len());
+        let to = cursor.min(self.rec.steps.len());
+        // Quiz mode holds the cursor at an open question.
+        let to = self.quiz.hold(self.cursor, to, &self.rec.question_at);
+        if self.quiz.asking.is_some() {
+            self.playing = false;
+        }
+        self.cursor = to;
         self.refresh();
     }
 
@@ -356,7 +388,7 @@ impl App {
             while c < len {
                 c += 1;
                 self.jump(c);
-                if differs(&self.panes, &here) {
+                if differs(&self.panes, &here) || self.quiz.asking.is_some() {
                     break;
                 }
             }
@@ -408,6 +440,9 @@ impl App {
         if self.typing {
             return self.update_filter(action);
         }
+        if self.export.prompt.is_some() {
+            return self.update_export_prompt(action);
+        }
         match &self.overlay {
             Overlay::None => self.update_main(action),
             Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
@@ -422,6 +457,9 @@ impl App {
     }
 
     fn update_main(&mut self, action: Action) {
+        if self.update_quiz(action) {
+            return;
+        }
         let len = self.rec.steps.len();
         match action {
             Action::Quit => self.quit = true,
@@ -517,6 +555,9 @@ impl App {
                 );
             }
             Action::SaveBranch => self.save_branch(),
+            Action::UndoBranch => self.undo_branch(),
+            Action::CycleTx => self.cycle_tx(),
+            Action::Export => self.open_export_prompt(),
             Action::Help => {
                 self.help_page = 0;
                 self.overlay = Overlay::Help;
@@ -542,6 +583,7 @@ impl App {
                 }
             }
             Action::Char(_) | Action::Backspace => {}
+            Action::ToggleQuiz | Action::Answer(_) => {}
         }
     }
 
@@ -623,7 +665,10 @@ impl App {
     pub fn open(&mut self, scenario: Scenario) {
         self.status = format!("opened {}", scenario.name());
         self.rec = Recording::new(scenario, Vec::new());
+        self.quiz.reset(self.rec.scenario.file.question.len());
         self.stale = true;
+        self.tx_view = None;
+        self.undo.clear();
         self.node = 0;
         self.message = None;
         self.playing = false;
@@ -715,7 +760,7 @@ impl App {
             .iter()
             .zip(&self.rec.narration_at)
             .rfind(|(_, at)| at.is_some_and(|c| c <= self.cursor))
-            .map(|(n, _)| n.text.clone())
+            .map(|(n, _)| crate::moments::narration_text(n))
     }
 }
 

@@ -30,7 +30,27 @@ impl App {
         self.rec = Recording::new(self.rec.scenario.clone(), injected);
         self.stale = true;
         self.seek(cursor);
-        self.status = format!("{what} at {at}: the run branches here");
+        self.status = format!("{what} at {at}: the run branches here (u undoes)");
+        self.undo.push((cursor, what));
+    }
+
+    /// Back to the run before the last injected fault, at the cursor where
+    /// it was injected.
+    pub(crate) fn undo_branch(&mut self) {
+        let Some((cursor, what)) = self.undo.pop() else {
+            self.status = "nothing to undo: this is the scenario's own run".into();
+            return;
+        };
+        let mut injected = self.rec.injected.clone();
+        injected.pop();
+        self.rec = Recording::new(self.rec.scenario.clone(), injected);
+        self.stale = true;
+        self.message = None;
+        self.seek(cursor);
+        self.status = match self.undo.len() {
+            0 => format!("undid '{what}': back to the scenario's own run"),
+            n => format!("undid '{what}': back to the branch with {n} injected"),
+        };
     }
 
     pub(crate) fn crash_restart(&mut self) {

@@ -37,6 +37,8 @@ pub enum Phase {
     Stuck,
     /// Down.
     Crashed,
+    /// Quiz mode: an end state hidden until the room has answered.
+    Hidden,
 }
 
 impl Phase {
@@ -54,6 +56,7 @@ impl Phase {
             Phase::Compensated => "compensated",
             Phase::Stuck => "STUCK",
             Phase::Crashed => "CRASHED",
+            Phase::Hidden => "(hidden)",
         }
     }
 
@@ -70,6 +73,7 @@ impl Phase {
             Phase::Compensated => "↩",
             Phase::Stuck => "‼",
             Phase::Crashed => "☠",
+            Phase::Hidden => "▒",
         }
     }
 }
@@ -168,6 +172,8 @@ pub struct PaneView {
     pub blocked_since: Option<SimTime>,
     /// Violations whose trace position has been reached.
     pub violations: Vec<String>,
+    /// Every service's balances and stock as applied so far.
+    pub stock: Vec<crate::stock::Holding>,
     /// Events shown.
     pub shown: usize,
 }
@@ -306,6 +312,8 @@ pub struct FoldOptions {
     /// Show background traffic (the auditor's reads) in the diagram and the
     /// in-flight list.
     pub background: bool,
+    /// Node lines show only this transaction (`None`: each node's latest).
+    pub tx: Option<TxId>,
 }
 
 /// Nodes whose traffic is background (the auditor), by index.
@@ -358,7 +366,12 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         faults,
         stats,
     } = scan(events, world.node_count(), &hidden);
-    let label = |id: MsgId| trace.message(id).map_or_else(|| "?".into(), |m| m.label());
+    let wf = &run.spec.workflow;
+    let label = |id: MsgId| {
+        trace
+            .message(id)
+            .map_or_else(|| "?".into(), |m| crate::words::message(m, wf))
+    };
     let rows = recent
         .into_iter()
         .map(|slot| {
@@ -445,10 +458,19 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
             _ => {}
         }
     }
+    // Node lines for one transaction read only its observations.
+    let node_views = match opts.tx {
+        Some(tx) => {
+            let mine: Vec<_> = obs.iter().filter(|o| o.obs.tx() == tx).cloned().collect();
+            nodes(run, &mine, &down, &restarted, &outcomes(&mine))
+        }
+        None => nodes(run, obs, &down, &restarted, &counts),
+    };
     PaneView {
         blocked_since: doubt.values().min().copied(),
         protocol: run.protocol,
-        nodes: nodes(run, obs, &down, &restarted, &counts),
+        nodes: node_views,
+        stock: crate::stock::holdings(&run.spec.workflow, obs),
         rows,
         in_flight,
         in_flight_count,

@@ -332,7 +332,13 @@ pub fn message_details(run: &PaneRun, id: MsgId) -> Vec<String> {
         ));
     }
     if let Some(m) = trace.message(id) {
-        out.push(format!("says: {}", m.label()));
+        let words = crate::words::message(m, &run.spec.workflow);
+        let raw = m.label();
+        if words == raw {
+            out.push(format!("says: {words}"));
+        } else {
+            out.push(format!("says: {words} (on the wire: {raw})"));
+        }
     }
     out
 }

@@ -8,10 +8,14 @@
 //! - [`recording`]: the three recorded runs and their merged timeline.
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact).
+//! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
+//! - [`quiz`]: quiz mode (questions asked before the reveal).
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
 //! - [`action`]: keys to actions, and the keymap the help is made from.
+//! - [`export`]: the screen as SVG and text, the diagram as Mermaid.
+//! - [`words`]: messages in the workload's words.
 //! - [`view`]: widgets over `&App`, one file per part.
 //! - [`terminal`]: the tokio event loop, the only place with real time,
 //!   and terminal setup and restore (on quit, Ctrl-C and panic).
@@ -20,12 +24,17 @@
 pub mod action;
 pub mod app;
 mod branch;
+pub mod export;
 pub mod fold;
 pub mod inspect;
 pub mod moments;
+pub mod quiz;
 pub mod recording;
+pub mod stock;
 pub mod terminal;
+mod transactions;
 pub mod view;
+pub mod words;
 
 pub use app::{App, Entry};
 pub use terminal::run;

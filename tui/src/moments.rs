@@ -5,8 +5,9 @@
 use crate::recording::PaneRun;
 use txlab_sim::engine::{EventKind as E, SimTime};
 use txlab_sim::lab::scenario::Scenario;
+use txlab_sim::lab::scenario::format::Narration;
 use txlab_sim::protocols::workload::{Op, TxId};
-use txlab_sim::protocols::{Obs, Outcome};
+use txlab_sim::protocols::{Obs, Outcome, Protocol};
 
 /// A place worth stopping at.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,9 +58,42 @@ pub fn matches_on(run: &PaneRun, index: usize, on: &str) -> bool {
     }
 }
 
-/// The cursor at which each narration line is first reached (`None`: never
-/// in this run). `cursor_of[p][i]` is the cursor showing event `i` of pane
-/// `p`; `times` the time of each step.
+/// The cursor at which a trigger (`at_ms`, or the first event of kind
+/// `on`) is first reached, counting only `protocol`'s pane when one is
+/// named (`None`: never in this run). `cursor_of[p][i]` is the cursor
+/// showing event `i` of pane `p`; `times` the time of each step. A time is
+/// the same on every pane, so `protocol` only narrows `on`.
+pub fn trigger_cursor(
+    at_ms: Option<u64>,
+    on: Option<&str>,
+    protocol: Option<Protocol>,
+    panes: &[PaneRun],
+    cursor_of: &[Vec<u32>],
+    times: &[SimTime],
+) -> Option<usize> {
+    match (at_ms, on) {
+        (Some(ms), _) => {
+            let at = SimTime::from_millis(ms);
+            let pp = times.partition_point(|t| *t < at);
+            (pp < times.len()).then_some(pp + 1)
+        }
+        (None, Some(on)) => panes
+            .iter()
+            .zip(cursor_of)
+            .filter(|(run, _)| protocol.is_none_or(|p| p == run.protocol))
+            .filter_map(|(run, cursors)| {
+                let n = run.world.trace().events().len();
+                (0..n)
+                    .find(|i| matches_on(run, *i, on))
+                    .map(|i| cursors[i] as usize)
+            })
+            .min(),
+        _ => None,
+    }
+}
+
+/// The cursor at which each narration line is first reached (see
+/// [`trigger_cursor`]).
 pub fn narration_cursors(
     scenario: &Scenario,
     panes: &[PaneRun],
@@ -70,25 +104,26 @@ pub fn narration_cursors(
         .file
         .narration
         .iter()
-        .map(|n| match (&n.at_ms, &n.on) {
-            (Some(ms), _) => {
-                let at = SimTime::from_millis(*ms);
-                let pp = times.partition_point(|t| *t < at);
-                (pp < times.len()).then_some(pp + 1)
-            }
-            (None, Some(on)) => panes
-                .iter()
-                .zip(cursor_of)
-                .filter_map(|(run, cursors)| {
-                    let n = run.world.trace().events().len();
-                    (0..n)
-                        .find(|i| matches_on(run, *i, on))
-                        .map(|i| cursors[i] as usize)
-                })
-                .min(),
-            _ => None,
+        .map(|n| {
+            trigger_cursor(
+                n.at_ms,
+                n.on.as_deref(),
+                n.protocol,
+                panes,
+                cursor_of,
+                times,
+            )
         })
         .collect()
+}
+
+/// A narration line as the strip and the moment list show it: a line
+/// about one protocol names it.
+pub fn narration_text(n: &Narration) -> String {
+    match n.protocol {
+        Some(p) => format!("{}: {}", crate::quiz::protocol_title(p), n.text),
+        None => n.text.clone(),
+    }
 }
 
 /// Every moment of the recording, in cursor order; moments at the same
@@ -105,7 +140,7 @@ pub fn find(
         if let Some(c) = c {
             all.push(Moment {
                 cursor: *c,
-                what: format!("“{}”", n.text),
+                what: format!("“{}”", narration_text(n)),
             });
         }
     }

@@ -54,6 +54,8 @@ pub struct Recording {
     pub cursor_of: Vec<Vec<u32>>,
     /// Per narration line: the cursor at which it is first reached.
     pub narration_at: Vec<Option<usize>>,
+    /// Per `[[question]]`: the cursor at which it is asked.
+    pub question_at: Vec<Option<usize>>,
     /// The places worth stopping at, in order.
     pub moments: Vec<crate::moments::Moment>,
 }
@@ -93,6 +95,7 @@ impl Recording {
         }
         let times: Vec<SimTime> = steps.iter().map(|s| s.time).collect();
         let narration_at = crate::moments::narration_cursors(&scenario, &panes, &cursor_of, &times);
+        let question_at = crate::quiz::question_cursors(&scenario, &panes, &cursor_of, &times);
         let moments = crate::moments::find(&scenario, &panes, &cursor_of, &times, &narration_at);
         Recording {
             scenario,
@@ -101,6 +104,7 @@ impl Recording {
             steps,
             cursor_of,
             narration_at,
+            question_at,
             moments,
         }
     }

@@ -48,6 +48,10 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
             screen = f.area();
             f.render_widget(&MainScreen(&app), f.area());
         })?;
+        if let Some(base) = app.export.request.take() {
+            app.status = crate::export::write_exports(&app, screen, &base);
+            continue;
+        }
         if let Some(save) = app.save.take() {
             app.status = match write_atomically(&save.path, &save.text) {
                 Ok(()) => format!("saved {}", save.path),
@@ -62,7 +66,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, mut app: App) -> io::Result<
             _ = tick.tick(), if app.playing => app.update(Action::Tick),
             event = events.next() => match event {
                 Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
-                    if let Some(a) = action_for(k, app.typing) {
+                    if let Some(a) = action_for(k, app.entering_text()) {
                         app.update(a);
                     }
                 }

@@ -231,6 +231,14 @@ fn picker_and_sweep_open_scenarios() {
     );
     let screen = text(render(&b, 120, 40).backend().buffer());
     assert!(screen.contains("violating seeds: 0"), "{screen}");
+    // The title counts the seeds run, and names the last one run.
+    let first = b.rec.scenario.file.seed;
+    let title = format!(
+        "sweep: {} seeds, {first} to {}",
+        App::SWEEP_SEEDS,
+        first + App::SWEEP_SEEDS - 1
+    );
+    assert!(screen.contains(&title), "{title} in {screen}");
 }
 
 #[test]

@@ -24,11 +24,19 @@ fn lesson(i: usize) -> Scenario {
             include_str!("../../scenarios/latency-buildup.toml"),
         ),
     ][i % 3];
+    // Questions too, so quiz mode is part of the fuzzing.
+    let text = format!("{text}\n{QUESTIONS}");
     Scenario::parse(text.as_bytes(), name).unwrap()
 }
 
+const QUESTIONS: &str = "[[question]]\nat_ms = 5\nprompt = \"p\"\nchoices = [\"a\", \"b\"]\n\
+    answer = 1\n[[question]]\non = \"decision\"\nprotocol = \"2pc\"\nprompt = \"q\"\n\
+    choices = [\"a\", \"b\", \"c\"]\nanswer = 0\nexplain = \"e\"\n";
+
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
+        Just(Action::ToggleQuiz),
+        (0..10usize).prop_map(Action::Answer),
         Just(Action::TogglePlay),
         Just(Action::Tick),
         Just(Action::StepForward),
@@ -53,6 +61,9 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::PartitionHeal),
         Just(Action::ToggleMirror),
         Just(Action::SaveBranch),
+        Just(Action::UndoBranch),
+        Just(Action::CycleTx),
+        Just(Action::Export),
         Just(Action::Help),
         Just(Action::Picker),
         Just(Action::Filter),

@@ -123,7 +123,7 @@ fn n_lands_on_each_narration_in_order() {
             .narration
             .iter()
             .zip(&a.rec.narration_at)
-            .filter_map(|(n, at)| Some(((*at)?, n.text.clone())))
+            .filter_map(|(n, at)| Some(((*at)?, txlab_tui::moments::narration_text(n))))
             .collect();
         expected.sort_by_key(|(c, _)| *c);
         let mut seen: Vec<String> = Vec::new();
@@ -400,6 +400,7 @@ fn light_and_high_contrast_themes_keep_contrast() {
         Phase::Compensated,
         Phase::Stuck,
         Phase::Crashed,
+        Phase::Hidden,
     ];
     for theme in [Theme::Light, Theme::HighContrast] {
         let p = style::palette(theme);

@@ -2,7 +2,7 @@
 //! partitions. It decides the fate of each message; the world schedules it.
 
 use super::{NodeId, PartitionId, SimTime};
-use rand::Rng;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

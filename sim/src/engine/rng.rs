@@ -40,7 +40,7 @@ pub fn stream(seed: u64, purpose: Stream) -> ChaCha8Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::RngExt;
 
     #[test]
     fn streams_are_reproducible_and_independent() {

@@ -7,9 +7,11 @@
 //!   [`uncertainty`]: 2PC's uncertain and blocked time.
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
+//! - [`mermaid`]: a trace as a Mermaid sequence diagram.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 
 pub mod checkers;
+pub mod mermaid;
 pub mod metrics;
 pub mod outcome;
 pub mod planned;

@@ -5,7 +5,7 @@
 use super::Config;
 use super::service::{LocalCommit, OpKey, Reply, Service};
 use super::workload::{Op, StepId, TxId};
-use rand::Rng;
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 

@@ -3,11 +3,13 @@
 //! Layout: three panes side by side from about 160×45 (120×30 in presenter
 //! mode, which adds a status banner per protocol); below that, the
 //! focused pane in detail and the other two as one-line summaries. Under
-//! the panes: narration, the comparison table (when there is room), the
+//! the panes: a row of balances and stock per protocol, narration, the comparison table (when there is room), the
 //! timeline scrubber and the key bar.
 
+mod balances;
 mod overlay;
 pub mod pane;
+mod quiz;
 pub mod style;
 
 use crate::action::KEYMAP;
@@ -44,6 +46,8 @@ pub struct Areas {
     pub title: Rect,
     /// The panes.
     pub panes: Rect,
+    /// Balances and stock per protocol.
+    pub stock: Rect,
     /// Presenter mode's status banner (empty otherwise).
     pub banner: Rect,
     /// Narration.
@@ -58,16 +62,27 @@ pub struct Areas {
 
 /// Lay out the main screen in `area`.
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let table_h = if app.zoom || app.present || area.height < 36 {
+    let hidden = app.quiz.hides_outcomes();
+    let table_h = if app.zoom || app.present || hidden || area.height < 36 {
         0
     } else {
         12 + violation_lines(app)
     };
     let banner_h = if app.present { 3 } else { 0 };
     let narration_h = if area.height < 24 { 2 } else { 3 };
-    let [title, panes, banner, narration, table, timeline, keys] = Layout::vertical([
+    let [
+        title,
+        panes,
+        stock,
+        banner,
+        narration,
+        table,
+        timeline,
+        keys,
+    ] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(6),
+        Constraint::Length(1),
         Constraint::Length(banner_h),
         Constraint::Length(narration_h),
         Constraint::Length(table_h),
@@ -78,6 +93,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     Areas {
         title,
         panes,
+        stock,
         banner,
         narration,
         table,
@@ -106,6 +122,7 @@ impl Widget for &MainScreen<'_> {
         let a = areas(area, app);
         title(app, a.title, buf);
         panes(app, a.panes, buf);
+        balances::render(app, a.stock, buf);
         if a.banner.height > 0 {
             banner(app, a.banner, buf);
         }
@@ -115,6 +132,7 @@ impl Widget for &MainScreen<'_> {
         }
         timeline(app, a.timeline, buf);
         keybar(app, a.keys, buf);
+        quiz::render(app, a.panes, buf);
         overlay::render(app, area, buf);
     }
 }
@@ -126,10 +144,15 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!("⏸ paused ({})", app.pace())
     };
-    let injected = match app.rec.injected.len() {
+    let mut injected = match app.rec.injected.len() {
         0 => String::new(),
         n => format!("  branch: {n} injected"),
     };
+    if app.quiz.on {
+        let asked = app.quiz.answers.iter().flatten().count();
+        let n = app.quiz.answers.len();
+        injected.push_str(&format!("  quiz {asked}/{n} answered"));
+    }
     let line = Line::from(vec![
         Span::styled(
             " txlab ",
@@ -146,6 +169,9 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn outcome_line(app: &App, pane: usize) -> String {
+    if app.quiz.hides_outcomes() {
+        return "outcome hidden until the room answers".into();
+    }
     let done = app.cursor >= app.rec.steps.len();
     let counts = if done {
         &app.rec.panes[pane].report.outcomes
@@ -234,6 +260,11 @@ fn banner(app: &App, area: Rect, buf: &mut Buffer) {
                 .collect();
             (phase, format!("{word} ({})", all.join(", ")))
         };
+        let (phase, text) = if app.quiz.hides_outcomes() {
+            (Phase::Hidden, "▒ hidden until the room answers".to_string())
+        } else {
+            (phase, text)
+        };
         let st = style::phase(app.theme, phase).add_modifier(Modifier::BOLD);
         let r = Rect::new(area.x, area.y + i as u16, area.width, 1);
         buf.set_style(r, st);
@@ -244,11 +275,20 @@ fn banner(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn panes(app: &App, area: Rect, buf: &mut Buffer) {
     let full = full_layout(app, buf.area);
+    let hide = app.quiz.hides_outcomes();
+    let shown: Vec<std::borrow::Cow<crate::fold::PaneView>> = app
+        .panes
+        .iter()
+        .map(|v| match hide {
+            true => std::borrow::Cow::Owned(crate::quiz::masked(v)),
+            false => std::borrow::Cow::Borrowed(v),
+        })
+        .collect();
     let render = |i: usize, r: Rect, buf: &mut Buffer| {
         let visible = app.visible_nodes(i);
         let focused = i == app.focus;
         let pane = Pane {
-            view: &app.panes[i],
+            view: &shown[i],
             focused,
             node: focused.then_some(app.node),
             message: if focused { app.message } else { None },
@@ -279,7 +319,7 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
     render(app.focus, detail, buf);
     for (k, r) in [s1, s2].iter().enumerate() {
         let i = (app.focus + 1 + k) % 3;
-        let nodes: Vec<Span> = app.panes[i]
+        let nodes: Vec<Span> = shown[i]
             .nodes
             .iter()
             .map(|n| {
@@ -300,9 +340,14 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn narration(app: &App, area: Rect, buf: &mut Buffer) {
-    let text = app
-        .narration()
-        .unwrap_or_else(|| app.rec.scenario.file.description.clone());
+    // In quiz mode the description would give the answers away.
+    let text = app.narration().unwrap_or_else(|| {
+        if app.quiz.on && app.quiz.answers.iter().any(Option::is_none) {
+            "Quiz mode: the run stops at each question; the room answers with 1, 2, 3…".into()
+        } else {
+            app.rec.scenario.file.description.clone()
+        }
+    });
     let status = if app.status.is_empty() {
         String::new()
     } else {
@@ -496,7 +541,12 @@ pub fn timeline_bar(app: &App, area: Rect) -> (u16, u16) {
 
 fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = Vec::new();
-    if app.typing {
+    if let Some(prompt) = crate::export::prompt_line(app) {
+        spans.push(Span::styled(
+            prompt,
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    } else if app.typing {
         spans.push(Span::raw(format!(
             " filter: {}▏ (enter to apply, esc to clear)",
             app.filter
@@ -514,6 +564,26 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
         }
         if !app.mirror {
             spans.push(Span::styled(" mirror off ", style::bad(app.theme)));
+        }
+        if let Some(q) = app.open_question() {
+            let n = q.choices.len().min(crate::quiz::MAX_CHOICES);
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" 1–{n} answer the question "),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
+        }
+        // An active filter hides nodes: say so where the keys are.
+        if !app.filter.is_empty() {
+            spans.insert(
+                0,
+                Span::styled(
+                    format!(" filter “{}” (esc clears) ", app.filter),
+                    style::focused(app.theme, true).add_modifier(Modifier::REVERSED),
+                ),
+            );
         }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);

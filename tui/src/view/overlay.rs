@@ -44,6 +44,7 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("↺ ↩", "saga compensating / compensated (cyan)"),
     ("‼ STUCK", "compensation keeps failing"),
     ("☠ CRASHED", "node down (white on red)"),
+    ("▒ (hidden)", "quiz: an end hidden until answered"),
     ("⟳", "node restarted from its log"),
     ("●──▶", "message delivered"),
     ("○╌╌▷ …", "message sent, still in flight"),
@@ -62,7 +63,7 @@ pub const LEGEND: &[(&str, &str)] = &[
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let half = KEYMAP.len().div_ceil(2);
     let legend_half = LEGEND.len().div_ceil(2);
-    let both = half + legend_half + 5 <= area.height.saturating_sub(1) as usize;
+    let both = half + legend_half + 6 <= area.height.saturating_sub(1) as usize;
     let show_keys = both || app.help_page == 0;
     let show_legend = both || app.help_page == 1;
     let rows_n = if both {
@@ -72,11 +73,16 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         legend_half
     };
+    // The legend ends with the key to this scenario's transaction ids.
+    let rows_n = rows_n + usize::from(show_legend);
+    // Below the title line when there is room; over it when the keys
+    // need every row (80×24).
+    let top = u16::from(rows_n as u16 + 3 <= area.height);
     let r = Rect::new(
         area.x,
-        area.y + 1,
+        area.y + top,
         area.width,
-        (rows_n as u16 + 2).min(area.height.saturating_sub(1)),
+        (rows_n as u16 + 2).min(area.height.saturating_sub(top)),
     );
     Clear.render(r, buf);
     let pair = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
@@ -118,6 +124,16 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .block(Block::bordered().title(title))
         .style(style::base(app.theme))
         .render(r, buf);
+    if show_legend && r.height > 2 {
+        let key = crate::words::transactions(&app.rec.scenario.spec.workflow);
+        let w = r.width.saturating_sub(2);
+        buf.set_string(
+            r.x + 1,
+            r.bottom() - 2,
+            crate::words::abbreviate(&key, w as usize),
+            style::text(app.theme),
+        );
+    }
 }
 
 fn inspect(app: &App, what: &Inspect, area: Rect, buf: &mut Buffer) {
@@ -160,13 +176,22 @@ fn picker(app: &App, selected: usize, area: Rect, buf: &mut Buffer) {
         } else {
             Style::new()
         };
-        let note = match &e.scenario {
-            Ok(s) => s.file.description.clone(),
-            Err(why) => format!("cannot load: {why}"),
+        // A file that does not load is listed with its error (file, line,
+        // column), not hidden: the author needs to know why.
+        let (mark, note, note_style) = match &e.scenario {
+            Ok(s) => ("  ", s.file.description.clone(), style::dim(app_theme)),
+            Err(why) => ("✗ ", format!("cannot load: {why}"), style::bad(app_theme)),
+        };
+        let name_w = 34.min(inner.width as usize / 2);
+        let name = if e.name.chars().count() > name_w {
+            let cut: String = e.name.chars().take(name_w.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            e.name.clone()
         };
         let line = Line::from(vec![
-            Span::styled(format!("{:<36}", e.name), st),
-            Span::styled(note, style::dim(app_theme)),
+            Span::styled(format!("{mark}{name:<name_w$}  "), st),
+            Span::styled(note, note_style),
         ]);
         buf.set_line(inner.x, y, &line, inner.width);
     }

@@ -337,7 +337,7 @@ fn draw_row(
                         .unwrap_or((lo, 0))
                 });
             let room = room.min(area.right().saturating_sub(lx));
-            buf.set_string(lx, y, abbreviate(&text, room as usize), st);
+            buf.set_string(lx, y, crate::words::abbreviate(&text, room as usize), st);
             return;
         }
         Row::Crash(_, n) => (col_of(n.index()).map(|x| (x, "☠ CRASH")), style::bad(th)),

@@ -60,7 +60,7 @@ pub fn phase_colours(theme: Theme, p: Phase) -> (Color, Option<Color>) {
     let rgb = Color::Rgb;
     match theme {
         Theme::Default => match p {
-            Phase::Idle => (Color::Gray, None),
+            Phase::Idle | Phase::Hidden => (Color::Gray, None),
             Phase::Working => (Color::Reset, None),
             Phase::Prepared => (Color::Yellow, None),
             Phase::InDoubt => (Color::White, Some(Color::Magenta)),
@@ -71,7 +71,7 @@ pub fn phase_colours(theme: Theme, p: Phase) -> (Color, Option<Color>) {
             Phase::Crashed => (Color::White, Some(Color::Red)),
         },
         Theme::Light => match p {
-            Phase::Idle => (rgb(0x55, 0x55, 0x55), None),
+            Phase::Idle | Phase::Hidden => (rgb(0x55, 0x55, 0x55), None),
             Phase::Working => (rgb(0, 0, 0), None),
             Phase::Prepared => (rgb(0x7A, 0x4A, 0x00), None),
             Phase::InDoubt => (rgb(255, 255, 255), Some(rgb(0x6A, 0x1B, 0x9A))),
@@ -82,7 +82,7 @@ pub fn phase_colours(theme: Theme, p: Phase) -> (Color, Option<Color>) {
             Phase::Crashed => (rgb(255, 255, 255), Some(rgb(0xB0, 0x00, 0x00))),
         },
         Theme::HighContrast => match p {
-            Phase::Idle => (rgb(0xC8, 0xC8, 0xC8), None),
+            Phase::Idle | Phase::Hidden => (rgb(0xC8, 0xC8, 0xC8), None),
             Phase::Working => (rgb(255, 255, 255), None),
             Phase::Prepared => (rgb(0xFF, 0xD7, 0x00), None),
             Phase::InDoubt => (rgb(0, 0, 0), Some(rgb(0xFF, 0x90, 0xFF))),

@@ -48,6 +48,10 @@ pub struct ScenarioFile {
     /// Text shown by the UI at a time or on an event.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub narration: Vec<Narration>,
+    /// Questions the UI asks before it reveals (`[[question]]`); ignored
+    /// by `run` and `check`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub question: Vec<super::question::Question>,
     /// Expected results per protocol (`2pc`, `orchestrated`,
     /// `choreographed`), checked by `txlab check`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -435,6 +439,9 @@ pub struct Narration {
     pub on: Option<String>,
     /// The text.
     pub text: String,
+    /// The line concerns only this protocol's run (default: all three).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<crate::protocols::Protocol>,
 }
 
 /// What a protocol is expected to do.

@@ -5,12 +5,14 @@
 //! - [`load`]: parse and turn into a [`Scenario`] (validation lives in
 //!   `validate`).
 //! - [`expect`]: check a run against the file's expectations.
+//! - [`question`]: questions the UI asks the room (`[[question]]`).
 
 mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
 mod locate;
+pub mod question;
 mod tied;
 mod validate;
 
@@ -19,3 +21,4 @@ pub use tied::EVENTS;
 pub use error::ScenarioError;
 pub use format::ScenarioFile;
 pub use load::{Limits, Scenario};
+pub use question::Question;

@@ -6,7 +6,7 @@ use crate::protocols::saga_step::StepReply;
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, StepId, StepKind, TxId};
 use crate::protocols::{Config, LabNode, Obs, Outcome};
-use rand::Rng;
+use rand::RngExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@ use crate::protocols::service::{LocalCommit, Service};
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, ServiceId, StepId, TxId};
 use crate::protocols::{AbortWhy, LabNode, LockPolicy, Obs};
-use rand::Rng;
+use rand::RngExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
