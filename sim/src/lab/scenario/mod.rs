@@ -12,9 +12,9 @@ mod error;
 pub mod expect;
 pub mod format;
 pub mod load;
+mod locate;
 pub mod overrides;
 pub mod question;
-mod locate;
 mod tied;
 mod validate;
 
