@@ -293,7 +293,8 @@ impl App {
         let shown = self.rec.shown_at(self.cursor);
         let old = std::mem::take(&mut self.panes);
         let (opts, stale) = (self.fold_options(), self.stale);
-        // The panes fold in parallel: a jump refolds all three.
+        // The panes fold in parallel: a jump refolds all three. `Err` holds
+        // a pane kept as it is (boxed: a view is large).
         self.panes = std::thread::scope(|scope| {
             let jobs: Vec<_> = self
                 .rec
@@ -302,14 +303,14 @@ impl App {
                 .zip(shown)
                 .enumerate()
                 .map(|(i, (p, n))| match old.get(i) {
-                    Some(v) if v.shown == n as usize && !stale => Err(v.clone()),
+                    Some(v) if v.shown == n as usize && !stale => Err(Box::new(v.clone())),
                     _ => Ok(scope.spawn(move || fold_with(p, n as usize, opts))),
                 })
                 .collect();
             jobs.into_iter()
                 .map(|j| match j {
                     Ok(h) => h.join().expect("a fold does not panic"),
-                    Err(v) => v,
+                    Err(v) => *v,
                 })
                 .collect()
         });

@@ -15,6 +15,9 @@ use super::visited::{Visited, visited_with_capacity};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// One chunk's expansions.
+type Chunk<M> = Vec<Expansion<<M as Model>::State, <M as Model>::Action>>;
+
 /// States per parallel work item.
 const CHUNK: usize = 256;
 
@@ -121,8 +124,9 @@ fn expand_level<M: Model>(
     }
     let chunks: Vec<&[(u32, M::State)]> = frontier.chunks(CHUNK).collect();
     let next_chunk = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Vec<Expansion<M::State, M::Action>>>>> =
-        Mutex::new((0..chunks.len()).map(|_| None).collect());
+    // One slot per chunk, filled by whichever worker took it; read back in
+    // chunk order, so the merge does not depend on scheduling.
+    let done: Mutex<Vec<Option<Chunk<M>>>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
