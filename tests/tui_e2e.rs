@@ -7,6 +7,9 @@
 
 use std::process::Command;
 use std::time::{Duration, Instant};
+#[path = "../tui/tests/common/mod.rs"]
+mod common;
+use common::without_questions;
 
 fn tmux(args: &[&str]) -> String {
     let out = Command::new("tmux").args(args).output().expect("tmux runs");
@@ -327,20 +330,4 @@ fn a_quiz_question_pauses_the_run_until_the_room_answers() {
     assert!(s.contains("comparison"), "the table is back: {s}");
     keys(&t.name, &["q"]);
     assert_eq!(t.exit_code(), "0");
-}
-
-/// `text` without its `[[question]]` tables.
-fn without_questions(text: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if line.starts_with('[') {
-            skipping = line.trim() == "[[question]]";
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }

@@ -9,6 +9,8 @@ use txlab_sim::lab::scenario::Scenario;
 use txlab_tui::action::{Action, KEYMAP};
 use txlab_tui::app::App;
 use txlab_tui::view::MainScreen;
+mod common;
+use common::without_questions;
 
 const LESSONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
 
@@ -383,20 +385,4 @@ fn the_help_explains_the_transaction_ids() {
     a.update(Action::Help);
     let s = screen(&a, 200, 60);
     assert!(s.contains("T0 = the one transaction (book"), "{s}");
-}
-
-/// `text` without its `[[question]]` tables.
-fn without_questions(text: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if line.starts_with('[') {
-            skipping = line.trim() == "[[question]]";
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }

@@ -14,6 +14,8 @@ use txlab_tui::app::{App, Theme};
 use txlab_tui::export;
 use txlab_tui::fold::{Fate, Row};
 use txlab_tui::view::MainScreen;
+mod common;
+use common::without_questions;
 
 const LESSONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
 
@@ -417,20 +419,4 @@ fn an_open_question_hides_the_balances() {
     a.update(Action::JumpEnd);
     let row = stock_row(&render(&a, 200, 50));
     assert!(row.contains("sam $900 / $800 / $800 ≠"), "{row}");
-}
-
-/// `text` without its `[[question]]` tables.
-fn without_questions(text: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if line.starts_with('[') {
-            skipping = line.trim() == "[[question]]";
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }
