@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
+mod reset;
 mod wire;
 
 /// How a world is set up.
@@ -124,6 +125,9 @@ pub struct World<N: Node> {
     faults: Vec<ScheduledFault>,
     next_fault: usize,
     triggers: Triggers,
+    /// The schedule and the triggers armed when the first step ran: what
+    /// [`World::reset`] goes back to.
+    armed: (Vec<ScheduledFault>, (usize, usize)),
     /// Faults triggers released for later, by (time, rank).
     released: Vec<(SimTime, u32, Fault)>,
     write_latency: SimTime,
@@ -168,6 +172,7 @@ impl<N: Node> World<N> {
             faults,
             next_fault: 0,
             triggers: Triggers::default(),
+            armed: (Vec::new(), (0, 0)),
             released: Vec::new(),
             write_latency: config.write_latency,
             volatile_answers: config.answer_from_volatile_state,
@@ -390,6 +395,8 @@ impl<N: Node> World<N> {
             return;
         }
         self.started = true;
+        self.armed.0.clone_from(&self.faults);
+        self.armed.1 = self.triggers.armed();
         for i in 0..self.nodes.len() {
             let id = NodeId(i as u32);
             self.trace.push(self.now, EventKind::Start { node: id });

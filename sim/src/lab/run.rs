@@ -263,13 +263,13 @@ fn undelivered(world: &World<LabNode>) -> usize {
         .sum()
 }
 
-/// Judge a world that `spec` ran: outcomes, metrics, violations.
-pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
+/// What the checkers see of a world that `spec` ran.
+pub fn view<'a>(spec: &'a RunSpec, world: &'a World<LabNode>) -> RunView<'a> {
     let obs = world.trace().observations();
     let healed = world.node_ids().all(|n| world.is_up(n))
         && world.active_partitions().is_empty()
         && world.pending_faults().is_empty();
-    let view = RunView {
+    RunView {
         protocol: spec.protocol,
         workflow: &spec.workflow,
         obs,
@@ -280,7 +280,12 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         undelivered: undelivered(world),
         end: world.now(),
         end_index: world.trace().len(),
-    };
+    }
+}
+
+/// Judge a world that `spec` ran: outcomes, metrics, violations.
+pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
+    let view = view(spec, world);
     let violations = check_all(&view);
     let lat = super::outcome::latencies(&view);
     let metrics = metrics(&view, world.stats(), &lat);
