@@ -288,7 +288,8 @@ impl Service {
         }
         self.table.insert(commit.key, commit.reply.clone());
         if !self.pending.contains_key(&commit.resource) {
-            self.pending.insert(commit.resource.clone(), Default::default());
+            self.pending
+                .insert(commit.resource.clone(), Default::default());
         }
         let marks = self
             .pending
