@@ -8,6 +8,8 @@
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`mermaid`]: a trace as a Mermaid sequence diagram.
+//! - [`script`]: a path of explicit choices (`[explore]` in a scenario).
+//! - [`explore_model`]: the lab world as a model for the explorer.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 //! - [`anomaly`]: isolation anomalies by class; [`matrix`]: the isolation
 //!   matrix over seeds.
@@ -21,7 +23,9 @@ pub mod outcome;
 pub mod planned;
 pub mod report;
 pub mod run;
+pub mod explore_model;
 pub mod scenario;
+pub mod script;
 pub mod tracker;
 pub mod uncertainty;
 pub mod view;
