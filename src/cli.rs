@@ -169,6 +169,13 @@ enum Command {
         /// asynchronous model, far more states).
         #[arg(long, value_enum, default_value_t = TimersArg::WhenQuiet)]
         timers: TimersArg,
+        /// How many times each timer (per node) may fire on one path: a
+        /// bound on timeouts and retries, which keeps retry counters finite.
+        #[arg(long, default_value_t = txlab_sim::lab::explore_model::RETRIES)]
+        retries: u8,
+        /// Only crash and restart as faults (no drop or duplicate).
+        #[arg(long)]
+        crashes_only: bool,
     },
     /// List the lessons.
     List,
@@ -366,6 +373,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             model,
             rms,
             timers,
+            retries,
+            crashes_only,
         }) => crate::explore::explore_cmd(crate::explore::ExploreArgs {
             scenario,
             protocols: protocol.protocols(),
@@ -374,6 +383,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             json: matches!(format, TextOrJson::Json),
             model,
             rms,
+            retries,
+            crashes_only,
             timers: match timers {
                 TimersArg::Any => txlab_sim::lab::explore_model::Timers::Any,
                 TimersArg::WhenQuiet => txlab_sim::lab::explore_model::Timers::WhenQuiet,

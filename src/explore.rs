@@ -5,7 +5,7 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use crate::cli::BadInput;
@@ -127,12 +127,15 @@ pub fn progress_line(label: String) -> impl Fn(&Progress) + Sync {
 pub fn explore_world(
     scenario: &Scenario,
     protocol: Protocol,
-    faults: u32,
-    timers: Timers,
-    options: &Options,
-    out: &Path,
+    a: &ExploreArgs,
 ) -> Result<Summary, String> {
-    let model = WorldModel::new(&scenario.spec_for(protocol), faults).with_timers(timers);
+    let (faults, options, out) = (a.faults, &a.options, a.out.as_path());
+    let mut model = WorldModel::new(&scenario.spec_for(protocol), faults)
+        .with_timers(a.timers)
+        .with_retries(a.retries);
+    if a.crashes_only {
+        model = model.crashes_only();
+    }
     let start = Instant::now();
     let progress = progress_line(format!("explore {} ({})", scenario.name(), protocol.name()));
     let r = explore(&model, options, &progress);
@@ -269,6 +272,10 @@ pub struct ExploreArgs {
     pub rms: Option<u32>,
     /// When timers may fire.
     pub timers: Timers,
+    /// How many times each timer may fire on one path.
+    pub retries: u8,
+    /// Crash and restart as the only faults.
+    pub crashes_only: bool,
     /// Search options.
     pub options: Options,
 }
@@ -307,7 +314,7 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
             let scenario = crate::source::load(arg)?;
             let mut parts = Vec::new();
             for &p in &a.protocols {
-                let s = explore_world(&scenario, p, a.faults, a.timers, &a.options, &a.out).map_err(BadInput)?;
+                let s = explore_world(&scenario, p, &a).map_err(BadInput)?;
                 parts.push((p.name().to_string(), s));
             }
             let title = format!(

@@ -3,7 +3,7 @@
 //! - Gray & Lamport's TwoPhase with 8 RMs (1,745,408 distinct states), on
 //!   one and two threads: distinct states per second.
 //! - The lab world: 2PC over three participants with one fault (the
-//!   `explore-2pc-three-participants` lesson), states per second, and the
+//!   docs/examples/explore-2pc-three-participants.toml), states per second, and the
 //!   peak memory per million states (from the process's peak resident size,
 //!   read once after the runs; printed, not timed).
 //!
@@ -18,7 +18,7 @@ use txlab_sim::lab::explore_model::WorldModel;
 use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::protocols::Protocol;
 
-const LESSON: &str = include_str!("../../scenarios/explore-2pc-three-participants.toml");
+const LESSON: &str = include_str!("../../docs/examples/explore-2pc-three-participants.toml");
 
 fn options(threads: usize) -> Options {
     Options {

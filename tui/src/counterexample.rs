@@ -18,3 +18,34 @@ pub fn status(scenario: &Scenario) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+name = "repro"
+[[services]]
+name = "payment"
+resources = { sam = 500 }
+[[steps]]
+name = "charge card"
+service = "payment"
+resource = "sam"
+amount = 100
+"#;
+
+    #[test]
+    fn a_repro_says_what_it_breaks_and_a_lesson_says_nothing() {
+        let plain = Scenario::parse(FILE.as_bytes(), "plain").unwrap();
+        assert_eq!(status(&plain), None);
+        let text = format!(
+            "{FILE}[explore]\nprotocol = \"orchestrated\"\ninvariant = \"at_most_once\"\npath = [\"timer client 1\", \"crash orchestrator\"]\n"
+        );
+        let repro = Scenario::parse(text.as_bytes(), "repro").unwrap();
+        assert_eq!(
+            status(&repro).as_deref(),
+            Some("counterexample: shortest path to at_most_once, 2 steps")
+        );
+    }
+}

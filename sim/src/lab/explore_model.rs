@@ -65,6 +65,9 @@ pub struct WorldModel {
     crashable: Vec<NodeId>,
     /// How many times each timer may fire on one path.
     retries: u8,
+    /// Whether drop and duplicate are fault choices (else only crash and
+    /// restart).
+    message_faults: bool,
 }
 
 /// A world in chosen mode and the faults spent to reach it.
@@ -96,6 +99,7 @@ impl WorldModel {
             max_faults,
             timers: Timers::default(),
             retries: RETRIES,
+            message_faults: true,
         }
     }
 
@@ -109,6 +113,13 @@ impl WorldModel {
     /// (at least 1).
     pub fn with_retries(mut self, retries: u8) -> Self {
         self.retries = retries.max(1);
+        self
+    }
+
+    /// The same model with crash and restart as the only faults (no drop or
+    /// duplicate): "2PC with one crash".
+    pub fn crashes_only(mut self) -> Self {
+        self.message_faults = false;
         self
     }
 
@@ -172,7 +183,7 @@ impl Model for WorldModel {
             s.world.fault_choices(&mut faults);
             out.extend(faults.into_iter().filter(|c| match c {
                 Choice::Crash(n) | Choice::Restart(n) => self.crashable.contains(n),
-                _ => true,
+                _ => self.message_faults,
             }));
         }
     }
