@@ -171,3 +171,4 @@ fn results_are_identical_across_runs_and_thread_counts() {
     }
 }
 
+

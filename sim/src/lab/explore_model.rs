@@ -24,7 +24,7 @@ use super::script::choice_words;
 use crate::engine::{Choice, NodeId, TimerId, World, stable_hash};
 use std::collections::BTreeMap;
 use crate::explore::Model;
-use crate::protocols::LabNode;
+use crate::protocols::{LabNode, Obs};
 
 /// Checkers whose invariant must hold at every step of a run, not only at
 /// its end (the rest compare what a finished run applied with its outcome).
@@ -141,6 +141,20 @@ impl WorldModel {
             .collect()
     }
 
+    /// Whether the client has sent every transaction of the workload.
+    fn all_requested(&self, world: &World<LabNode>) -> bool {
+        let requested: std::collections::BTreeSet<_> = world
+            .trace()
+            .observations()
+            .iter()
+            .filter_map(|o| match o.obs {
+                Obs::Requested { tx } => Some(tx),
+                _ => None,
+            })
+            .collect();
+        requested.len() == self.spec.workflow.tx_ids().count()
+    }
+
     fn outcome_words(&self, world: &World<LabNode>) -> String {
         let o = outcomes(self.spec.protocol, &self.spec.workflow, world.trace().observations());
         if o.is_empty() {
@@ -234,7 +248,10 @@ impl Model for WorldModel {
     }
 
     fn outcome(&self, s: &WorldState, terminal: bool) -> Option<String> {
-        (terminal || s.world.at_rest()).then(|| self.outcome_words(&s.world))
+        // Before the client has sent every request (the start, or a pause
+        // between arrivals) the world may be at rest without having ended.
+        let ended = (terminal || s.world.at_rest()) && self.all_requested(&s.world);
+        ended.then(|| self.outcome_words(&s.world))
     }
 }
 
