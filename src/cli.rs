@@ -269,7 +269,6 @@ enum TextOrJson {
     Json,
 }
 
-
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ExportFormat {
     Jsonl,
@@ -430,7 +429,10 @@ fn catalog() -> Vec<txlab_tui::Entry> {
             scenario: source::load(name).map_err(|e| e.to_string()),
         })
         .collect();
-    for p in toml_files(Path::new(".")).into_iter().chain(toml_files(Path::new("txlab-repros"))) {
+    for p in toml_files(Path::new("."))
+        .into_iter()
+        .chain(toml_files(Path::new("txlab-repros")))
+    {
         let name = p.display().to_string();
         out.push(txlab_tui::Entry {
             scenario: source::load(&name).map_err(|e| e.to_string()),

@@ -2,13 +2,13 @@
 //! was found, and write each counterexample as a scenario file that
 //! `txlab run` and `txlab tui` replay step by step.
 
+use crate::cli::BadInput;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use crate::cli::BadInput;
 use txlab_sim::explore::{Explored, Options, Progress, TwoPhase, TwoPhaseAction, explore};
 use txlab_sim::lab::explore_model::{Timers, WorldModel};
 use txlab_sim::lab::scenario::Scenario;
@@ -83,7 +83,11 @@ impl Summary {
             all.complete &= s.complete;
             all.seconds += s.seconds;
             for (o, n) in &s.terminal {
-                let key = if parts.len() > 1 { format!("{name} {o}") } else { o.clone() };
+                let key = if parts.len() > 1 {
+                    format!("{name} {o}")
+                } else {
+                    o.clone()
+                };
                 all.terminal.insert(key, *n);
             }
             all.violations.extend(s.violations.iter().cloned());
@@ -169,7 +173,11 @@ fn repro(
     path: &[String],
 ) -> txlab_sim::lab::scenario::ScenarioFile {
     let mut file = scenario.file.clone();
-    file.name = format!("{}-explore-{}-{invariant}", scenario.name(), protocol.name());
+    file.name = format!(
+        "{}-explore-{}-{invariant}",
+        scenario.name(),
+        protocol.name()
+    );
     file.description = format!(
         "counterexample: shortest path to {invariant}, {} steps, found by txlab explore in {}",
         path.len(),
@@ -190,7 +198,11 @@ fn repro(
 pub fn explore_two_phase(rms: u32, options: &Options) -> Summary {
     let model = TwoPhase::new(rms);
     let start = Instant::now();
-    let r = explore(&model, options, &progress_line(format!("explore two-phase ({rms} RMs)")));
+    let r = explore(
+        &model,
+        options,
+        &progress_line(format!("explore two-phase ({rms} RMs)")),
+    );
     let seconds = start.elapsed().as_secs_f64();
     let violations = r
         .violations
@@ -237,12 +249,22 @@ pub fn render(title: &str, parts: &[(String, Summary)]) -> String {
         );
         s += &format!("  seconds           {:.2}\n", p.seconds);
         let ends: Vec<String> = p.terminal.iter().map(|(o, n)| format!("{o} {n}")).collect();
-        s += &format!("  end states        {}\n", if ends.is_empty() { "none".into() } else { ends.join("; ") });
+        s += &format!(
+            "  end states        {}\n",
+            if ends.is_empty() {
+                "none".into()
+            } else {
+                ends.join("; ")
+            }
+        );
         if p.violations.is_empty() {
             s += "  violations        none\n";
         }
         for v in &p.violations {
-            s += &format!("  VIOLATED          {}: shortest path {} steps\n", v.invariant, v.steps);
+            s += &format!(
+                "  VIOLATED          {}: shortest path {} steps\n",
+                v.invariant, v.steps
+            );
             for (i, step) in v.path.iter().enumerate() {
                 s += &format!("    {:>3}. {step}\n", i + 1);
             }
@@ -297,10 +319,15 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
                 None => return Err(BadInput("--model two-phase needs --rms N".into())),
             };
             let title = format!("explore two-phase: Gray & Lamport's TwoPhase, {rms} RMs");
-            (title, vec![("two-phase".to_string(), explore_two_phase(rms, &a.options))])
+            (
+                title,
+                vec![("two-phase".to_string(), explore_two_phase(rms, &a.options))],
+            )
         }
         (Some(m), None) => {
-            return Err(BadInput(format!("--model {m}: the only model is two-phase")));
+            return Err(BadInput(format!(
+                "--model {m}: the only model is two-phase"
+            )));
         }
         (None, None) => {
             return Err(BadInput(
@@ -322,7 +349,9 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
                 scenario.name(),
                 a.faults,
                 if a.faults == 1 { "" } else { "s" },
-                a.options.max_depth.map_or("unbounded".to_string(), |d| d.to_string()),
+                a.options
+                    .max_depth
+                    .map_or("unbounded".to_string(), |d| d.to_string()),
                 match a.options.strategy {
                     txlab_sim::explore::Strategy::Bfs => "breadth-first",
                     txlab_sim::explore::Strategy::Dfs => "depth-first",

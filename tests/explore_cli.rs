@@ -100,9 +100,19 @@ fn a_broken_saga_is_found_and_its_repro_replays() {
     assert_eq!(v["protocol"], "orchestrated");
     let repro = v["repro"].as_str().unwrap();
     let text = std::fs::read_to_string(repro).unwrap();
-    assert!(text.contains("[explore]") && text.contains("duplicate #"), "{text}");
+    assert!(
+        text.contains("[explore]") && text.contains("duplicate #"),
+        "{text}"
+    );
 
-    let run = txlab(&["run", repro, "--protocol", "orchestrated", "--format", "json"]);
+    let run = txlab(&[
+        "run",
+        repro,
+        "--protocol",
+        "orchestrated",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.status.code(), Some(1), "{}", stdout(&run));
     assert!(stdout(&run).contains("at_most_once"), "{}", stdout(&run));
 
@@ -110,7 +120,10 @@ fn a_broken_saga_is_found_and_its_repro_replays() {
     let (o, json) = explore_json(&fixed, &dir.path().join("none"), &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(json["violations"].as_array().map(Vec::len), Some(0));
-    assert!(!dir.path().join("none").exists(), "no repro without a violation");
+    assert!(
+        !dir.path().join("none").exists(),
+        "no repro without a violation"
+    );
 }
 
 /// Counts and repro bytes are the same on every run and for one or two
@@ -165,7 +178,15 @@ fn breadth_first_paths_are_no_longer_than_depth_first_ones() {
 /// The calibration model through the CLI: TLC's 288 states for 3 RMs.
 #[test]
 fn the_two_phase_model_has_tlcs_count() {
-    let o = txlab(&["explore", "--model", "two-phase", "--rms", "3", "--format", "json"]);
+    let o = txlab(&[
+        "explore",
+        "--model",
+        "two-phase",
+        "--rms",
+        "3",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["distinct_states"], 288);
@@ -185,7 +206,8 @@ fn bad_input_is_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}");
     }
     // A repro whose path names an unknown node: file, line and column.
-    let text = one_service(false) + "\n[explore]\nprotocol = \"orchestrated\"\npath = [\"crash nobody\"]\n";
+    let text = one_service(false)
+        + "\n[explore]\nprotocol = \"orchestrated\"\npath = [\"crash nobody\"]\n";
     let file = write(dir.path(), "bad.toml", &text);
     let o = txlab(&["run", &file]);
     assert_eq!(o.status.code(), Some(2));

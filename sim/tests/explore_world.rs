@@ -59,7 +59,11 @@ fn two_pc_over_three_participants_with_one_crash_keeps_every_invariant() {
     assert!(r.violations.is_empty(), "{:?}", invariants(&r));
     assert!(r.terminal.contains_key("committed"), "{:?}", r.terminal);
     assert!(r.terminal.contains_key("aborted"), "{:?}", r.terminal);
-    assert!(r.terminal.keys().any(|o| o.contains("blocked")), "{:?}", r.terminal);
+    assert!(
+        r.terminal.keys().any(|o| o.contains("blocked")),
+        "{:?}",
+        r.terminal
+    );
 }
 
 /// The same with drops and duplicates too: minutes in a debug build.
@@ -70,7 +74,11 @@ fn two_pc_over_three_participants_with_one_fault_keeps_every_invariant() {
     let r = search(&model, Strategy::Bfs, 2);
     assert!(r.complete, "the space is finite and was exhausted");
     assert!(r.violations.is_empty(), "{:?}", invariants(&r));
-    assert!(r.terminal.keys().any(|o| o.contains("blocked")), "{:?}", r.terminal);
+    assert!(
+        r.terminal.keys().any(|o| o.contains("blocked")),
+        "{:?}",
+        r.terminal
+    );
 }
 
 #[test]
@@ -79,7 +87,11 @@ fn two_pc_over_one_participant_with_one_fault_keeps_every_invariant() {
     let r = search(&model, Strategy::Bfs, 2);
     assert!(r.complete, "the space is finite and was exhausted");
     assert!(r.violations.is_empty(), "{:?}", invariants(&r));
-    assert!(r.terminal.keys().any(|o| o.contains("blocked")), "{:?}", r.terminal);
+    assert!(
+        r.terminal.keys().any(|o| o.contains("blocked")),
+        "{:?}",
+        r.terminal
+    );
 }
 
 #[test]
@@ -90,7 +102,11 @@ fn without_faults_two_pc_only_commits() {
     // writes), and none blocks: the coordinator never fails.
     let model = quiet(&lesson().spec_for(Protocol::TwoPc), 0);
     let r = search(&model, Strategy::Bfs, 1);
-    assert!(r.complete && r.violations.is_empty(), "{:?}", invariants(&r));
+    assert!(
+        r.complete && r.violations.is_empty(),
+        "{:?}",
+        invariants(&r)
+    );
     let ends: Vec<&str> = r.terminal.keys().map(String::as_str).collect();
     assert_eq!(ends, ["committed"], "{:?}", r.terminal);
 }
@@ -117,7 +133,10 @@ fn answering_from_volatile_state_is_found_and_replays() {
         }));
         let report = run(&replay).report;
         assert!(
-            report.violations.iter().any(|v| v.invariant == found.invariant),
+            report
+                .violations
+                .iter()
+                .any(|v| v.invariant == found.invariant),
             "replay of {} broke {:?}",
             found.invariant,
             report.violations
@@ -147,13 +166,25 @@ fn a_duplicate_without_idempotency_is_found() {
     scenario.spec.toggles.idempotency = false;
     let model = quiet(&scenario.spec_for(Protocol::Orchestrated), 1);
     let r = search(&model, Strategy::Bfs, 1);
-    assert!(invariants(&r).contains(&"at_most_once"), "{:?}", invariants(&r));
-    let found = r.violations.iter().find(|v| v.invariant == "at_most_once").unwrap();
+    assert!(
+        invariants(&r).contains(&"at_most_once"),
+        "{:?}",
+        invariants(&r)
+    );
+    let found = r
+        .violations
+        .iter()
+        .find(|v| v.invariant == "at_most_once")
+        .unwrap();
     assert!(found.path.iter().any(|c| matches!(c, Choice::Duplicate(_))));
     scenario.spec.toggles.idempotency = true;
     let model = quiet(&scenario.spec_for(Protocol::Orchestrated), 1);
     let r = search(&model, Strategy::Bfs, 1);
-    assert!(!invariants(&r).contains(&"at_most_once"), "{:?}", invariants(&r));
+    assert!(
+        !invariants(&r).contains(&"at_most_once"),
+        "{:?}",
+        invariants(&r)
+    );
 }
 
 #[test]
@@ -170,5 +201,3 @@ fn results_are_identical_across_runs_and_thread_counts() {
         assert_eq!(model.words(&v.path), model.words(&v.path));
     }
 }
-
-

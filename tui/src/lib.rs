@@ -25,8 +25,8 @@
 pub mod action;
 pub mod app;
 mod branch;
-pub mod export;
 pub mod counterexample;
+pub mod export;
 pub mod fold;
 pub mod inspect;
 pub mod moments;

@@ -24,8 +24,8 @@
 use super::world::{Pending, Slot};
 use super::write_ahead::Input;
 use super::{
-    DropReason, Effect, Fault, MsgId, Node, NodeId, SimTime, StableHasher, TimerId,
-    World, WorldConfig, stable_hash,
+    DropReason, Effect, Fault, MsgId, Node, NodeId, SimTime, StableHasher, TimerId, World,
+    WorldConfig, stable_hash,
 };
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};

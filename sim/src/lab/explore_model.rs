@@ -22,9 +22,9 @@ use super::outcome::outcomes;
 use super::run::{RunSpec, build_chosen_world, view};
 use super::script::choice_words;
 use crate::engine::{Choice, NodeId, TimerId, World, stable_hash};
-use std::collections::BTreeMap;
 use crate::explore::Model;
 use crate::protocols::{LabNode, Obs};
+use std::collections::BTreeMap;
 
 /// Checkers whose invariant must hold at every step of a run, not only at
 /// its end (the rest compare what a finished run applied with its outcome).
@@ -135,7 +135,10 @@ impl WorldModel {
         path.iter()
             .map(|c| {
                 let words = choice_words(c, &state.world);
-                assert!(state.world.choose(*c), "explorer path step {words} is enabled");
+                assert!(
+                    state.world.choose(*c),
+                    "explorer path step {words} is enabled"
+                );
                 words
             })
             .collect()
@@ -156,7 +159,11 @@ impl WorldModel {
     }
 
     fn outcome_words(&self, world: &World<LabNode>) -> String {
-        let o = outcomes(self.spec.protocol, &self.spec.workflow, world.trace().observations());
+        let o = outcomes(
+            self.spec.protocol,
+            &self.spec.workflow,
+            world.trace().observations(),
+        );
         if o.is_empty() {
             return "nothing started".into();
         }

@@ -16,6 +16,7 @@
 
 pub mod anomaly;
 pub mod checkers;
+pub mod explore_model;
 pub mod matrix;
 pub mod mermaid;
 pub mod metrics;
@@ -23,7 +24,6 @@ pub mod outcome;
 pub mod planned;
 pub mod report;
 pub mod run;
-pub mod explore_model;
 pub mod scenario;
 pub mod script;
 pub mod tracker;

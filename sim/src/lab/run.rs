@@ -4,8 +4,8 @@ use super::checkers::check_all;
 use super::metrics::metrics;
 use super::outcome::outcomes;
 use super::report::{RunReport, TxReport};
-use super::view::RunView;
 use super::script::Script;
+use super::view::RunView;
 use crate::engine::{
     Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
 };

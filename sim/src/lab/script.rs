@@ -42,7 +42,11 @@ pub fn parse_choice(
 ) -> Result<Choice, String> {
     let mut parts = words.split_whitespace();
     let verb = parts.next().unwrap_or("");
-    let mut arg = || parts.next().ok_or_else(|| format!("\"{words}\": a word is missing"));
+    let mut arg = || {
+        parts
+            .next()
+            .ok_or_else(|| format!("\"{words}\": a word is missing"))
+    };
     let node = |name: &str| node_of(name).ok_or_else(|| format!("unknown node \"{name}\""));
     let msg = |w: &str| {
         w.strip_prefix('#')

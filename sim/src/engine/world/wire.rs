@@ -132,7 +132,13 @@ impl<N: Node> World<N> {
         id
     }
 
-    pub(in crate::engine) fn drop_msg(&mut self, msg: MsgId, from: NodeId, to: NodeId, reason: DropReason) {
+    pub(in crate::engine) fn drop_msg(
+        &mut self,
+        msg: MsgId,
+        from: NodeId,
+        to: NodeId,
+        reason: DropReason,
+    ) {
         self.stats.dropped += 1;
         self.trace.push(
             self.now,
