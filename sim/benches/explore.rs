@@ -7,9 +7,8 @@
 //!   peak memory per million states (from the process's peak resident size,
 //!   read once after the runs; printed, not timed).
 //!
-//! Run with `cargo bench -p txlab-sim --bench explore`. stateright's DFS on
-//! the same TwoPhase model runs from `benches/stateright-compare` (its own
-//! crate, so stateright is not built by the workspace's tests).
+//! Run with `cargo bench -p txlab-sim --bench explore`. (A side-by-side
+//! run of stateright's DFS on the same TwoPhase model is not built yet.)
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

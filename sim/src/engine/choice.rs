@@ -175,7 +175,7 @@ impl<N: Node> World<N> {
         match pending {
             Some(p) => self.dispatch(p),
             None => {
-                self.now = self.now + SimTime::from_millis(1);
+                self.now += SimTime::from_millis(1);
                 self.apply_fault(match choice {
                     Choice::Drop(m) => Fault::DropMessage(m),
                     Choice::Duplicate(m) => Fault::DuplicateMessage(m),
@@ -287,7 +287,7 @@ impl<N: Node> World<N> {
     where
         N: Hash,
     {
-        let mut h = StableHasher::new(0x6578_706c_6f72_65); // "explore"
+        let mut h = StableHasher::new(0x0065_7870_6c6f_7265); // "explore"
         self.now.hash(&mut h);
         for slot in &self.nodes {
             hash_slot(slot, &mut h);

@@ -338,6 +338,14 @@ impl Service {
     }
 }
 
+/// The explorer's fingerprint: what changes as a run goes on (the memory);
+/// the rest is configuration, the same in every state of one exploration.
+impl std::hash::Hash for Registers {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.memory.hash(state);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,13 +407,5 @@ mod tests {
         assert!(matches!(r.reply, Reply::Rejected(_)));
         s.apply(&r);
         assert_eq!(s.value("sam"), 1_000);
-    }
-}
-
-/// The explorer's fingerprint: what changes as a run goes on (the memory);
-/// the rest is configuration, the same in every state of one exploration.
-impl std::hash::Hash for Registers {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.memory.hash(state);
     }
 }
