@@ -77,3 +77,46 @@ pub fn parse_choice(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str) -> Option<NodeId> {
+        ["coordinator", "car"]
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| NodeId(i as u32))
+    }
+
+    #[test]
+    fn every_step_reads_back_and_bad_ones_say_why() {
+        let cases = [
+            ("deliver #7 coordinator→car", Choice::Deliver(MsgId(7))),
+            ("drop #3", Choice::Drop(MsgId(3))),
+            ("duplicate #0", Choice::Duplicate(MsgId(0))),
+            (
+                "timer car 42",
+                Choice::Timer {
+                    node: NodeId(1),
+                    timer: TimerId(42),
+                },
+            ),
+            ("write coordinator", Choice::Write(NodeId(0))),
+            ("crash car", Choice::Crash(NodeId(1))),
+            ("restart car", Choice::Restart(NodeId(1))),
+        ];
+        for (words, want) in cases {
+            assert_eq!(parse_choice(words, node), Ok(want), "{words}");
+        }
+        for (words, why) in [
+            ("explode car", "unknown step"),
+            ("crash nobody", "unknown node"),
+            ("deliver 7", "not a message number"),
+            ("timer car", "missing"),
+        ] {
+            let err = parse_choice(words, node).unwrap_err();
+            assert!(err.contains(why), "{words}: {err}");
+        }
+    }
+}
