@@ -105,6 +105,24 @@ fn a_broken_saga_is_found_and_its_repro_replays() {
         "{text}"
     );
 
+    // The UI's recording of the repro (what `txlab tui FILE` shows) breaks
+    // the same invariant in the orchestrated pane.
+    let scenario = txlab_sim::lab::scenario::Scenario::parse(text.as_bytes(), "repro").unwrap();
+    let rec = txlab_tui::recording::Recording::new(scenario, vec![]);
+    let pane = rec
+        .panes
+        .iter()
+        .find(|p| p.protocol == txlab_sim::protocols::Protocol::Orchestrated)
+        .unwrap();
+    assert!(
+        pane.report
+            .violations
+            .iter()
+            .any(|v| v.invariant == "at_most_once"),
+        "{:?}",
+        pane.report.violations
+    );
+
     let run = txlab(&[
         "run",
         repro,
