@@ -9,12 +9,15 @@
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`mermaid`]: a trace as a Mermaid sequence diagram.
+//! - [`script`]: a path of explicit choices (`[explore]` in a scenario).
+//! - [`explore_model`]: the lab world as a model for the explorer.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 //! - [`anomaly`]: isolation anomalies by class; [`matrix`]: the isolation
 //!   matrix over seeds.
 
 pub mod anomaly;
 pub mod checkers;
+pub mod explore_model;
 pub mod matrix;
 pub mod mermaid;
 pub mod metrics;
@@ -24,6 +27,7 @@ pub mod report;
 pub mod run;
 pub mod runner;
 pub mod scenario;
+pub mod script;
 pub mod tracker;
 pub mod uncertainty;
 pub mod view;

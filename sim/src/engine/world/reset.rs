@@ -19,7 +19,7 @@ impl<N: Node> World<N> {
             self.triggers.rewind(self.armed.1);
         }
         for (i, slot) in self.nodes.iter_mut().enumerate() {
-            slot.state.clone_from(&slot.boot);
+            slot.state.clone_from(&*slot.boot);
             slot.up = true;
             slot.incarnation = 0;
             slot.durable.clear();
@@ -39,5 +39,10 @@ impl<N: Node> World<N> {
         self.trace.clear();
         self.stats = Stats::default();
         self.outbox.clear();
+        // A world in chosen mode stays in it, with nothing pending.
+        if let Some(pool) = &mut self.pool {
+            pool.clear();
+        }
+        self.script.clear();
     }
 }
