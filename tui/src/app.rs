@@ -2,7 +2,9 @@
 //! tests drive it with actions and read the state.
 
 use crate::action::Action;
-use crate::fold::{FoldOptions, PaneView, fold_with};
+use crate::checkpoints::Checkpoints;
+use crate::fold::{FoldOptions, PaneView};
+use crate::recording::PaneRun;
 use crate::recording::Recording;
 use std::collections::BTreeMap;
 use txlab_sim::engine::SimTime;
@@ -197,6 +199,12 @@ pub struct App {
     pub quiz: crate::quiz::Quiz,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
+    /// Per pane, the isolation anomalies up to the cursor, found when the
+    /// anomalies overlay opens (the cursor cannot move while it is open).
+    pub anomalies: Vec<Vec<txlab_sim::lab::anomaly::Anomaly>>,
+    /// Per pane, the fold's checkpoints for the current recording and
+    /// options.
+    pub(crate) folds: Vec<Checkpoints>,
 }
 
 impl App {
@@ -234,6 +242,8 @@ impl App {
             export: Default::default(),
             undo: Vec::new(),
             stale: true,
+            anomalies: Vec::new(),
+            folds: Vec::new(),
         };
         app.refresh();
         app
@@ -288,32 +298,48 @@ impl App {
     }
 
     /// Recompute the panes at the cursor. A step moves one pane only, so
-    /// the others are kept as they are.
+    /// the others are kept as they are; a moved pane folds on from its
+    /// nearest checkpoint ([`Checkpoints`]).
     fn refresh(&mut self) {
         let shown = self.rec.shown_at(self.cursor);
-        let old = std::mem::take(&mut self.panes);
-        let (opts, stale) = (self.fold_options(), self.stale);
-        // The panes fold in parallel: a jump refolds all three. `Err` holds
-        // a pane kept as it is (boxed: a view is large).
-        self.panes = std::thread::scope(|scope| {
-            let jobs: Vec<_> = self
+        let opts = self.fold_options();
+        if self.stale || self.folds.iter().any(|f| f.options() != opts) {
+            // New runs or new options: no state or checkpoint can be reused.
+            self.folds = self
                 .rec
                 .panes
                 .iter()
-                .zip(shown)
-                .enumerate()
-                .map(|(i, (p, n))| match old.get(i) {
-                    Some(v) if v.shown == n as usize && !stale => Err(Box::new(v.clone())),
-                    _ => Ok(scope.spawn(move || fold_with(p, n as usize, opts))),
-                })
+                .map(|p| Checkpoints::new(p, opts))
                 .collect();
-            jobs.into_iter()
-                .map(|j| match j {
-                    Ok(h) => h.join().expect("a fold does not panic"),
-                    Err(v) => *v,
-                })
-                .collect()
-        });
+            self.panes.clear();
+        }
+        let old = std::mem::take(&mut self.panes);
+        let moved: Vec<bool> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, n)| old.get(i).is_none_or(|v| v.shown != *n as usize))
+            .collect();
+        // One pane moved (a step): fold it here. Several (a jump): in
+        // parallel, one thread each.
+        let fold = |(i, (f, p)): (usize, (&mut Checkpoints, &PaneRun))| {
+            moved[i].then(|| f.fold_to(p, shown[i] as usize).view(p))
+        };
+        let pairs = self.folds.iter_mut().zip(&self.rec.panes).enumerate();
+        let fresh: Vec<Option<PaneView>> = if moved.iter().filter(|m| **m).count() > 1 {
+            std::thread::scope(|scope| {
+                let jobs: Vec<_> = pairs.map(|job| scope.spawn(move || fold(job))).collect();
+                jobs.into_iter()
+                    .map(|h| h.join().expect("a fold does not panic"))
+                    .collect()
+            })
+        } else {
+            pairs.map(fold).collect()
+        };
+        self.panes = fresh
+            .into_iter()
+            .zip(old.into_iter().map(Some).chain(std::iter::repeat(None)))
+            .map(|(new, kept)| new.or(kept).expect("a pane not moved was kept"))
+            .collect();
         self.stale = false;
         let flying = self.panes[self.focus].in_flight.len();
         self.message = self.message.filter(|m| *m < flying);
@@ -569,7 +595,16 @@ impl App {
             }
             Action::Picker => self.overlay = Overlay::Picker { selected: 0 },
             Action::Sweep => self.sweep(),
-            Action::Anomalies => self.overlay = Overlay::Anomalies,
+            Action::Anomalies => {
+                self.anomalies = self
+                    .rec
+                    .panes
+                    .iter()
+                    .zip(&self.panes)
+                    .map(|(run, view)| crate::fold::anomalies(run, view.shown))
+                    .collect();
+                self.overlay = Overlay::Anomalies;
+            }
             Action::Filter => {
                 self.typing = true;
                 self.filter.clear();

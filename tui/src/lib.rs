@@ -7,7 +7,8 @@
 //! Structure (ratatui's state / update / view):
 //! - [`recording`]: the three recorded runs and their merged timeline.
 //! - [`fold`]: what a pane shows after N events (a pure function, so
-//!   stepping back is exact).
+//!   stepping back is exact); [`folder`] folds it one event at a time and
+//!   [`checkpoints`] keeps folder states so a jump folds a short distance.
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
@@ -24,8 +25,10 @@
 pub mod action;
 pub mod app;
 mod branch;
+pub mod checkpoints;
 pub mod export;
 pub mod fold;
+pub mod folder;
 pub mod inspect;
 pub mod moments;
 pub mod quiz;

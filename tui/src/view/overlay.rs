@@ -47,17 +47,11 @@ fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
     // instances (the ones the cursor just passed).
     let per = (inner.height as usize / app.panes.len().max(1)).saturating_sub(1);
     let mut lines: Vec<Line> = Vec::new();
-    for (i, pane) in app.panes.iter().enumerate() {
-        let m = &pane.metrics;
+    for (i, found) in app.anomalies.iter().enumerate() {
+        let classes = txlab_sim::lab::anomaly::AnomalyClasses::of(found);
         let counts: Vec<String> = AnomalyClass::ALL
             .iter()
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c.name().replace('_', " "),
-                    m.anomaly_classes.get(*c)
-                )
-            })
+            .map(|c| format!("{} {}", c.name().replace('_', " "), classes.get(*c)))
             .collect();
         let name = txlab_sim::protocols::Protocol::ALL[i].name();
         lines.push(Line::from(vec![
@@ -67,8 +61,8 @@ fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
             ),
             Span::raw(counts.join(" · ")),
         ]));
-        let skip = m.anomaly_details.len().saturating_sub(per);
-        for a in &m.anomaly_details[skip..] {
+        let skip = found.len().saturating_sub(per);
+        for a in &found[skip..] {
             lines.push(Line::from(format!(
                 "  {:<12} {:<18} {}  (trace #{})",
                 a.class.name().replace('_', " "),
