@@ -162,7 +162,8 @@ pub struct App {
     /// Presenter mode: a status banner per protocol, the table hidden,
     /// three panes side by side from 120×30.
     pub present: bool,
-    /// Help page (keys, then legend) when both do not fit.
+    /// Help page (keys, then legend) when both do not fit; the view takes
+    /// it modulo the number of pages the screen needs.
     pub help_page: usize,
     /// The focused pane (protocol index).
     pub focus: usize,
@@ -474,7 +475,14 @@ impl App {
         }
         match &self.overlay {
             Overlay::None => self.update_main(action),
-            Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
+            // The help's pages (as many as the screen needs; the view
+            // takes this modulo their count): ? or → on, ← back.
+            Overlay::Help if matches!(action, Action::Help | Action::NextChange) => {
+                self.help_page += 1
+            }
+            Overlay::Help if action == Action::PrevChange => {
+                self.help_page = self.help_page.saturating_sub(1)
+            }
             Overlay::Help | Overlay::Inspect(_) | Overlay::Anomalies => match action {
                 Action::Back | Action::Help | Action::Confirm | Action::Anomalies => {
                     self.overlay = Overlay::None

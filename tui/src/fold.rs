@@ -8,7 +8,6 @@ use crate::recording::PaneRun;
 use std::collections::BTreeMap;
 use txlab_sim::engine::{DropReason, EventKind, MsgId, NodeId, SimTime, TraceEvent};
 use txlab_sim::lab::anomaly::Anomaly;
-use txlab_sim::lab::metrics::metrics_without_anomalies;
 use txlab_sim::lab::{Metrics, RunView};
 use txlab_sim::protocols::Protocol;
 use txlab_sim::protocols::workload::TxId;
@@ -218,7 +217,7 @@ fn fault_row(e: &txlab_sim::engine::TraceEvent) -> Row {
 
 /// The run as the checkers see it after its first `n` events: the
 /// observations made so far, ending at the last shown event's time.
-fn prefix_view(run: &PaneRun, n: usize) -> RunView<'_> {
+pub(crate) fn prefix_view(run: &PaneRun, n: usize) -> RunView<'_> {
     let trace = run.world.trace();
     let events = &trace.events()[..n.min(trace.events().len())];
     let obs_end = trace
@@ -268,6 +267,7 @@ pub(crate) struct Parts<'a> {
     pub(crate) blocked_since: Option<SimTime>,
     pub(crate) started: usize,
     pub(crate) stock: Vec<crate::stock::Holding>,
+    pub(crate) tally: &'a crate::tally::Tally,
 }
 
 /// Build the view: label the newest rows and the wire, and compute the
@@ -331,10 +331,9 @@ pub(crate) fn assemble(run: &PaneRun, p: Parts<'_>) -> PaneView {
         })
         .collect();
     let view = prefix_view(run, events.len());
-    let latencies = txlab_sim::lab::outcome::latencies(&view);
-    // The anomaly detectors cost more than all the rest on a long trace;
-    // only the anomalies overlay needs them ([`anomalies`]).
-    let metrics = metrics_without_anomalies(&view, p.scan.stats, &latencies);
+    // Running totals, not a pass over the prefix; the anomalies are left
+    // out (only the overlay shows them: [`anomalies`]).
+    let metrics = p.tally.metrics(&view, p.scan.stats);
     let violations = run
         .report
         .violations
@@ -361,7 +360,7 @@ pub(crate) fn assemble(run: &PaneRun, p: Parts<'_>) -> PaneView {
         outcomes: p.outcomes,
         metrics,
         started: p.started,
-        answered: latencies.len(),
+        answered: p.tally.latencies().len(),
         violations,
         shown: events.len(),
     }

@@ -373,6 +373,8 @@ pub struct Folder {
     doubt: BTreeMap<(TxId, NodeId), SimTime>,
     started: BTreeSet<TxId>,
     stock: Vec<Holding>,
+    /// The metrics' running totals.
+    tally: crate::tally::Tally,
 }
 
 impl Folder {
@@ -396,6 +398,7 @@ impl Folder {
             doubt: BTreeMap::new(),
             started: BTreeSet::new(),
             stock: crate::stock::start(&run.spec.workflow),
+            tally: Default::default(),
         }
     }
 
@@ -450,6 +453,7 @@ impl Folder {
             _ => {}
         }
         crate::stock::apply(&run.spec.workflow, &mut self.stock, o);
+        self.tally.observe(&run.spec.workflow, o);
     }
 
     /// The pane as drawn after the applied events.
@@ -473,6 +477,7 @@ impl Folder {
                 blocked_since: self.doubt.values().min().copied(),
                 started: self.started.len(),
                 stock: self.stock.clone(),
+                tally: &self.tally,
             },
         )
     }

@@ -9,6 +9,7 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact); [`folder`] folds it one event at a time and
 //!   [`checkpoints`] keeps folder states so a jump folds a short distance.
+//! - [`tally`]: the metrics as running totals.
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
@@ -34,6 +35,7 @@ pub mod moments;
 pub mod quiz;
 pub mod recording;
 pub mod stock;
+pub mod tally;
 pub mod terminal;
 mod transactions;
 pub mod view;
