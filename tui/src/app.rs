@@ -346,6 +346,14 @@ impl App {
         self.message = self.message.filter(|m| *m < flying);
     }
 
+    /// The fold's checkpoints: how many are held (over the three panes)
+    /// and roughly how many heap bytes they take.
+    pub fn checkpoint_memory(&self) -> (usize, usize) {
+        self.folds
+            .iter()
+            .fold((0, 0), |(n, b), f| (n + f.len(), b + f.heap_bytes()))
+    }
+
     /// Move the cursor by hand: the play clock follows it.
     pub(crate) fn seek(&mut self, cursor: usize) {
         self.jump(cursor);

@@ -375,6 +375,8 @@ pub struct Folder {
     stock: Vec<Holding>,
     /// The metrics' running totals.
     tally: crate::tally::Tally,
+    /// Applied faults passed (those of the applied events).
+    faults_end: usize,
 }
 
 impl Folder {
@@ -398,7 +400,8 @@ impl Folder {
             doubt: BTreeMap::new(),
             started: BTreeSet::new(),
             stock: crate::stock::start(&run.spec.workflow),
-            tally: Default::default(),
+            tally: crate::tally::Tally::new(nodes),
+            faults_end: 0,
         }
     }
 
@@ -416,7 +419,7 @@ impl Folder {
     /// clamped to the trace).
     pub fn advance(&mut self, run: &PaneRun, n: usize) {
         let trace = run.world.trace();
-        let (events, obs) = (trace.events(), trace.observations());
+        let (events, obs, faults) = (trace.events(), trace.observations(), trace.faults());
         let n = n.min(events.len());
         debug_assert!(n >= self.shown, "a folder only moves forward");
         while self.shown < n {
@@ -429,6 +432,15 @@ impl Folder {
             {
                 self.observe(run, o);
                 self.obs_end += 1;
+            }
+            // After the observations, as the simulator's uncertainty
+            // windows order them (a fault is never the same event as one).
+            while let Some(f) = faults
+                .get(self.faults_end)
+                .filter(|f| (f.index as usize) < self.shown)
+            {
+                self.tally.fault(f);
+                self.faults_end += 1;
             }
         }
     }

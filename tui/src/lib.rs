@@ -9,7 +9,8 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact); [`folder`] folds it one event at a time and
 //!   [`checkpoints`] keeps folder states so a jump folds a short distance.
-//! - [`tally`]: the metrics as running totals.
+//! - [`tally`]: the metrics as running totals ([`doubt`]: 2PC's
+//!   uncertain and blocked time among them).
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
@@ -27,6 +28,7 @@ pub mod action;
 pub mod app;
 mod branch;
 pub mod checkpoints;
+pub mod doubt;
 pub mod export;
 pub mod fold;
 pub mod folder;

@@ -56,9 +56,25 @@ pub struct Tally {
     pending_reads: BTreeMap<TxId, u64>,
     dirty_decisions: u64,
     dirty_reads: u64,
+    /// 2PC's uncertainty windows and who could reach the coordinator.
+    doubt: crate::doubt::Uncertainty,
 }
 
 impl Tally {
+    /// Nothing counted yet, for a run of `nodes` nodes.
+    pub fn new(nodes: usize) -> Self {
+        Tally {
+            doubt: crate::doubt::Uncertainty::new(nodes),
+            ..Tally::default()
+        }
+    }
+
+    /// Add one applied fault (in trace order: after the observations made
+    /// before it).
+    pub fn fault(&mut self, f: &txlab_sim::engine::AppliedFault) {
+        self.doubt.fault(f);
+    }
+
     /// Add one observation (in trace order).
     pub fn observe(&mut self, wf: &Workflow, o: &Observation<Obs>) {
         let tx = o.obs.tx();
@@ -78,6 +94,10 @@ impl Tally {
                 }
             }
             Obs::Local { .. } => self.local(wf, o),
+            Obs::Prepared { .. }
+            | Obs::InDoubt { .. }
+            | Obs::Committed { .. }
+            | Obs::Aborted { .. } => self.doubt.observe(o),
             Obs::LocksHeld { .. } => {
                 self.locked.entry((o.node, tx)).or_insert(o.time);
             }
@@ -149,9 +169,7 @@ impl Tally {
         for ((node, _), t) in &self.locked {
             *locks.entry(*node).or_default() += view.end - *t;
         }
-        // Uncertainty needs the faults' intervals: a pass over the
-        // prefix's observations (cheap; only 2PC's prepares count).
-        let doubt = uncertainty::per_node(view);
+        let doubt = self.doubt.per_node(view.end);
         Metrics {
             messages_sent: stats.sent,
             messages_delivered: stats.delivered,
