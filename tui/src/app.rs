@@ -807,17 +807,34 @@ impl App {
         }
     }
 
-    /// The narration to show at the cursor: the latest line (in file
-    /// order) whose time or event has been reached.
+    /// The narration to show at the cursor: the latest line reached and
+    /// every other line reached at the same simulated time (two lines that
+    /// fire together both show), the focused pane's protocol first, then
+    /// in file order.
     pub fn narration(&self) -> Option<String> {
-        self.rec
-            .scenario
-            .file
-            .narration
+        let lines = &self.rec.scenario.file.narration;
+        let reached: Vec<(usize, usize)> = self
+            .rec
+            .narration_at
             .iter()
-            .zip(&self.rec.narration_at)
-            .rfind(|(_, at)| at.is_some_and(|c| c <= self.cursor))
-            .map(|(n, _)| crate::moments::narration_text(n))
+            .enumerate()
+            .filter_map(|(i, at)| at.filter(|c| *c <= self.cursor).map(|c| (i, c)))
+            .collect();
+        let latest = reached.iter().map(|(_, c)| *c).max()?;
+        let time = self.rec.time_at(latest);
+        let focused = self.panes.get(self.focus).map(|p| p.protocol);
+        let mut now: Vec<usize> = reached
+            .iter()
+            .filter(|(_, c)| self.rec.time_at(*c) == time)
+            .map(|(i, _)| *i)
+            .collect();
+        // Stable: file order within each group.
+        now.sort_by_key(|i| lines[*i].protocol.is_none() || lines[*i].protocol != focused);
+        let text: Vec<String> = now
+            .iter()
+            .map(|i| crate::moments::narration_text(&lines[*i]))
+            .collect();
+        Some(text.join("  ·  "))
     }
 }
 
