@@ -25,7 +25,7 @@ pub struct Checkpoints {
 
 impl Checkpoints {
     /// Events between checkpoints: at most this many are folded per jump
-    /// (plus the metrics of the prefix, see [`crate::fold::assemble`]).
+    /// (plus building the view: labels for the rows on screen).
     pub const EVERY: usize = 2048;
 
     /// No checkpoint yet but the start, for `run` drawn with `opts`.

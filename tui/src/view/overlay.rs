@@ -161,6 +161,43 @@ pub fn help_page_count(height: u16) -> usize {
     help_pages(height).len()
 }
 
+/// A help page's table rows: its bindings in two columns (column-major),
+/// then its legend entries (beside the keys in two columns, else in one).
+fn help_rows(page: &HelpPage) -> Vec<Row<'static>> {
+    let half = page.keys.len().div_ceil(2);
+    let both = !page.keys.is_empty() && !page.legend.is_empty();
+    let legend_cols = if both { 2 } else { 1 };
+    let legend_n = page.legend.len().div_ceil(legend_cols);
+    let pair = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
+        let [k1, w1] = a.map_or(["", ""], |(k, w)| [k, w]);
+        let [k2, w2] = b.map_or(["", ""], |(k, w)| [k, w]);
+        Row::new([
+            k1.to_string(),
+            w1.to_string(),
+            k2.to_string(),
+            w2.to_string(),
+        ])
+    };
+    let mut rows: Vec<Row<'static>> = Vec::new();
+    let key = |i: usize| {
+        (i < page.keys.end)
+            .then(|| KEYMAP.get(i).map(|b| (b.keys, b.what)))
+            .flatten()
+    };
+    let k0 = page.keys.start;
+    rows.extend((0..half).map(|i| pair(key(k0 + i), key(k0 + i + half))));
+    if both {
+        rows.push(Row::new(["— legend —"]).style(Style::new().add_modifier(Modifier::BOLD)));
+    }
+    let sym = |i: usize| (i < page.legend.end).then(|| LEGEND[i]);
+    let l0 = page.legend.start;
+    rows.extend((0..legend_n).map(|i| match legend_cols {
+        1 => pair(sym(l0 + i), None),
+        _ => pair(sym(l0 + i), sym(l0 + i + legend_n)),
+    }));
+    rows
+}
+
 /// The help: the page `app.help_page` (modulo the page count) of the
 /// keymap and the legend of symbols, colours and mouse actions.
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
@@ -181,33 +218,7 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         (rows_n as u16 + 2).min(area.height.saturating_sub(top)),
     );
     Clear.render(r, buf);
-    let pair = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
-        let [k1, w1] = a.map_or(["", ""], |(k, w)| [k, w]);
-        let [k2, w2] = b.map_or(["", ""], |(k, w)| [k, w]);
-        Row::new([
-            k1.to_string(),
-            w1.to_string(),
-            k2.to_string(),
-            w2.to_string(),
-        ])
-    };
-    let mut rows: Vec<Row> = Vec::new();
-    let key = |i: usize| {
-        (i < page.keys.end)
-            .then(|| KEYMAP.get(i).map(|b| (b.keys, b.what)))
-            .flatten()
-    };
-    let k0 = page.keys.start;
-    rows.extend((0..half).map(|i| pair(key(k0 + i), key(k0 + i + half))));
-    if both {
-        rows.push(Row::new(["— legend —"]).style(Style::new().add_modifier(Modifier::BOLD)));
-    }
-    let sym = |i: usize| (i < page.legend.end).then(|| LEGEND[i]);
-    let l0 = page.legend.start;
-    rows.extend((0..legend_n).map(|i| match legend_cols {
-        1 => pair(sym(l0 + i), None),
-        _ => pair(sym(l0 + i), sym(l0 + i + legend_n)),
-    }));
+    let rows = help_rows(page);
     let widths = if both || page.legend.is_empty() {
         [
             Constraint::Length(10),
