@@ -302,6 +302,14 @@ fn the_help_at_80x24_has_pages_that_leave_the_screen_edges_alone() {
         assert_eq!(last(p), last(&main), "page {i}: the last row");
         assert!(p.contains(&format!("page {} of 4", i + 1)), "{p}");
     }
+    // The key to the transaction ids wraps rather than being cut to
+    // "tra." and "hot." (as it was on one line at 80 columns).
+    let all = pages.concat();
+    assert!(
+        all.contains("T0 = the one transaction (book car → book hotel → book flight"),
+        "{all}"
+    );
+    assert!(all.contains("arriving at 1 ms"), "{all}");
     // ? goes round: after the last page, the first again.
     let mut a = app("happy-path");
     for _ in 0..5 {

@@ -111,6 +111,9 @@ struct HelpPage {
     tx_key: bool,
 }
 
+/// Rows the key to the transaction ids may take (it wraps).
+const TX_ROWS: usize = 2;
+
 /// Split `0..len` evenly into as few ranges as hold `per` items each.
 fn split(len: usize, per: usize) -> Vec<std::ops::Range<usize>> {
     let n = len.div_ceil(per.max(1)).max(1);
@@ -129,7 +132,7 @@ fn split(len: usize, per: usize) -> Vec<std::ops::Range<usize>> {
 fn help_pages(height: u16) -> Vec<HelpPage> {
     // The title line, the key bar, the box's borders.
     let rows = (height as usize).saturating_sub(4).max(1);
-    if KEYMAP.len().div_ceil(2) + LEGEND.len().div_ceil(2) + 2 <= rows {
+    if KEYMAP.len().div_ceil(2) + LEGEND.len().div_ceil(2) + 1 + TX_ROWS <= rows {
         return vec![HelpPage {
             keys: 0..KEYMAP.len(),
             legend: 0..LEGEND.len(),
@@ -144,8 +147,8 @@ fn help_pages(height: u16) -> Vec<HelpPage> {
             tx_key: false,
         })
         .collect();
-    // The transaction key takes the last legend page's last row.
-    let legend = split(LEGEND.len() + 1, rows);
+    // The transaction key takes the last legend page's last rows.
+    let legend = split(LEGEND.len() + TX_ROWS, rows);
     let last = legend.len() - 1;
     out.extend(legend.into_iter().enumerate().map(|(i, r)| HelpPage {
         keys: 0..0,
@@ -208,7 +211,8 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let both = !page.keys.is_empty() && !page.legend.is_empty();
     let legend_cols = if both { 2 } else { 1 };
     let legend_n = page.legend.len().div_ceil(legend_cols);
-    let rows_n = half + legend_n + usize::from(both) + usize::from(page.tx_key);
+    let tx_rows = if page.tx_key { TX_ROWS } else { 0 };
+    let rows_n = half + legend_n + usize::from(both) + tx_rows;
     // Below the title line when there is room.
     let top = u16::from(rows_n as u16 + 3 <= area.height);
     let r = Rect::new(
@@ -250,15 +254,21 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
         .block(Block::bordered().title(title))
         .style(style::base(app.theme))
         .render(r, buf);
-    if page.tx_key && r.height > 2 {
+    if page.tx_key && r.height > 2 + tx_rows as u16 {
+        // Whole words over its rows; abbreviated only if it needs more.
         let key = crate::words::transactions(&app.rec.scenario.spec.workflow);
-        let w = r.width.saturating_sub(2);
-        buf.set_string(
+        let w = r.width.saturating_sub(2) as usize;
+        let room = (TX_ROWS * w).saturating_sub(w / 4);
+        let at = Rect::new(
             r.x + 1,
-            r.bottom() - 2,
-            crate::words::abbreviate(&key, w as usize),
-            style::text(app.theme),
+            r.bottom() - 1 - tx_rows as u16,
+            r.width.saturating_sub(2),
+            tx_rows as u16,
         );
+        Paragraph::new(crate::words::abbreviate(&key, room))
+            .wrap(Wrap { trim: true })
+            .style(style::text(app.theme))
+            .render(at, buf);
     }
 }
 
