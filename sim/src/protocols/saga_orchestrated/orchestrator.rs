@@ -18,7 +18,7 @@ const RELEASE: u8 = 14;
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// Where a saga stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SagaPhase {
     /// Running the action of a step.
     Running(StepId),
@@ -54,7 +54,7 @@ impl SagaPhase {
 }
 
 /// One saga's volatile state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Saga {
     /// Where it is.
     pub phase: SagaPhase,
@@ -78,7 +78,7 @@ impl Saga {
 /// A timer, with the operation and attempt that set it. Timer ids carry
 /// only the kind and the saga, so the rest is kept here and compared when
 /// the timer fires: a timer for an attempt that is over is stale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Armed {
     /// `STEP_TIMEOUT` or `RETRY`.
     kind: u8,
@@ -487,4 +487,13 @@ fn ended(outcome: Outcome) -> SagaPhase {
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Saga(msg));
+}
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Orchestrator {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.sagas.hash(state);
+        self.unreleased.hash(state);
+    }
 }
