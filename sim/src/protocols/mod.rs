@@ -22,6 +22,7 @@ pub mod saga_choreographed;
 pub mod saga_orchestrated;
 pub mod saga_step;
 pub mod service;
+pub mod stage;
 pub mod timer;
 pub mod two_pc;
 pub mod vocabulary;

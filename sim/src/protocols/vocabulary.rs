@@ -111,7 +111,7 @@ pub const MESSAGES: [(Option<Protocol>, &str, &str); 22] = [
 ];
 
 /// A record kind: its protocol, who writes it and what it says.
-pub const RECORDS: [(Protocol, Role, &str, &str); 18] = [
+pub const RECORDS: [(Protocol, Role, &str, &str); 19] = [
     (
         Protocol::TwoPc,
         Role::Central,
@@ -183,6 +183,12 @@ pub const RECORDS: [(Protocol, Role, &str, &str); 18] = [
         Role::Central,
         "released",
         "every service released",
+    ),
+    (
+        Protocol::Orchestrated,
+        Role::Central,
+        "gave up",
+        "a parallel group's member given up, outcome unknown",
     ),
     (
         Protocol::Orchestrated,
@@ -301,6 +307,7 @@ pub fn record_kind(record: &Record) -> &'static str {
             orch::Record::Failed { .. } => "failed",
             orch::Record::End { .. } => "end",
             orch::Record::Released { .. } => "released",
+            orch::Record::GaveUp { .. } => "gave up",
         },
         Record::Choreo(r) => match r {
             choreo::Record::Appended { .. } => "appended",
