@@ -114,6 +114,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "tail-latency",
         include_str!("../scenarios/tail-latency.toml"),
     ),
+    (
+        "parallel-fan-out",
+        include_str!("../scenarios/parallel-fan-out.toml"),
+    ),
     ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
     (
         "long-lived-transaction",

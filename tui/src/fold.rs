@@ -616,6 +616,7 @@ fn nodes(
                 continue;
             }
             Obs::Retry { .. }
+            | Obs::Settled { .. }
             | Obs::Voted { .. }
             | Obs::Read { .. }
             | Obs::ClientTold { .. }

@@ -322,6 +322,9 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
             choreo::Record::Relayed { event: e } => {
                 format!("outbox entry “{}” reached the broker", event(e))
             }
+            choreo::Record::Joined { seq, event: e } => {
+                format!("delivery {seq}: “{}” kept for the group's join", event(e))
+            }
         },
         Record::Local(c) => local(w, c),
         Record::Release { tx } => format!("{tx} released (pending marks cleared)"),

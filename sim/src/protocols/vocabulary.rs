@@ -111,7 +111,7 @@ pub const MESSAGES: [(Option<Protocol>, &str, &str); 22] = [
 ];
 
 /// A record kind: its protocol, who writes it and what it says.
-pub const RECORDS: [(Protocol, Role, &str, &str); 19] = [
+pub const RECORDS: [(Protocol, Role, &str, &str); 20] = [
     (
         Protocol::TwoPc,
         Role::Central,
@@ -226,6 +226,12 @@ pub const RECORDS: [(Protocol, Role, &str, &str); 19] = [
         "relayed",
         "an outbox entry reached the broker",
     ),
+    (
+        Protocol::Choreographed,
+        Role::Service,
+        "joined",
+        "an event of a parallel group's join kept until the last one",
+    ),
 ];
 
 /// Whether `word` names a message kind (of `protocol`, or of any).
@@ -314,6 +320,7 @@ pub fn record_kind(record: &Record) -> &'static str {
             choreo::Record::Acked { .. } => "acked",
             choreo::Record::Commit { .. } => "commit",
             choreo::Record::Relayed { .. } => "relayed",
+            choreo::Record::Joined { .. } => "joined",
         },
         Record::Local(_) => "local commit",
         Record::Release { .. } => "released",

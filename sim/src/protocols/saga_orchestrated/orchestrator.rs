@@ -373,7 +373,18 @@ impl Orchestrator {
         };
         saga.inflight.retain(|m| m.step != step);
         if undo {
-            saga.settled.push(step);
+            let stage = self.cfg.workflow.stage_of(step);
+            let at = match self.cfg.broken.undo_group_forward {
+                // Broken on purpose: before the group's earlier members.
+                true => saga.settled.iter().position(|s| stage.contains(&s.0)),
+                false => None,
+            };
+            saga.settled.insert(at.unwrap_or(saga.settled.len()), step);
+            if matches!(saga.phase, SagaPhase::Running(_))
+                && self.cfg.workflow.stage_of(step).len() > 1
+            {
+                ctx.record(Obs::Settled { tx, step });
+            }
         }
         saga.failing |= failed;
         if saga.inflight.is_empty() {
