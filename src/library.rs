@@ -118,6 +118,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "parallel-fan-out",
         include_str!("../scenarios/parallel-fan-out.toml"),
     ),
+    (
+        "enrolment-styles",
+        include_str!("../scenarios/enrolment-styles.toml"),
+    ),
     ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
     (
         "long-lived-transaction",
