@@ -10,6 +10,7 @@ pub mod anomalies;
 pub mod cli;
 pub mod export;
 pub mod handout;
+pub mod knobs;
 pub mod library;
 pub mod show;
 pub mod shrink;

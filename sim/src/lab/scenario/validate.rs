@@ -322,6 +322,10 @@ impl Validator<'_> {
             if stage.len() < 2 {
                 continue;
             }
+            if self.file.toggles.pessimistic_view {
+                let msg = "pessimistic_view reorders the steps, which would break this parallel group: use one or the other";
+                return self.err(field(stage.start), msg);
+            }
             let before = wf.stage_before(StepId(stage.start)).unwrap_or(0..0);
             for i in stage.clone() {
                 let s = &steps[usize::from(i)];

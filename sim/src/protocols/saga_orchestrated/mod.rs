@@ -133,8 +133,9 @@ pub enum Record {
         tx: TxId,
     },
     /// A parallel group's member was given up with its outcome unknown:
-    /// it will be compensated too (lazy: the `Failed` record that follows
-    /// is forced). A sequential saga's `Failed` record names such a step.
+    /// it will be compensated too (forced, like a group member's `Done`:
+    /// recovery needs the order the group settled in). A sequential
+    /// saga's `Failed` record names such a step.
     GaveUp {
         /// The saga.
         tx: TxId,

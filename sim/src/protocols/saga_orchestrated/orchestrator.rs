@@ -342,7 +342,13 @@ impl Orchestrator {
         self.disarm(tx, step, ctx);
         match reply {
             StepReply::Done | StepReply::NullCompensation => {
-                ctx.persist_lazy(Record::Done { tx, step, op }.into());
+                // A group member's completion is forced: recovery needs
+                // the order a group settled in to undo it in reverse.
+                let record = Record::Done { tx, step, op }.into();
+                match op == Op::Action && self.cfg.workflow.stage_of(step).len() > 1 {
+                    true => ctx.persist(record),
+                    false => ctx.persist_lazy(record),
+                }
                 self.settle(tx, step, op == Op::Action, false, ctx);
             }
             // Nothing was applied at this step: undo the ones before it.
@@ -456,11 +462,11 @@ impl Orchestrator {
     }
 
     /// Stop trying `step` (its outcome unknown): it will be compensated.
-    /// In a parallel group that is logged, since the saga's `Failed`
-    /// record names only the last step to undo.
+    /// In a parallel group that is logged (forced), since the saga's
+    /// `Failed` record names only the last step to undo.
     fn give_up(&mut self, tx: TxId, step: StepId, ctx: C) {
         if self.cfg.workflow.stage_of(step).len() > 1 {
-            ctx.persist_lazy(Record::GaveUp { tx, step }.into());
+            ctx.persist(Record::GaveUp { tx, step }.into());
         }
         self.settle(tx, step, true, true, ctx);
     }

@@ -50,130 +50,165 @@ impl Orchestrator {
     }
 
     fn resume(&mut self, tx: TxId, recs: &[&Record], ctx: C) {
-        let Some(last) = recs.last() else {
-            return;
-        };
-        if let Record::End { outcome, .. } = last {
-            self.sagas.insert(tx, Saga::new(ended(*outcome)));
+        let story = Story::of(recs);
+        if let Some(outcome) = story.end {
+            self.sagas.insert(tx, Saga::new(ended(outcome)));
             return;
         }
-        if recs.iter().any(|r| matches!(r, Record::Failed { .. })) {
-            self.resume_backward(tx, recs, ctx);
-        } else {
-            self.resume_forward(tx, recs, ctx);
-        }
-    }
-
-    /// Failing backward: what is left to undo is what settled (in order)
-    /// less what was compensated.
-    fn resume_backward(&mut self, tx: TxId, recs: &[&Record], ctx: C) {
-        let mut plan: Vec<StepId> = Vec::new();
-        for r in recs {
-            match **r {
-                Record::Done {
-                    step,
-                    op: Op::Action,
-                    ..
-                }
-                | Record::GaveUp { step, .. }
-                | Record::Failed {
-                    from: Some(step), ..
-                } if !plan.contains(&step) => plan.push(step),
-                Record::Done {
-                    step,
-                    op: Op::Compensation,
-                    ..
-                } => plan.retain(|s| *s != step),
-                _ => {}
-            }
-        }
-        let mut saga = Saga::new(SagaPhase::Compensated);
-        saga.settled = plan;
-        match recs.last() {
-            // Logged but perhaps never sent: send it again, same key.
-            Some(Record::Begin {
-                step,
-                op: Op::Compensation,
-                ..
-            }) => {
-                saga.phase = SagaPhase::Compensating(*step);
-                saga.inflight = vec![Member::new(*step, Op::Compensation)];
-                self.sagas.insert(tx, saga);
-                self.send_member(tx, *step, ctx);
-            }
-            _ => match saga.settled.last().copied() {
-                // The failure was just logged, or the compensation before
-                // was done: log and send the next one.
-                Some(step) => {
-                    self.sagas.insert(tx, saga);
-                    self.enter_compensation(tx, step, ctx);
-                }
-                None => {
-                    self.sagas.insert(tx, saga);
-                    self.finish(tx, Outcome::Compensated, ctx);
-                }
-            },
-        }
-    }
-
-    /// Going forward: the stage of the last record, its members done,
-    /// given up (the saga then fails backward), begun (send again, same
-    /// key) or not yet begun.
-    fn resume_forward(&mut self, tx: TxId, recs: &[&Record], ctx: C) {
-        let mut saga = Saga::new(SagaPhase::Running(StepId(0)));
-        let mut state: BTreeMap<StepId, &Record> = BTreeMap::new();
-        let mut current = None;
-        for r in recs {
-            if let Record::Begin { step, .. } | Record::Done { step, .. } | Record::GaveUp { step, .. } =
-                **r
-            {
-                if !matches!(r, Record::Begin { .. }) {
-                    saga.settled.push(step);
-                }
-                state.insert(step, *r);
-                current = Some(step);
-            }
-        }
-        self.sagas.insert(tx, saga);
-        let Some(step) = current else {
+        let Some(current) = story.begun.iter().max().copied() else {
             // Only started: run the first stage.
+            self.sagas.insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
             return self.enter_stage(tx, StepId(0), ctx);
         };
-        let stage = self.cfg.workflow.stage_of(step);
-        let first = StepId(stage.start);
-        let mut begun = Vec::new();
-        let mut fresh = Vec::new();
-        let saga = self.sagas.get_mut(&tx).expect("inserted above");
-        saga.phase = SagaPhase::Running(first);
-        for s in members(&stage) {
-            match state.get(&s) {
-                Some(Record::Done { .. }) => {}
-                Some(Record::GaveUp { .. }) => saga.failing = true,
-                Some(_) => begun.push(s),
-                None => fresh.push(s),
+        let stage = self.cfg.workflow.stage_of(current);
+        let mut saga = Saga::new(SagaPhase::Running(StepId(stage.start)));
+        saga.settled = self.settled_before(&story, stage.start);
+        saga.settled.extend(story.settled.iter().filter(|s| stage.contains(&s.0)));
+        match story.failed {
+            Some(from) => self.resume_backward(tx, saga, &story, from, ctx),
+            None => self.resume_forward(tx, saga, &story, ctx),
+        }
+    }
+
+    /// Every action of the stages before `first`: the saga moved past
+    /// them, so all were done, whatever lazy `Done` records a crash lost.
+    /// A group's members in the order their (forced) records say.
+    fn settled_before(&self, story: &Story, first: u16) -> Vec<StepId> {
+        let wf = &self.cfg.workflow;
+        let mut out = Vec::new();
+        for stage in wf.stages().into_iter().take_while(|s| s.start < first) {
+            let mut logged: Vec<StepId> = story
+                .settled
+                .iter()
+                .copied()
+                .filter(|s| stage.contains(&s.0))
+                .collect();
+            logged.extend(members(&stage).filter(|s| !story.settled.contains(s)));
+            out.extend(logged);
+        }
+        out
+    }
+
+    /// Failing backward: what is left to undo is what settled, less the
+    /// compensations done (every one begun before the last one begun is:
+    /// they run one at a time).
+    fn resume_backward(
+        &mut self,
+        tx: TxId,
+        mut saga: Saga,
+        story: &Story,
+        from: Option<StepId>,
+        ctx: C,
+    ) {
+        if let Some(s) = from.filter(|s| !saga.settled.contains(s)) {
+            saga.settled.push(s);
+        }
+        let last = story.compensations.last().copied();
+        let finished = |s: &StepId| {
+            story.compensated.contains(s) || (story.compensations.contains(s) && Some(*s) != last)
+        };
+        saga.settled.retain(|s| !finished(s));
+        match last.filter(|s| !story.compensated.contains(s)) {
+            // Logged but perhaps never sent: send it again, same key.
+            Some(step) => {
+                saga.phase = SagaPhase::Compensating(step);
+                saga.inflight = vec![Member::new(step, Op::Compensation)];
+                self.sagas.insert(tx, saga);
+                self.send_member(tx, step, ctx);
+            }
+            // The failure was just logged, or the compensation before was
+            // done: log and send the next one.
+            None => {
+                let next = saga.settled.last().copied();
+                self.sagas.insert(tx, saga);
+                match next {
+                    Some(step) => self.enter_compensation(tx, step, ctx),
+                    None => self.finish(tx, Outcome::Compensated, ctx),
+                }
             }
         }
-        saga.inflight = begun
-            .iter()
-            .chain(&fresh)
-            .map(|s| Member::new(*s, Op::Action))
+    }
+
+    /// Going forward: the members of the current stage done, given up
+    /// (the saga then fails backward), begun (send again, same key) or
+    /// not yet begun (log and send).
+    fn resume_forward(&mut self, tx: TxId, mut saga: Saga, story: &Story, ctx: C) {
+        let SagaPhase::Running(first) = saga.phase else {
+            return;
+        };
+        let stage = self.cfg.workflow.stage_of(first);
+        let open: Vec<StepId> = members(&stage)
+            .filter(|s| !story.settled.contains(s))
             .collect();
-        if saga.inflight.is_empty() {
+        saga.failing = members(&stage).any(|s| story.gave_up.contains(&s));
+        saga.inflight = open.iter().map(|s| Member::new(*s, Op::Action)).collect();
+        self.sagas.insert(tx, saga);
+        if open.is_empty() {
             return self.advance(tx, ctx);
         }
-        for &s in &fresh {
+        for &step in open.iter().filter(|s| !story.begun.contains(s)) {
             ctx.persist(
                 Record::Begin {
                     tx,
-                    step: s,
+                    step,
                     op: Op::Action,
                 }
                 .into(),
             );
         }
-        for s in begun.into_iter().chain(fresh) {
-            self.send_member(tx, s, ctx);
+        for step in open {
+            self.send_member(tx, step, ctx);
         }
+    }
+}
+
+/// What one saga's records say, whatever order lazy records landed in.
+#[derive(Default)]
+struct Story {
+    /// Actions begun.
+    begun: Vec<StepId>,
+    /// Actions settled (done, or given up), in log order.
+    settled: Vec<StepId>,
+    /// Actions given up.
+    gave_up: Vec<StepId>,
+    /// `Failed { from }`, if the saga fails backward.
+    failed: Option<Option<StepId>>,
+    /// Compensations begun, in log order.
+    compensations: Vec<StepId>,
+    /// Compensations done.
+    compensated: BTreeSet<StepId>,
+    /// How it ended, if it did.
+    end: Option<Outcome>,
+}
+
+impl Story {
+    fn of(recs: &[&Record]) -> Self {
+        let mut s = Story::default();
+        for r in recs {
+            match **r {
+                Record::Begin { step, op, .. } => match op {
+                    Op::Action => s.begun.push(step),
+                    Op::Compensation => s.compensations.push(step),
+                },
+                Record::Done { step, op, .. } => match op {
+                    Op::Action if !s.settled.contains(&step) => s.settled.push(step),
+                    Op::Action => {}
+                    Op::Compensation => {
+                        s.compensated.insert(step);
+                    }
+                },
+                Record::GaveUp { step, .. } => {
+                    s.gave_up.push(step);
+                    if !s.settled.contains(&step) {
+                        s.settled.push(step);
+                    }
+                }
+                Record::Failed { from, .. } => s.failed = Some(from),
+                Record::End { outcome, .. } => s.end = Some(outcome),
+                Record::Started { .. } | Record::Released { .. } => {}
+            }
+        }
+        s
     }
 }
 
