@@ -604,10 +604,21 @@ mod tests {
                 (t.pessimistic_view, "pessimistic view"),
                 (t.reread_value, "reread value"),
                 (t.version_file, "version file"),
-                (f.services.iter().any(|s| !s.registers.is_empty()), "register"),
-                (f.steps.iter().any(|s| s.compensation_amount.is_some()), "fee"),
+                (
+                    f.services.iter().any(|s| !s.registers.is_empty()),
+                    "register",
+                ),
+                (
+                    f.steps.iter().any(|s| s.compensation_amount.is_some()),
+                    "fee",
+                ),
                 (f.steps.iter().any(|s| s.group.is_some()), "group"),
-                (f.faults.iter().any(|x| x.after.is_some() && x.crash.is_some()), "tied crash"),
+                (
+                    f.faults
+                        .iter()
+                        .any(|x| x.after.is_some() && x.crash.is_some()),
+                    "tied crash",
+                ),
             ] {
                 // Both values of every knob: on in some seeds, off in others.
                 hit(if on { k } else { "off" });

@@ -86,7 +86,12 @@ fn latency(s: &RunSpec) -> f64 {
 fn compensations(s: &RunSpec) -> Vec<StepId> {
     let r = run(s);
     assert_clean(&r.report);
-    assert_eq!(r.report.count(Outcome::Compensated), 1, "{:?}", r.report.outcomes);
+    assert_eq!(
+        r.report.count(Outcome::Compensated),
+        1,
+        "{:?}",
+        r.report.outcomes
+    );
     r.world
         .trace()
         .observations()
@@ -104,7 +109,11 @@ fn compensations(s: &RunSpec) -> Vec<StepId> {
 }
 
 fn rejecting(mut wf: Workflow, step: StepId) -> Workflow {
-    let f = wf.failures.iter_mut().find(|f| f.step == Some(step)).unwrap();
+    let f = wf
+        .failures
+        .iter_mut()
+        .find(|f| f.step == Some(step))
+        .unwrap();
     f.reject = true;
     wf
 }
@@ -118,7 +127,10 @@ fn a_groups_latency_is_its_slowest_member() {
         assert_eq!(latency(&spec(p, workflow([40, 5, 20]), 1)), 100.0, "{p:?}");
     }
     // 2PC prepares all four at once anyway: d + (2d + 40) + d = 80 ms.
-    assert_eq!(latency(&spec(Protocol::TwoPc, workflow([5, 40, 20]), 1)), 80.0);
+    assert_eq!(
+        latency(&spec(Protocol::TwoPc, workflow([5, 40, 20]), 1)),
+        80.0
+    );
 }
 
 #[test]
@@ -167,7 +179,11 @@ fn two_failures_in_a_group_undo_each_done_member_once() {
     // reserve.
     let wf = rejecting(rejecting(workflow([5, 40, 60]), B), A);
     for p in SAGAS {
-        assert_eq!(compensations(&spec(p, wf.clone(), 1)), vec![C, RESERVE], "{p:?}");
+        assert_eq!(
+            compensations(&spec(p, wf.clone(), 1)),
+            vec![C, RESERVE],
+            "{p:?}"
+        );
     }
 }
 

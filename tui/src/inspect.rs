@@ -293,7 +293,10 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
             },
             orch::Record::End { tx, outcome } => format!("{tx} ended: {}", outcome.name()),
             orch::Record::GaveUp { tx, step: s } => {
-                format!("{tx}: gave up on {} (outcome unknown: it will be compensated)", step(w, *s))
+                format!(
+                    "{tx}: gave up on {} (outcome unknown: it will be compensated)",
+                    step(w, *s)
+                )
             }
             orch::Record::Released { tx } => {
                 format!("{tx}: every service acknowledged the release")

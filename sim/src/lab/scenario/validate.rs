@@ -335,8 +335,14 @@ impl Validator<'_> {
                     Some("a group's steps must all be of one kind".to_string())
                 } else if (stage.start..i).any(|j| steps[usize::from(j)].service == s.service) {
                     Some("two steps of one group run at the same service".to_string())
-                } else if before.clone().any(|j| steps[usize::from(j)].service == s.service) {
-                    Some("a group's step runs at a service of the stage just before the group".to_string())
+                } else if before
+                    .clone()
+                    .any(|j| steps[usize::from(j)].service == s.service)
+                {
+                    Some(
+                        "a group's step runs at a service of the stage just before the group"
+                            .to_string(),
+                    )
                 } else if s.reads.is_some_and(|r| stage.contains(&r.0)) {
                     Some("a step cannot rely on a read of its own group".to_string())
                 } else {

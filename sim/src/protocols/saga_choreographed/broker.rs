@@ -4,8 +4,8 @@
 //! events it stores, the tracker that knows when a saga has ended.
 
 use super::{Event, EventKind, Msg, Record, reactions};
-use crate::protocols::stage::members;
 use crate::engine::{Ctx, NodeId, TimerId};
+use crate::protocols::stage::members;
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::TxId;
 use crate::protocols::{Config, LabNode, Obs, Outcome};

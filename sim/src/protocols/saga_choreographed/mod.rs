@@ -34,9 +34,9 @@ pub use service_node::ChoreoService;
 use super::service::LocalCommit;
 use super::stage::members;
 use super::workload::{Op, StepId, TxId, Workflow};
-use std::collections::BTreeSet;
 use crate::protocols::Outcome;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// What happened, as published on the bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -203,7 +203,8 @@ pub fn ready(
     match *event {
         EventKind::StepDone(_) => members(&group).all(|x| has(EventKind::StepDone(x))),
         EventKind::StepFailed(_) if group.contains(&step.0) => {
-            let earlier = members(&group).any(|x| x != s && seen.contains(&EventKind::StepFailed(x)));
+            let earlier =
+                members(&group).any(|x| x != s && seen.contains(&EventKind::StepFailed(x)));
             action_done && !earlier
         }
         _ => members(&group).all(back),

@@ -3,8 +3,8 @@
 use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::saga_step::StepReply;
-use crate::protocols::timer::{timer, untimer};
 use crate::protocols::stage::members;
+use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, StepId, StepKind, TxId};
 use crate::protocols::{Config, LabNode, Obs, Outcome};
 use rand::RngExt;
@@ -161,7 +161,8 @@ impl Orchestrator {
         if self.cfg.timing.saga_deadline > SimTime::ZERO {
             ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
         }
-        self.sagas.insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
+        self.sagas
+            .insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
         self.enter_stage(tx, StepId(0), ctx);
     }
 
@@ -175,7 +176,9 @@ impl Orchestrator {
         };
         saga.phase = SagaPhase::Running(first);
         saga.failing = false;
-        saga.inflight = members(&stage).map(|s| Member::new(s, Op::Action)).collect();
+        saga.inflight = members(&stage)
+            .map(|s| Member::new(s, Op::Action))
+            .collect();
         for step in members(&stage) {
             ctx.persist(
                 Record::Begin {
@@ -211,7 +214,12 @@ impl Orchestrator {
     }
 
     pub(super) fn send_member(&mut self, tx: TxId, step: StepId, ctx: C) {
-        let Some(m) = self.sagas.get_mut(&tx).and_then(|s| s.member(step)).copied() else {
+        let Some(m) = self
+            .sagas
+            .get_mut(&tx)
+            .and_then(|s| s.member(step))
+            .copied()
+        else {
             return;
         };
         let to = self.cfg.node_of(step);
@@ -268,9 +276,10 @@ impl Orchestrator {
     }
 
     fn disarm_all(&mut self, tx: TxId, ctx: C) {
-        let steps: Vec<StepId> = self.sagas.get(&tx).map_or(Vec::new(), |s| {
-            s.inflight.iter().map(|m| m.step).collect()
-        });
+        let steps: Vec<StepId> = self
+            .sagas
+            .get(&tx)
+            .map_or(Vec::new(), |s| s.inflight.iter().map(|m| m.step).collect());
         for step in steps {
             self.disarm(tx, step, ctx);
         }
@@ -317,7 +326,12 @@ impl Orchestrator {
     }
 
     fn on_reply(&mut self, tx: TxId, step: StepId, op: Op, attempt: u32, reply: StepReply, ctx: C) {
-        let Some(m) = self.sagas.get_mut(&tx).and_then(|s| s.member(step)).copied() else {
+        let Some(m) = self
+            .sagas
+            .get_mut(&tx)
+            .and_then(|s| s.member(step))
+            .copied()
+        else {
             return;
         };
         // Only the answer to the attempt in flight counts; others are stale.

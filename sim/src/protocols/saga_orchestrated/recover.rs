@@ -9,10 +9,10 @@
 use super::Record;
 use super::orchestrator::{C, DEADLINE, Member, Orchestrator, Saga, SagaPhase, ended};
 use crate::engine::SimTime;
+use crate::protocols::Outcome;
 use crate::protocols::stage::members;
 use crate::protocols::timer::timer;
 use crate::protocols::workload::{Op, StepId, TxId};
-use crate::protocols::Outcome;
 use std::collections::{BTreeMap, BTreeSet};
 
 impl Orchestrator {
@@ -57,13 +57,15 @@ impl Orchestrator {
         }
         let Some(current) = story.begun.iter().max().copied() else {
             // Only started: run the first stage.
-            self.sagas.insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
+            self.sagas
+                .insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
             return self.enter_stage(tx, StepId(0), ctx);
         };
         let stage = self.cfg.workflow.stage_of(current);
         let mut saga = Saga::new(SagaPhase::Running(StepId(stage.start)));
         saga.settled = self.settled_before(&story, stage.start);
-        saga.settled.extend(story.settled.iter().filter(|s| stage.contains(&s.0)));
+        saga.settled
+            .extend(story.settled.iter().filter(|s| stage.contains(&s.0)));
         match story.failed {
             Some(from) => self.resume_backward(tx, saga, &story, from, ctx),
             None => self.resume_forward(tx, saga, &story, ctx),
