@@ -1,6 +1,8 @@
 //! The swarm's workload knobs: what a seed may change in the business
 //! side of a scenario, beyond the network and the faults. A register in
-//! place of a counter, the isolation countermeasures, a semantic
+//! place of a counter (with a countermeasure that keeps it from losing
+//! updates: a sweep looks for bugs, not for the anomaly a bare register
+//! shows by design), the isolation countermeasures, a semantic
 //! compensation's fee, a parallel group, and a crash tied to an event (a
 //! service crashes when a given message reaches it, and comes back later).
 //!
@@ -24,6 +26,16 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
         if let Some(s) = file.services.iter_mut().find(|s| s.name == service) {
             if !s.registers.contains(&resource) {
                 s.registers.push(resource);
+                // A bare register loses updates by design (a compensation
+                // restores the value it found): that is the anomaly the
+                // lessons show, not a bug for a sweep to report. With one
+                // of the two countermeasures that write compensations as
+                // operations, the register's code runs and money must
+                // still be conserved.
+                match rng.random_bool(0.5) {
+                    true => file.toggles.commutative_updates = true,
+                    false => file.toggles.version_file = true,
+                }
             }
         }
     }
