@@ -11,9 +11,9 @@
 //! scenario itself sets, and only draws what validation accepts.
 
 use rand::RngExt;
-use txlab_sim::lab::scenario::format::{EventFile, FaultFile, ScenarioFile, StepFile};
+use txlab_sim::lab::scenario::format::{ScenarioFile, StepFile};
 use txlab_sim::protocols::Protocol;
-use txlab_sim::protocols::workload::StepKind;
+use txlab_sim::testkit::knobs::{may_group, tied_crash};
 
 /// The group name the swarm gives the steps it runs in parallel.
 pub const SWARM_GROUP: &str = "swarm-group";
@@ -74,27 +74,19 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
 /// Two neighbouring steps that may run in parallel become a group (only
 /// when the scenario has none of its own).
 fn draw_group(steps: &mut [StepFile], rng: &mut impl RngExt) {
-    if steps.len() < 2 || steps.iter().any(|s| s.group.is_some()) {
+    if steps.len() < 2 {
         return;
     }
     let i = rng.random_range(0..steps.len() - 1);
-    let (a, b) = (&steps[i], &steps[i + 1]);
-    let before = i.checked_sub(1).map(|p| steps[p].service.as_str());
-    let ok = a.kind == b.kind
-        && a.kind != StepKind::Pivot
-        && a.service != b.service
-        && before != Some(a.service.as_str())
-        && before != Some(b.service.as_str())
-        && b.reads.as_deref() != Some(a.name.as_str());
-    if ok {
+    if may_group(steps, i) {
         steps[i].group = Some(SWARM_GROUP.into());
         steps[i + 1].group = Some(SWARM_GROUP.into());
     }
 }
 
-/// A service crashes when a message of one protocol first reaches it (the
-/// 2PC PREPARE, the orchestrator's command, the broker's delivery) and
-/// restarts 10 to 300 ms later, tied to the same event.
+/// A service crashes when a message of one protocol (the 2PC PREPARE,
+/// the orchestrator's command, the broker's delivery) first or second
+/// reaches it, and restarts 10 to 300 ms later, tied to the same event.
 fn draw_tied_crash(file: &mut ScenarioFile, rng: &mut impl RngExt) {
     if file.services.is_empty() {
         return;
@@ -102,31 +94,11 @@ fn draw_tied_crash(file: &mut ScenarioFile, rng: &mut impl RngExt) {
     let service = file.services[rng.random_range(0..file.services.len())]
         .name
         .clone();
-    let (protocol, message) = [
-        (Protocol::TwoPc, "prepare"),
-        (Protocol::Orchestrated, "action"),
-        (Protocol::Choreographed, "deliver"),
-    ][rng.random_range(0..3usize)];
-    let after = EventFile {
-        message: Some(message.into()),
-        to: Some(service.clone()),
-        nth: rng.random_range(1..=2u32),
-        ..EventFile::default()
-    };
-    let down_ms = rng.random_range(10..300u32);
-    file.faults.push(FaultFile {
-        protocol: Some(protocol.name().into()),
-        after: Some(after.clone()),
-        crash: Some(service.clone()),
-        ..FaultFile::default()
-    });
-    file.faults.push(FaultFile {
-        protocol: Some(protocol.name().into()),
-        after: Some(after),
-        delay_ms: Some(f64::from(down_ms)),
-        restart: Some(service),
-        ..FaultFile::default()
-    });
+    let protocol = Protocol::ALL[rng.random_range(0..Protocol::ALL.len())];
+    let nth = rng.random_range(1..=2u32);
+    let down_ms = rng.random_range(10..300u64);
+    file.faults
+        .extend(tied_crash(protocol, &service, nth, down_ms));
 }
 
 #[cfg(test)]
