@@ -128,6 +128,55 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Visit every state of a small configuration: prove the invariants
+    /// within the bounds, or write the shortest counterexample as a repro.
+    Explore {
+        /// A scenario file or a lesson name (omit with --model).
+        scenario: Option<String>,
+        /// Which protocol(s).
+        #[arg(long, value_enum, default_value_t = Which::TwoPc)]
+        protocol: Which,
+        /// At most this many fault steps per path (drop, duplicate, crash,
+        /// restart).
+        #[arg(long, default_value_t = 1)]
+        faults: u32,
+        /// Explore no deeper than this many steps (default: no bound).
+        #[arg(long)]
+        depth: Option<u32>,
+        /// Worker threads (the result does not depend on it).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Depth-first instead of breadth-first (counterexamples may then
+        /// be longer than the shortest).
+        #[arg(long)]
+        dfs: bool,
+        /// Where to write counterexamples.
+        #[arg(long, default_value = "txlab-repros")]
+        out: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        /// Explore an abstract model instead of a scenario: two-phase (Gray
+        /// & Lamport's TwoPhase specification).
+        #[arg(long)]
+        model: Option<String>,
+        /// Resource managers for --model two-phase (1 to 15).
+        #[arg(long)]
+        rms: Option<u32>,
+        /// When timers may fire: when-quiet (the default: only when no
+        /// message is in flight and no write is pending, i.e. timeouts are
+        /// long compared with delivery) or any (at any point: the fully
+        /// asynchronous model, far more states).
+        #[arg(long, value_enum, default_value_t = TimersArg::WhenQuiet)]
+        timers: TimersArg,
+        /// How many times each timer (per node) may fire on one path: a
+        /// bound on timeouts and retries, which keeps retry counters finite.
+        #[arg(long, default_value_t = txlab_sim::lab::explore_model::RETRIES)]
+        retries: u8,
+        /// Only crash and restart as faults (no drop or duplicate).
+        #[arg(long)]
+        crashes_only: bool,
+    },
     /// List the lessons.
     List,
     /// Open the terminal UI on a scenario or repro file (default lesson if
@@ -203,6 +252,20 @@ impl Which {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
     Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TimersArg {
+    /// Any timer may fire at any point (the asynchronous model).
+    Any,
+    /// Timers fire only when nothing else can happen.
+    WhenQuiet,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TextOrJson {
+    Text,
     Json,
 }
 
@@ -297,6 +360,44 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             format,
             jobs,
         }) => anomalies_cmd(scenario.as_deref(), seeds, from, format, jobs),
+        Some(Command::Explore {
+            scenario,
+            protocol,
+            faults,
+            depth,
+            threads,
+            dfs,
+            out,
+            format,
+            model,
+            rms,
+            timers,
+            retries,
+            crashes_only,
+        }) => crate::explore::explore_cmd(crate::explore::ExploreArgs {
+            scenario,
+            protocols: protocol.protocols(),
+            faults,
+            out,
+            json: matches!(format, TextOrJson::Json),
+            model,
+            rms,
+            retries,
+            crashes_only,
+            timers: match timers {
+                TimersArg::Any => txlab_sim::lab::explore_model::Timers::Any,
+                TimersArg::WhenQuiet => txlab_sim::lab::explore_model::Timers::WhenQuiet,
+            },
+            options: txlab_sim::explore::Options {
+                strategy: if dfs {
+                    txlab_sim::explore::Strategy::Dfs
+                } else {
+                    txlab_sim::explore::Strategy::Bfs
+                },
+                max_depth: depth,
+                threads: threads.max(1),
+            },
+        }),
         Some(Command::List) => {
             show::list();
             Ok(ExitCode::SUCCESS)
@@ -317,7 +418,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
     }
 }
 
-/// The picker's catalog: the lessons, then `*.toml` in the current folder.
+/// The picker's catalog: the lessons, then `*.toml` in the current folder,
+/// then the explorer's repros in `txlab-repros/` (`txlab explore`'s
+/// default output folder).
 fn catalog() -> Vec<txlab_tui::Entry> {
     let mut out: Vec<txlab_tui::Entry> = library::LIBRARY
         .iter()
@@ -326,12 +429,10 @@ fn catalog() -> Vec<txlab_tui::Entry> {
             scenario: source::load(name).map_err(|e| e.to_string()),
         })
         .collect();
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(".")
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file());
-    files.sort();
-    for p in files {
+    for p in toml_files(Path::new("."))
+        .into_iter()
+        .chain(toml_files(Path::new("txlab-repros")))
+    {
         let name = p.display().to_string();
         out.push(txlab_tui::Entry {
             scenario: source::load(&name).map_err(|e| e.to_string()),
@@ -339,6 +440,16 @@ fn catalog() -> Vec<txlab_tui::Entry> {
         });
     }
     out
+}
+
+/// The `*.toml` files in `dir`, sorted (none if it cannot be read).
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file());
+    files.sort();
+    files
 }
 
 fn tui(scenario: Scenario, theme: &str, present: bool, quiz: bool) -> Result<ExitCode, BadInput> {

@@ -8,6 +8,7 @@
 
 pub mod anomalies;
 pub mod cli;
+pub mod explore;
 pub mod export;
 pub mod handout;
 pub mod knobs;

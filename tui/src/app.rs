@@ -236,6 +236,9 @@ impl App {
             stale: true,
         };
         app.refresh();
+        if let Some(s) = crate::counterexample::status(&app.rec.scenario) {
+            app.status = s;
+        }
         app
     }
 
@@ -669,7 +672,8 @@ impl App {
 
     /// Open another scenario at its start.
     pub fn open(&mut self, scenario: Scenario) {
-        self.status = format!("opened {}", scenario.name());
+        self.status = crate::counterexample::status(&scenario)
+            .unwrap_or_else(|| format!("opened {}", scenario.name()));
         self.rec = Recording::new(scenario, Vec::new());
         self.quiz.reset(self.rec.scenario.file.question.len());
         self.stale = true;

@@ -13,6 +13,7 @@
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
 //! - [`app`]: the state and `update(Action)`; no terminal types (fault
 //!   injection and saving a branch live in `branch`).
+//! - [`counterexample`]: the status line for a repro the explorer wrote.
 //! - [`action`]: keys to actions, and the keymap the help is made from.
 //! - [`export`]: the screen as SVG and text, the diagram as Mermaid.
 //! - [`words`]: messages in the workload's words.
@@ -24,6 +25,7 @@
 pub mod action;
 pub mod app;
 mod branch;
+pub mod counterexample;
 pub mod export;
 pub mod fold;
 pub mod inspect;

@@ -15,6 +15,7 @@
 //! answer from state that a crash could still take back. Lazy writes do not
 //! block and may be lost; nothing may depend on them.
 
+mod choice;
 mod fault;
 mod harness;
 mod id;
@@ -28,6 +29,7 @@ mod trigger;
 mod world;
 mod write_ahead;
 
+pub use choice::Choice;
 pub use fault::{Fault, ScheduledFault};
 pub use harness::Harness;
 pub use id::{MsgId, NodeId, PartitionId, TimerId};

@@ -105,6 +105,11 @@ pub enum DropReason {
     /// It arrived while the receiver was blocked on a forced write and
     /// waited in its input queue; the receiver crashed before handling it.
     LostInCrash,
+    /// Explorer only: an identical message was still on the wire, and the
+    /// explored network carries one copy of each (a resend adds nothing it
+    /// could not already deliver; without this, retransmission timers would
+    /// make the explored space infinite).
+    AlreadyInFlight,
 }
 
 impl DropReason {
@@ -116,6 +121,7 @@ impl DropReason {
             DropReason::NodeDown => "node down",
             DropReason::Injected => "injected",
             DropReason::LostInCrash => "lost in crash",
+            DropReason::AlreadyInFlight => "already in flight",
         }
     }
 }

@@ -68,13 +68,56 @@ impl<T> Default for EventQueue<T> {
     }
 }
 
+/// A clone of an empty queue allocates nothing until its first push (the
+/// explorer clones worlds in chosen mode, whose queue stays empty).
+impl<T: Clone> Clone for EventQueue<T> {
+    fn clone(&self) -> Self {
+        if self.is_empty() && self.slab.is_empty() {
+            return EventQueue {
+                ring: Vec::new(),
+                last: self.last,
+                ..EventQueue::unallocated()
+            };
+        }
+        EventQueue {
+            ring: self.ring.clone(),
+            occupied: self.occupied,
+            in_ring: self.in_ring,
+            current: self.current,
+            far: self.far.clone(),
+            slab: self.slab.clone(),
+            free: self.free.clone(),
+            seq: self.seq,
+            last: self.last,
+        }
+    }
+}
+
 impl<T> EventQueue<T> {
+    /// An empty queue whose ring is allocated by the first push.
+    fn unallocated() -> Self {
+        EventQueue {
+            ring: Vec::new(),
+            occupied: [0; RING / 64],
+            in_ring: 0,
+            current: 0,
+            far: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+            last: SimTime::ZERO,
+        }
+    }
+
     fn slot(&self, bucket: u64) -> usize {
         (bucket % RING as u64) as usize
     }
 
     /// Schedule `item` at `at` (not before the last item popped).
     pub fn push(&mut self, at: SimTime, item: T) {
+        if self.ring.is_empty() {
+            self.ring = (0..RING).map(|_| Vec::new()).collect();
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slab[s as usize] = Some(item);
@@ -224,11 +267,17 @@ impl<T> EventQueue<T> {
 
     /// The time of the earliest item.
     pub fn peek_time(&self) -> Option<SimTime> {
+        if self.ring.is_empty() {
+            return None;
+        }
         self.ring[self.slot(self.current)].last().map(|k| k.at)
     }
 
     /// Remove and return the earliest item.
     pub fn pop(&mut self) -> Option<(SimTime, T)> {
+        if self.ring.is_empty() {
+            return None;
+        }
         let slot = self.slot(self.current);
         let k = self.ring[slot].pop()?;
         self.in_ring -= 1;
@@ -276,7 +325,7 @@ impl<T> EventQueue<T> {
         }
         self.in_ring = in_ring;
         self.far.retain(|Reverse(k)| stay(k));
-        if self.ring[self.slot(self.current)].is_empty() {
+        if !self.ring.is_empty() && self.ring[self.slot(self.current)].is_empty() {
             self.settle();
         }
     }

@@ -54,7 +54,8 @@ pub struct Stats {
 }
 
 /// Something waiting in the event queue.
-enum Pending<N: Node> {
+#[derive(Clone)]
+pub(super) enum Pending<N: Node> {
     Deliver {
         id: MsgId,
         from: NodeId,
@@ -82,23 +83,26 @@ enum Pending<N: Node> {
 }
 
 /// One node and everything the world keeps for it.
-struct Slot<N: Node> {
-    name: String,
+#[derive(Clone)]
+pub(super) struct Slot<N: Node> {
+    pub(super) name: std::sync::Arc<str>,
     /// The state before `on_start`: what a restart starts from.
-    boot: N,
-    state: N,
-    up: bool,
+    /// Shared, never changed: cloning a world (the explorer does, for
+    /// every state) does not copy it.
+    pub(super) boot: std::sync::Arc<N>,
+    pub(super) state: N,
+    pub(super) up: bool,
     /// Bumped on each crash, so work scheduled before it is discarded.
-    incarnation: u32,
-    durable: Vec<N::Record>,
+    pub(super) incarnation: u32,
+    pub(super) durable: Vec<N::Record>,
     /// Armed timers and the token of their live schedule.
-    timers: BTreeMap<TimerId, u64>,
+    pub(super) timers: BTreeMap<TimerId, u64>,
     /// A forced write is outstanding: the node is inside `fsync` and
     /// handles nothing until it returns (write-ahead, THEORY.md).
-    blocked: bool,
+    pub(super) blocked: bool,
     /// Inputs that arrived while blocked, in arrival order.
-    inbox: VecDeque<Input<N>>,
-    rng: ChaCha8Rng,
+    pub(super) inbox: VecDeque<Input<N>>,
+    pub(super) rng: ChaCha8Rng,
 }
 
 /// A message still on the wire.
@@ -115,24 +119,30 @@ pub struct InFlight {
 }
 
 /// A deterministic simulated world of nodes of type `N`.
+#[derive(Clone)]
 pub struct World<N: Node> {
-    now: SimTime,
-    started: bool,
-    nodes: Vec<Slot<N>>,
-    queue: EventQueue<Pending<N>>,
-    net: Network,
-    faults: Vec<ScheduledFault>,
-    next_fault: usize,
-    triggers: Triggers,
+    pub(super) now: SimTime,
+    pub(super) started: bool,
+    pub(super) nodes: Vec<Slot<N>>,
+    pub(super) queue: EventQueue<Pending<N>>,
+    pub(super) net: Network,
+    pub(super) faults: Vec<ScheduledFault>,
+    pub(super) next_fault: usize,
+    pub(super) triggers: Triggers,
     /// Faults triggers released for later, by (time, rank).
-    released: Vec<(SimTime, u32, Fault)>,
-    write_latency: SimTime,
-    volatile_answers: bool,
-    next_msg: u32,
-    next_token: u64,
-    trace: Trace<N>,
-    stats: Stats,
-    outbox: Vec<Effect<N>>,
+    pub(super) released: Vec<(SimTime, u32, Fault)>,
+    pub(super) write_latency: SimTime,
+    pub(super) volatile_answers: bool,
+    pub(super) next_msg: u32,
+    pub(super) next_token: u64,
+    pub(super) trace: Trace<N>,
+    pub(super) stats: Stats,
+    pub(super) outbox: Vec<Effect<N>>,
+    /// Chosen mode (see `choice.rs`): what is pending, in no time order;
+    /// `None` in the normal, time-driven mode.
+    pub(super) pool: Option<Vec<Pending<N>>>,
+    /// Chosen mode: the choices [`World::step`] follows, in order.
+    pub(super) script: VecDeque<super::Choice>,
 }
 
 impl<N: Node> World<N> {
@@ -144,9 +154,9 @@ impl<N: Node> World<N> {
             .into_iter()
             .enumerate()
             .map(|(i, (name, boot))| Slot {
-                name,
+                name: name.into(),
                 state: boot.clone(),
-                boot,
+                boot: std::sync::Arc::new(boot),
                 up: true,
                 incarnation: 0,
                 durable: Vec::new(),
@@ -176,6 +186,8 @@ impl<N: Node> World<N> {
             trace: Trace::new(config.recording),
             stats: Stats::default(),
             outbox: Vec::new(),
+            pool: None,
+            script: VecDeque::new(),
         }
     }
 
@@ -254,6 +266,15 @@ impl<N: Node> World<N> {
                 _ => None,
             })
             .collect();
+        v.extend(self.pool.iter().flatten().filter_map(|p| match p {
+            Pending::Deliver { id, from, to, .. } => Some(InFlight {
+                at: self.now,
+                id: *id,
+                from: *from,
+                to: *to,
+            }),
+            _ => None,
+        }));
         v.sort_by_key(|m| (m.at, m.id));
         v
     }
@@ -262,6 +283,9 @@ impl<N: Node> World<N> {
     pub fn next_time(&self) -> Option<SimTime> {
         if !self.started {
             return Some(SimTime::ZERO);
+        }
+        if self.pool.is_some() {
+            return (!self.script.is_empty()).then_some(self.now);
         }
         let fault = self.next_fault_time();
         match (fault, self.queue.peek_time()) {
@@ -336,6 +360,9 @@ impl<N: Node> World<N> {
             self.ensure_started();
             return true;
         }
+        if self.pool.is_some() {
+            return self.step_scripted();
+        }
         let fault_at = self.next_fault_time();
         let event_at = self.queue.peek_time();
         let fault_first = match (fault_at, event_at) {
@@ -385,7 +412,7 @@ impl<N: Node> World<N> {
         self.next_time().is_none()
     }
 
-    fn ensure_started(&mut self) {
+    pub(super) fn ensure_started(&mut self) {
         if self.started {
             return;
         }
@@ -400,7 +427,7 @@ impl<N: Node> World<N> {
         }
     }
 
-    fn dispatch(&mut self, pending: Pending<N>) {
+    pub(super) fn dispatch(&mut self, pending: Pending<N>) {
         match pending {
             Pending::Deliver { id, from, to, msg } => self.deliver(id, from, to, msg),
             Pending::Timer { node, timer, token } => self.fire(node, timer, token),
@@ -538,8 +565,7 @@ impl<N: Node> World<N> {
                     let token = self.next_token;
                     self.next_token += 1;
                     self.nodes[node.index()].timers.insert(timer, token);
-                    self.queue
-                        .push(self.now + after, Pending::Timer { node, timer, token });
+                    self.enqueue(self.now + after, Pending::Timer { node, timer, token });
                 }
                 Effect::CancelTimer { timer } => {
                     self.nodes[node.index()].timers.remove(&timer);
@@ -557,7 +583,7 @@ impl<N: Node> World<N> {
                         // and so does every input that arrives meanwhile.
                         self.nodes[node.index()].blocked = !self.volatile_answers;
                         let rest = iter.collect();
-                        self.queue.push(
+                        self.enqueue(
                             at,
                             Pending::Resume {
                                 node,
@@ -568,7 +594,7 @@ impl<N: Node> World<N> {
                         );
                         return;
                     }
-                    self.queue.push(
+                    self.enqueue(
                         at,
                         Pending::Durable {
                             node,
@@ -599,7 +625,7 @@ impl<N: Node> World<N> {
         self.apply_fired(fired);
     }
 
-    fn apply_fault(&mut self, fault: Fault) {
+    pub(super) fn apply_fault(&mut self, fault: Fault) {
         match fault {
             Fault::Crash(node) => self.crash(node),
             Fault::Restart(node) => self.restart(node),
@@ -635,7 +661,7 @@ impl<N: Node> World<N> {
         slot.blocked = false;
         let lost = std::mem::take(&mut slot.inbox);
         // Volatile state is gone; show the boot image until the restart.
-        slot.state = slot.boot.clone();
+        slot.state = N::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Crash { node });
         for input in lost {
             if let Input::Message { id, from, .. } = input {
@@ -652,7 +678,7 @@ impl<N: Node> World<N> {
             return;
         }
         slot.up = true;
-        slot.state = slot.boot.clone();
+        slot.state = N::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Restart { node });
         let slot = &mut self.nodes[node.index()];
         let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);

@@ -5,6 +5,7 @@
 use super::{Effect, MsgId, Node, NodeId, TimerId};
 
 /// An input that reached a node while it was blocked on a forced write.
+#[derive(Clone)]
 pub(super) enum Input<N: Node> {
     /// A delivered message, handled when the node unblocks.
     Message {

@@ -9,7 +9,7 @@ use super::visited::Visited;
 pub(super) struct Expansion<S, A> {
     /// Invariants the state breaks (empty: none).
     pub(super) violations: Vec<String>,
-    /// Its outcome, if it is terminal.
+    /// Its outcome, if it is an end state.
     pub(super) outcome: Option<String>,
     /// Transitions out of it (including to states already seen).
     pub(super) transitions: u64,
@@ -44,7 +44,7 @@ pub(super) fn expand<M: Model>(
     model.violations(state, terminal, &mut violations);
     Expansion {
         violations,
-        outcome: terminal.then(|| model.outcome(state)),
+        outcome: model.outcome(state, terminal),
         transitions,
         successors,
     }

@@ -34,6 +34,9 @@ pub trait Model: Sync {
     /// ends") are judged only there.
     fn violations(&self, state: &Self::State, terminal: bool, out: &mut Vec<String>);
 
-    /// How a terminal state ended, in a word ("committed", "blocked", ...).
-    fn outcome(&self, state: &Self::State) -> String;
+    /// How `state` ended, in a word ("committed", "blocked", ...), if it
+    /// is an end state: one tallied under "terminal". `terminal` is true
+    /// when no action is enabled; a model may also count states at rest
+    /// that still have actions (a world where only retry timers are left).
+    fn outcome(&self, state: &Self::State, terminal: bool) -> Option<String>;
 }

@@ -26,7 +26,8 @@ pub struct Explored<A> {
     /// cut nothing off. Within the model's own bounds (such as a fault
     /// budget), an invariant that held is then proven.
     pub complete: bool,
-    /// Terminal states (no action enabled) by outcome.
+    /// End states by outcome: states with no action enabled, and states
+    /// the model counts as at rest (see [`super::Model::outcome`]).
     pub terminal: BTreeMap<String, u64>,
     /// One entry per broken invariant, with the first path found, in the
     /// order the invariants were first found broken.

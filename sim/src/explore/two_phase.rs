@@ -175,14 +175,17 @@ impl Model for TwoPhase {
         }
     }
 
-    fn outcome(&self, &s: &u64) -> String {
+    fn outcome(&self, &s: &u64, terminal: bool) -> Option<String> {
+        if !terminal {
+            return None;
+        }
         let all = |v| (0..self.rms).all(|r| self.rm(s, r) == v);
-        if all(COMMITTED) {
+        Some(if all(COMMITTED) {
             "committed".into()
         } else if all(ABORTED) {
             "aborted".into()
         } else {
             "mixed".into()
-        }
+        })
     }
 }

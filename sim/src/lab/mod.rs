@@ -8,12 +8,15 @@
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
 //! - [`mermaid`]: a trace as a Mermaid sequence diagram.
+//! - [`script`]: a path of explicit choices (`[explore]` in a scenario).
+//! - [`explore_model`]: the lab world as a model for the explorer.
 //! - [`tracker`]: each choreographed saga's state rebuilt from its events.
 //! - [`anomaly`]: isolation anomalies by class; [`matrix`]: the isolation
 //!   matrix over seeds.
 
 pub mod anomaly;
 pub mod checkers;
+pub mod explore_model;
 pub mod matrix;
 pub mod mermaid;
 pub mod metrics;
@@ -22,6 +25,7 @@ pub mod planned;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod script;
 pub mod tracker;
 pub mod uncertainty;
 pub mod view;

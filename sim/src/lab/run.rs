@@ -4,6 +4,7 @@ use super::checkers::check_all;
 use super::metrics::metrics;
 use super::outcome::outcomes;
 use super::report::{RunReport, TxReport};
+use super::script::Script;
 use super::view::RunView;
 use crate::engine::{
     Ctx, NetConfig, Node, NodeId, ScheduledFault, SimTime, World, WorldConfig, rng,
@@ -70,6 +71,9 @@ pub struct RunSpec {
     pub bugs: Bugs,
     /// Services running a user's logic in the sagas (see [`crate::custom`]).
     pub plugins: crate::custom::Plugins,
+    /// A path the explorer found: the world of `script.protocol` follows
+    /// it in chosen mode instead of the clock.
+    pub script: Option<Arc<Script>>,
 }
 
 impl RunSpec {
@@ -90,6 +94,7 @@ impl RunSpec {
             max_steps: 2_000_000,
             bugs: Bugs::default(),
             plugins: crate::custom::Plugins::default(),
+            script: None,
         }
     }
 
@@ -115,8 +120,34 @@ pub fn node_names(protocol: Protocol, workflow: &Workflow) -> Vec<String> {
         .collect()
 }
 
-/// Build the world for `spec`, not yet started.
+/// Build the world for `spec`, not yet started: in chosen mode, following
+/// the spec's script, when it has one for this protocol.
 pub fn build_world(spec: &RunSpec) -> World<LabNode> {
+    let (config, nodes) = world_parts(spec);
+    match &spec.script {
+        Some(script) if script.protocol == spec.protocol => {
+            let mut world = World::new_chosen(config, nodes);
+            world.set_script(script.choices.clone());
+            world
+        }
+        _ => {
+            let mut world = World::new(config, nodes, spec.faults.clone());
+            super::PlannedFault::arm(&spec.planned, spec.protocol, &mut world);
+            world
+        }
+    }
+}
+
+/// A world in chosen mode for `spec` (the explorer's starting point): its
+/// nodes and configuration, without the timed faults, which the explorer
+/// replaces by its own fault choices.
+pub fn build_chosen_world(spec: &RunSpec) -> World<LabNode> {
+    let (config, nodes) = world_parts(spec);
+    World::new_chosen(config, nodes)
+}
+
+/// The world's configuration and its named nodes, in id order.
+fn world_parts(spec: &RunSpec) -> (WorldConfig, Vec<(String, LabNode)>) {
     let services: Vec<NodeId> = (0..spec.workflow.services.len())
         .map(|i| RunView::service_node(ServiceId(i as u16)))
         .collect();
@@ -177,13 +208,7 @@ pub fn build_world(spec: &RunSpec) -> World<LabNode> {
         recording: spec.recording,
         answer_from_volatile_state: spec.bugs.answer_from_volatile_state,
     };
-    let mut world = World::new(
-        config,
-        names.into_iter().zip(nodes).collect(),
-        spec.faults.clone(),
-    );
-    super::PlannedFault::arm(&spec.planned, spec.protocol, &mut world);
-    world
+    (config, names.into_iter().zip(nodes).collect())
 }
 
 /// A finished run: the world (with its trace) and the report.
@@ -267,13 +292,13 @@ fn undelivered(world: &World<LabNode>) -> usize {
         .sum()
 }
 
-/// Judge a world that `spec` ran: outcomes, metrics, violations.
-pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
+/// What the checkers see of `world` as it stands.
+pub fn view<'a>(spec: &'a RunSpec, world: &'a World<LabNode>) -> RunView<'a> {
     let obs = world.trace().observations();
     let healed = world.node_ids().all(|n| world.is_up(n))
         && world.active_partitions().is_empty()
         && world.pending_faults().is_empty();
-    let view = RunView {
+    RunView {
         protocol: spec.protocol,
         workflow: &spec.workflow,
         obs,
@@ -284,7 +309,12 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         undelivered: undelivered(world),
         end: world.now(),
         end_index: world.trace().len(),
-    };
+    }
+}
+
+/// Judge a world that `spec` ran: outcomes, metrics, violations.
+pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
+    let view = view(spec, world);
     let violations = check_all(&view);
     let lat = super::outcome::latencies(&view);
     let metrics = metrics(&view, world.stats(), &lat);

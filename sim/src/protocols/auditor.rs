@@ -65,3 +65,11 @@ impl Auditor {
         }
     }
 }
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Auditor {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.round.hash(state);
+    }
+}

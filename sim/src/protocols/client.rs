@@ -119,3 +119,12 @@ pub fn answer(cfg: &Config, tx: TxId, outcome: Outcome, ctx: C) {
         );
     }
 }
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Client {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.waiting.hash(state);
+        self.answered.hash(state);
+    }
+}

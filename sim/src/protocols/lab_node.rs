@@ -63,7 +63,7 @@ impl From<two_pc::Record> for Record {
 }
 
 /// A node in a txlab world: one role of one protocol.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum LabNode {
     /// 2PC coordinator.
     Coordinator(two_pc::Coordinator),

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 /// The values around one applied action (or one read noted at a 2PC
 /// prepare): what the step read and what it left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Memo {
     /// The value before the action (what it read).
     pub before: i64,
@@ -46,7 +46,7 @@ pub struct Rules {
 }
 
 /// A service's memory of reads and register operations.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Memory {
     /// Per (transaction, step): the values around its action, or the read
     /// noted for it at a 2PC prepare.

@@ -65,7 +65,7 @@ pub struct Registers {
 }
 
 /// A service's resources and idempotency table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {
     /// Which service.
     pub id: ServiceId,
@@ -342,6 +342,14 @@ impl Service {
     /// The idempotency table, in key order.
     pub fn table(&self) -> impl Iterator<Item = (&OpKey, &Reply)> {
         self.table.iter()
+    }
+}
+
+/// The explorer's fingerprint: what changes as a run goes on (the memory);
+/// the rest is configuration, the same in every state of one exploration.
+impl std::hash::Hash for Registers {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.memory.hash(state);
     }
 }
 

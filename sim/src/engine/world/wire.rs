@@ -18,6 +18,9 @@ impl<N: Node> World<N> {
         self.trace
             .push(self.now, EventKind::Send { msg: id, from, to });
         self.trace.message_sent(id, &msg);
+        if self.pool.is_some() {
+            return self.send_chosen(id, from, to, msg);
+        }
         if !self.triggers.is_empty() {
             return self.send_watched(id, from, to, msg);
         }
@@ -40,7 +43,7 @@ impl<N: Node> World<N> {
     }
 
     /// A copy of message `id` made by the network or a fault.
-    fn new_copy(&mut self, id: MsgId, msg: &N::Msg) -> MsgId {
+    pub(in crate::engine) fn new_copy(&mut self, id: MsgId, msg: &N::Msg) -> MsgId {
         let cid = self.new_msg_id();
         self.stats.duplicated += 1;
         self.trace
@@ -129,7 +132,13 @@ impl<N: Node> World<N> {
         id
     }
 
-    pub(super) fn drop_msg(&mut self, msg: MsgId, from: NodeId, to: NodeId, reason: DropReason) {
+    pub(in crate::engine) fn drop_msg(
+        &mut self,
+        msg: MsgId,
+        from: NodeId,
+        to: NodeId,
+        reason: DropReason,
+    ) {
         self.stats.dropped += 1;
         self.trace.push(
             self.now,
@@ -143,6 +152,9 @@ impl<N: Node> World<N> {
     }
 
     pub(super) fn drop_in_flight(&mut self, target: MsgId) {
+        if self.pool.is_some() {
+            return self.drop_chosen(target);
+        }
         let Some(m) = self.in_flight().into_iter().find(|m| m.id == target) else {
             return;
         };
@@ -152,6 +164,9 @@ impl<N: Node> World<N> {
     }
 
     pub(super) fn duplicate_in_flight(&mut self, target: MsgId) {
+        if self.pool.is_some() {
+            return self.duplicate_chosen(target);
+        }
         let copy = self.queue.iter().find_map(|(at, p)| match p {
             Pending::Deliver { id, from, to, msg } if *id == target => {
                 Some((at, *from, *to, msg.clone()))

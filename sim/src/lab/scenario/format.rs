@@ -59,6 +59,10 @@ pub struct ScenarioFile {
     /// `choreographed`), checked by `txlab check`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expect: BTreeMap<String, Expectation>,
+    /// A path the explorer found: the run follows these choices instead of
+    /// the clock (see [`ExploreFile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<ExploreFile>,
 }
 
 /// Message delay.
@@ -493,4 +497,22 @@ pub struct Expectation {
     /// Upper bounds on metrics (`anomalies = 0`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub at_most: BTreeMap<String, f64>,
+}
+
+/// `[explore]`: a schedule written by `txlab explore`. The protocol named
+/// here runs in chosen mode (the asynchronous model: nothing ordered by
+/// time) and takes exactly these steps, then stops; the other protocols run
+/// as the rest of the file says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreFile {
+    /// The protocol the path was found in.
+    pub protocol: crate::protocols::Protocol,
+    /// The invariant the path breaks (empty: none; shown by the UI).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub invariant: String,
+    /// The steps, in words: `deliver #7`, `drop #7`, `duplicate #7`,
+    /// `timer NODE ID`, `write NODE`, `crash NODE`, `restart NODE`. Words
+    /// after these (such as `coordinator→payment`) are a reader's aid.
+    pub path: Vec<String>,
 }

@@ -8,6 +8,7 @@ use crate::engine::{Fault, Latency, LinkConfig, NodeId, PartitionId, ScheduledFa
 use crate::lab::PlannedFault;
 use crate::lab::checkers::INVARIANTS;
 use crate::lab::run::RunSpec;
+use crate::lab::script::{Script, parse_choice};
 use crate::protocols::workload::{
     Arrival, ServiceId, ServiceSpec, StepFailure, StepId, StepKind, StepSpec, TxId, Workflow,
 };
@@ -140,6 +141,7 @@ impl Validator<'_> {
         spec.write_latency = write_latency;
         spec.faults = faults;
         spec.planned = planned;
+        spec.script = self.script()?;
         spec.toggles = f.toggles.clone();
         spec.timing = self.timing();
         spec.horizon = SimTime::from_millis(horizon_ms);
@@ -749,5 +751,33 @@ impl Validator<'_> {
                 ),
             ),
         }
+    }
+}
+
+/// `[explore]`: the path in words becomes the choices the world follows.
+impl Validator<'_> {
+    pub(super) fn script(&self) -> Result<Option<Arc<Script>>, ScenarioError> {
+        let Some(e) = &self.file.explore else {
+            return Ok(None);
+        };
+        let mut choices = Vec::with_capacity(e.path.len());
+        for (i, words) in e.path.iter().enumerate() {
+            let choice = parse_choice(words, |name| node_of(self.file, name));
+            match choice {
+                Ok(c) => choices.push(c),
+                Err(message) => return self.err(format!("explore.path[{i}]"), message),
+            }
+        }
+        if !e.invariant.is_empty() && !INVARIANTS.contains(&e.invariant.as_str()) {
+            return self.err(
+                "explore.invariant",
+                format!("unknown invariant \"{}\"", e.invariant),
+            );
+        }
+        Ok(Some(Arc::new(Script {
+            protocol: e.protocol,
+            invariant: e.invariant.clone(),
+            choices,
+        })))
     }
 }

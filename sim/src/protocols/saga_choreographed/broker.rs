@@ -29,7 +29,7 @@ pub struct Broker {
     pub ended: BTreeMap<TxId, Outcome>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 struct Consumer {
     next_seq: u64,
     unacked: BTreeMap<u64, Event>,
@@ -278,4 +278,15 @@ impl Broker {
 
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Choreo(msg));
+}
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Broker {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.log.hash(state);
+        self.stored.hash(state);
+        self.consumers.hash(state);
+        self.ended.hash(state);
+    }
 }

@@ -339,3 +339,21 @@ impl ChoreoService {
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Choreo(msg));
 }
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for ChoreoService {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.service.hash(state);
+        self.inbox.hash(state);
+        self.outbox.hash(state);
+        self.attempts.hash(state);
+        self.dual_writes.hash(state);
+        self.next_dual.hash(state);
+        self.held.hash(state);
+        self.joins.hash(state);
+        // A user's logic is a trait object: its debug form stands for its
+        // state (deterministic for the BTreeMap-based state it may keep).
+        self.custom.as_ref().map(|c| format!("{c:?}")).hash(state);
+    }
+}

@@ -22,7 +22,7 @@ const SLOT_SHIFT: u32 = 40;
 pub(super) type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// Where a saga stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SagaPhase {
     /// Running the action of a step (of every step of the parallel group
     /// this one begins).
@@ -50,7 +50,7 @@ impl SagaPhase {
 }
 
 /// One saga's volatile state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Saga {
     /// Where it is: for a parallel group, its first step.
     pub phase: SagaPhase,
@@ -82,7 +82,7 @@ impl Saga {
 }
 
 /// One operation in flight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
     /// The step.
     pub step: StepId,
@@ -109,7 +109,7 @@ impl Member {
 /// only the kind, the saga and the member's place in its stage, so the
 /// rest is kept here and compared when the timer fires: a timer for an
 /// attempt that is over is stale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Armed {
     /// `STEP_TIMEOUT` or `RETRY`.
     kind: u8,
@@ -592,4 +592,13 @@ pub(super) fn ended(outcome: Outcome) -> SagaPhase {
 
 pub(super) fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Saga(msg));
+}
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Orchestrator {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.sagas.hash(state);
+        self.unreleased.hash(state);
+    }
 }

@@ -170,3 +170,16 @@ impl SagaService {
 fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Saga(msg));
 }
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for SagaService {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.service.hash(state);
+        self.delayed.hash(state);
+        self.next_delay.hash(state);
+        // A user's logic is a trait object: its debug form stands for its
+        // state (deterministic for the BTreeMap-based state it may keep).
+        self.custom.as_ref().map(|c| format!("{c:?}")).hash(state);
+    }
+}

@@ -22,7 +22,7 @@ const SEND_DECISION: u8 = 6;
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// Where one transaction stands at the coordinator.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CoordPhase {
     /// Prepare sent; collecting votes.
     Collecting {
@@ -330,5 +330,16 @@ fn outcome(commit: bool) -> Outcome {
         Outcome::Committed
     } else {
         Outcome::Aborted
+    }
+}
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Coordinator {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.txs.hash(state);
+        self.awaiting.hash(state);
+        self.decisions.hash(state);
+        self.up_since.hash(state);
     }
 }

@@ -25,7 +25,7 @@ const SLOW_VOTE: u8 = 7;
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// Deliberately broken behaviours, for the checkers' negative controls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ParticipantBug {
     /// On restart, a prepared transaction without an outcome is aborted
     /// locally, as if the prepared record had been forgotten.
@@ -33,7 +33,7 @@ pub enum ParticipantBug {
 }
 
 /// Where one transaction stands at this participant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ParticipantPhase {
     /// Waiting for a lock another transaction holds; has not voted.
     Waiting {
@@ -508,4 +508,18 @@ fn record_local(commit: &LocalCommit, ctx: C) {
         delta: commit.delta,
         reply: commit.reply.clone(),
     });
+}
+
+/// The explorer's fingerprint: every field but the shared configuration,
+/// which is the same in every state of one exploration.
+impl std::hash::Hash for Participant {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.service.hash(state);
+        self.phases.hash(state);
+        self.locks.hash(state);
+        self.waiting.hash(state);
+        self.slow_votes.hash(state);
+        self.unforced_aborts.hash(state);
+        self.bug.hash(state);
+    }
 }

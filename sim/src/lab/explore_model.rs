@@ -1,0 +1,275 @@
+//! The lab world as a [`Model`] for the explorer: the same protocol code
+//! the simulator and the UI run, in chosen mode (the asynchronous model;
+//! see the engine's `Choice`), so that every interleaving of deliveries,
+//! timer firings and disk writes is visited, plus up to a budget of
+//! faults: dropping or duplicating a message in flight, crashing or
+//! restarting a node (every node but the client and the auditor). Each
+//! fault costs one from the budget, a restart too: with one fault a
+//! crashed node stays down, which is how blocking shows.
+//!
+//! Invariants: the checkers that judge a run in progress (atomicity,
+//! decisions, agreement, at most once, ...) run in every state; the others
+//! run in every state at rest (nothing on the wire or on its way to disk,
+//! only timers left), as they would at the end of a run. Termination, a
+//! liveness property, is judged in terminal states (nothing at all left to
+//! happen) in which every node is up: a transaction still open there will
+//! never end. (A run that loops forever, such as a participant asking a
+//! crashed coordinator again and again, has no terminal state: it shows as
+//! "blocked" among the states at rest, and is not a violation.)
+
+use super::checkers::CHECKERS;
+use super::outcome::outcomes;
+use super::run::{RunSpec, build_chosen_world, view};
+use super::script::choice_words;
+use crate::engine::{Choice, NodeId, TimerId, World, stable_hash};
+use crate::explore::Model;
+use crate::protocols::{LabNode, Obs};
+use std::collections::BTreeMap;
+
+/// Checkers whose invariant must hold at every step of a run, not only at
+/// its end (the rest compare what a finished run applied with its outcome).
+const EVERY_STATE: &[&str] = &[
+    "atomicity",
+    "commit_validity",
+    "decision_stability",
+    "agreement",
+    "prepared_never_aborts_alone",
+    "at_most_once",
+    "no_overdraw",
+    "compensation_without_action",
+];
+
+/// When a timer may fire.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Timers {
+    /// At any point, before or after any message: the asynchronous model.
+    Any,
+    /// Only when nothing else can happen (no message in flight, no write
+    /// pending): every timeout is longer than any message delay and disk
+    /// write. Far fewer states; misses races between a timeout and a
+    /// message still on its way. The default.
+    #[default]
+    WhenQuiet,
+}
+
+/// How many times each timer (per node and timer id) may fire on one path
+/// unless told otherwise: a first timeout and two retries.
+pub const RETRIES: u8 = 3;
+
+/// One protocol's world of one scenario, with a fault budget.
+pub struct WorldModel {
+    spec: RunSpec,
+    max_faults: u32,
+    timers: Timers,
+    /// Nodes that may crash: the protocol's own (not the client or auditor).
+    crashable: Vec<NodeId>,
+    /// How many times each timer may fire on one path.
+    retries: u8,
+    /// Whether drop and duplicate are fault choices (else only crash and
+    /// restart).
+    message_faults: bool,
+}
+
+/// A world in chosen mode and the faults spent to reach it.
+#[derive(Clone)]
+pub struct WorldState {
+    /// The world.
+    pub world: World<LabNode>,
+    /// Fault choices taken so far.
+    pub faults: u32,
+    /// How many times each (node, timer) has fired on the way here. A
+    /// retry counter in a protocol (a compensation retried until it
+    /// succeeds) would otherwise make the space infinite.
+    pub fired: BTreeMap<(NodeId, TimerId), u8>,
+}
+
+impl WorldModel {
+    /// Explore `spec` (its protocol, workflow, workload, toggles and write
+    /// latency; its timed faults and random network are replaced by the
+    /// explorer's choices) with at most `max_faults` faults.
+    pub fn new(spec: &RunSpec, max_faults: u32) -> Self {
+        let mut spec = spec.clone();
+        spec.recording = false;
+        spec.faults.clear();
+        spec.script = None;
+        let services = spec.workflow.services.len() as u32;
+        WorldModel {
+            crashable: (0..=services).map(NodeId).collect(),
+            spec,
+            max_faults,
+            timers: Timers::default(),
+            retries: RETRIES,
+            message_faults: true,
+        }
+    }
+
+    /// The same model with another timer policy.
+    pub fn with_timers(mut self, timers: Timers) -> Self {
+        self.timers = timers;
+        self
+    }
+
+    /// The same model with another bound on each timer's firings per path
+    /// (at least 1).
+    pub fn with_retries(mut self, retries: u8) -> Self {
+        self.retries = retries.max(1);
+        self
+    }
+
+    /// The same model with crash and restart as the only faults (no drop or
+    /// duplicate): "2PC with one crash".
+    pub fn crashes_only(mut self) -> Self {
+        self.message_faults = false;
+        self
+    }
+
+    /// The spec explored.
+    pub fn spec(&self) -> &RunSpec {
+        &self.spec
+    }
+
+    /// `path` in words, as a scenario's `[explore] path` holds it (each
+    /// step named in the world it was taken from).
+    pub fn words(&self, path: &[Choice]) -> Vec<String> {
+        let mut state = self.init_states().remove(0);
+        path.iter()
+            .map(|c| {
+                let words = choice_words(c, &state.world);
+                assert!(
+                    state.world.choose(*c),
+                    "explorer path step {words} is enabled"
+                );
+                words
+            })
+            .collect()
+    }
+
+    /// Whether the client has sent every transaction of the workload.
+    fn all_requested(&self, world: &World<LabNode>) -> bool {
+        let requested: std::collections::BTreeSet<_> = world
+            .trace()
+            .observations()
+            .iter()
+            .filter_map(|o| match o.obs {
+                Obs::Requested { tx } => Some(tx),
+                _ => None,
+            })
+            .collect();
+        requested.len() == self.spec.workflow.tx_ids().count()
+    }
+
+    fn outcome_words(&self, world: &World<LabNode>) -> String {
+        let o = outcomes(
+            self.spec.protocol,
+            &self.spec.workflow,
+            world.trace().observations(),
+        );
+        if o.is_empty() {
+            return "nothing started".into();
+        }
+        let names: Vec<&str> = o.values().map(|x| x.name()).collect();
+        names.join(", ")
+    }
+}
+
+impl Model for WorldModel {
+    type State = WorldState;
+    type Action = Choice;
+
+    fn init_states(&self) -> Vec<WorldState> {
+        let mut world = build_chosen_world(&self.spec);
+        world.start();
+        vec![WorldState {
+            world,
+            faults: 0,
+            fired: BTreeMap::new(),
+        }]
+    }
+
+    fn actions(&self, s: &WorldState, out: &mut Vec<Choice>) {
+        s.world.choices(out);
+        // A timer that has fired its quota is off on this path.
+        out.retain(|c| match c {
+            Choice::Timer { node, timer } => {
+                s.fired.get(&(*node, *timer)).copied().unwrap_or(0) < self.retries
+            }
+            _ => true,
+        });
+        let is_timer = |c: &Choice| matches!(c, Choice::Timer { .. });
+        if self.timers == Timers::WhenQuiet && out.iter().any(|c| !is_timer(c)) {
+            out.retain(|c| !is_timer(c));
+        }
+        if s.faults < self.max_faults {
+            let mut faults = Vec::new();
+            s.world.fault_choices(&mut faults);
+            out.extend(faults.into_iter().filter(|c| match c {
+                Choice::Crash(n) | Choice::Restart(n) => self.crashable.contains(n),
+                _ => self.message_faults,
+            }));
+        }
+    }
+
+    fn next_state(&self, s: &WorldState, action: &Choice) -> Option<WorldState> {
+        let mut next = s.clone();
+        if !next.world.choose(*action) {
+            return None;
+        }
+        next.faults += u32::from(action.is_fault());
+        if let Choice::Timer { node, timer } = *action {
+            *next.fired.entry((node, timer)).or_insert(0) += 1;
+        }
+        Some(next)
+    }
+
+    fn fingerprint(&self, s: &WorldState) -> u64 {
+        stable_hash(&(s.world.fingerprint(), s.faults, &s.fired))
+    }
+
+    fn violations(&self, s: &WorldState, terminal: bool, out: &mut Vec<String>) {
+        let at_rest = terminal || s.world.at_rest();
+        // Liveness is judged only where nothing at all is pending: not
+        // where the retry bound alone switched the last timers off.
+        let quiet = terminal && {
+            let mut left = Vec::new();
+            s.world.choices(&mut left);
+            left.is_empty()
+        };
+        let v = view(&self.spec, &s.world);
+        for checker in CHECKERS {
+            let now = if checker.name == "termination" {
+                // Liveness: judged where nothing at all can happen any
+                // more; at rest, a timer still moves things on.
+                quiet
+            } else {
+                at_rest || EVERY_STATE.contains(&checker.name)
+            };
+            if !now || !checker.protocols.contains(&self.spec.protocol) {
+                continue;
+            }
+            for found in (checker.check)(&v) {
+                if !out.contains(&found.invariant) {
+                    out.push(found.invariant);
+                }
+            }
+        }
+    }
+
+    fn outcome(&self, s: &WorldState, terminal: bool) -> Option<String> {
+        // Before the client has sent every request (the start, or a pause
+        // between arrivals) the world may be at rest without having ended.
+        let ended = (terminal || s.world.at_rest()) && self.all_requested(&s.world);
+        ended.then(|| self.outcome_words(&s.world))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_names_real_checkers() {
+        for name in EVERY_STATE {
+            assert!(CHECKERS.iter().any(|c| c.name == *name), "{name}");
+        }
+    }
+}
