@@ -280,6 +280,7 @@ impl Nodes {
                 return;
             }
             Obs::Retry { .. }
+            | Obs::Settled { .. }
             | Obs::Voted { .. }
             | Obs::Read { .. }
             | Obs::ClientTold { .. }
