@@ -113,7 +113,7 @@ impl Uncertainty {
         match &f.fault {
             Fault::Crash(n) if *n == central => self.down = true,
             Fault::Restart(n) if *n == central => self.down = false,
-            Fault::Partition { .. } | Fault::Heal(_) => {}
+            Fault::Partition { .. } | Fault::Heal(_) | Fault::HealAll => {}
             _ => return,
         }
         for (i, r) in self.reach.iter_mut().enumerate() {
@@ -129,6 +129,7 @@ impl Uncertainty {
                 Fault::Heal(id) => {
                     r.parts.remove(id);
                 }
+                Fault::HealAll => r.parts.clear(),
                 _ => {}
             }
             let cut = self.down || r.parts.values().any(|c| *c);
