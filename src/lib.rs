@@ -11,6 +11,7 @@ pub mod cli;
 pub mod explore;
 pub mod export;
 pub mod handout;
+pub mod knobs;
 pub mod library;
 pub mod show;
 pub mod shrink;

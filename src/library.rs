@@ -99,6 +99,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/customer-enrolment.toml"),
     ),
     (
+        "enrolment-styles",
+        include_str!("../scenarios/enrolment-styles.toml"),
+    ),
+    (
         "concurrent-sagas-anomaly",
         include_str!("../scenarios/concurrent-sagas-anomaly.toml"),
     ),
@@ -114,6 +118,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "tail-latency",
         include_str!("../scenarios/tail-latency.toml"),
     ),
+    (
+        "parallel-fan-out",
+        include_str!("../scenarios/parallel-fan-out.toml"),
+    ),
     ("slow-disk", include_str!("../scenarios/slow-disk.toml")),
     (
         "long-lived-transaction",
@@ -126,6 +134,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
     (
         "lost-update-compensation",
         include_str!("../scenarios/lost-update-compensation.toml"),
+    ),
+    (
+        "dirty-read-refund",
+        include_str!("../scenarios/dirty-read-refund.toml"),
     ),
     (
         "countermeasure-semantic_lock",

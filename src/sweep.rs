@@ -205,6 +205,9 @@ fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
     if rng.random_bool(0.3) {
         file.faults.push(draw_message_fault(&mut rng));
     }
+    // Registers, countermeasures, fees, groups, tied crashes: after all
+    // the rest, for the same reason.
+    crate::knobs::draw_workload_knobs(file, &mut rng);
 }
 
 /// Drop or duplicate the Nth message of one kind of one protocol: a
@@ -544,8 +547,10 @@ mod tests {
 
     /// Downtime `(crash, restart)` of `node` in `file`.
     fn downtime(file: &ScenarioFile, node: &str) -> Vec<(u64, u64)> {
-        let at =
-            |f: &FaultFile, n: &Option<String>| (n.as_deref() == Some(node)).then_some(f.at_ms);
+        // Faults tied to events have no time of their own.
+        let at = |f: &FaultFile, n: &Option<String>| {
+            (n.as_deref() == Some(node) && f.after.is_none()).then_some(f.at_ms)
+        };
         let crashes = file.faults.iter().filter_map(|f| at(f, &f.crash));
         let restarts = file.faults.iter().filter_map(|f| at(f, &f.restart));
         crashes.zip(restarts).collect()
@@ -558,6 +563,7 @@ mod tests {
         let base = happy(3);
         let arrivals: Vec<u64> = (0..3).map(|i| 1 + 30 * i).collect();
         let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut off: BTreeMap<&str, u32> = BTreeMap::new();
         for seed in 0..400 {
             let f = seed_scenario(&base, seed, true).expect("valid").file;
             let n = &f.network;
@@ -615,6 +621,36 @@ mod tests {
             if f.services.iter().any(|s| !downtime(&f, &s.name).is_empty()) {
                 hit("service crash");
             }
+            let t = &f.toggles;
+            for (on, k) in [
+                (t.semantic_lock, "semantic lock"),
+                (t.commutative_updates, "commutative updates"),
+                (t.pessimistic_view, "pessimistic view"),
+                (t.reread_value, "reread value"),
+                (t.version_file, "version file"),
+                (
+                    f.services.iter().any(|s| !s.registers.is_empty()),
+                    "register",
+                ),
+                (
+                    f.steps.iter().any(|s| s.compensation_amount.is_some()),
+                    "fee",
+                ),
+                (f.steps.iter().any(|s| s.group.is_some()), "group"),
+                (
+                    f.faults
+                        .iter()
+                        .any(|x| x.after.is_some() && x.crash.is_some()),
+                    "tied crash",
+                ),
+            ] {
+                // Both values of every knob: on in some seeds, off in others.
+                hit(if on { k } else { "off" });
+                *off.entry(k).or_insert(0) += u32::from(!on);
+            }
+        }
+        for (k, n) in &off {
+            assert!(*n >= 5, "{k} is almost always on: {off:?}");
         }
         let all = [
             "slow disk",
@@ -633,6 +669,15 @@ mod tests {
             "cut between two nodes",
             "arrival during central downtime",
             "service crash",
+            "semantic lock",
+            "commutative updates",
+            "pessimistic view",
+            "reread value",
+            "version file",
+            "register",
+            "fee",
+            "group",
+            "tied crash",
         ];
         for k in all {
             assert!(seen.get(k).copied().unwrap_or(0) >= 5, "{k}: {seen:?}");

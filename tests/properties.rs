@@ -347,3 +347,55 @@ fn a_failure_message_names_every_dimension() {
         assert!(m.contains(part), "{part} missing from: {m}");
     }
 }
+
+/// Over 256 generated cases every workload knob takes both values: a
+/// register (and which countermeasure keeps it), `reread_value`, a fee, a
+/// parallel group and a crash tied to a message, each on in some files
+/// and off in others, and every file valid.
+#[test]
+fn the_strategies_turn_every_workload_knob() {
+    use proptest::strategy::ValueTree;
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let strategy = case(3, 3);
+    let mut seen: std::collections::BTreeMap<(&str, bool), u32> = Default::default();
+    for _ in 0..256 {
+        let c = strategy.new_tree(&mut runner).unwrap().current();
+        let f = c.file();
+        c.scenario();
+        let t = &f.toggles;
+        for knob in [
+            (
+                "register",
+                f.services.iter().any(|s| !s.registers.is_empty()),
+            ),
+            ("commutative updates", t.commutative_updates),
+            ("version file", t.version_file),
+            ("reread value", t.reread_value),
+            (
+                "fee",
+                f.steps.iter().any(|s| s.compensation_amount.is_some()),
+            ),
+            ("group", f.steps.iter().any(|s| s.group.is_some())),
+            ("tied crash", f.faults.iter().any(|x| x.after.is_some())),
+        ] {
+            *seen.entry(knob).or_insert(0) += 1;
+        }
+    }
+    for k in [
+        "register",
+        "commutative updates",
+        "version file",
+        "reread value",
+        "fee",
+        "group",
+        "tied crash",
+    ] {
+        for on in [true, false] {
+            let n = seen.get(&(k, on)).copied().unwrap_or(0);
+            assert!(n >= 5, "{k} = {on} in {n} of 256 cases: {seen:?}");
+        }
+    }
+}

@@ -61,6 +61,7 @@ fn n_services(n: u16) -> Workflow {
             action: "take".into(),
             compensation: "return".into(),
             reads: None,
+            group: None,
         })
         .collect();
     Workflow {

@@ -129,13 +129,22 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
         LabNode::Orchestrator(o) => {
             for (tx, saga) in &o.sagas {
                 let what = match saga.phase {
-                    SagaPhase::Running(s) => format!("running {}", step(w, s)),
+                    SagaPhase::Running(_) if saga.inflight.len() > 1 => {
+                        let names: Vec<String> =
+                            saga.inflight.iter().map(|m| step(w, m.step)).collect();
+                        format!("running in parallel: {}", names.join(", "))
+                    }
+                    SagaPhase::Running(s) => {
+                        let s = saga.inflight.first().map_or(s, |m| m.step);
+                        format!("running {}", step(w, s))
+                    }
                     SagaPhase::Compensating(s) => format!("compensating {}", step(w, s)),
                     SagaPhase::Completed => "completed".into(),
                     SagaPhase::Compensated => "compensated (undone)".into(),
                     SagaPhase::Stuck => "STUCK: a compensation keeps failing".into(),
                 };
-                out.push(format!("  {tx}: {what}, attempt {}", saga.attempt));
+                let attempt = saga.inflight.iter().map(|m| m.attempt).max().unwrap_or(0);
+                out.push(format!("  {tx}: {what}, attempt {attempt}"));
             }
         }
         LabNode::Broker(b) => {
@@ -283,6 +292,12 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
                 None => format!("{tx} failed: nothing to compensate"),
             },
             orch::Record::End { tx, outcome } => format!("{tx} ended: {}", outcome.name()),
+            orch::Record::GaveUp { tx, step: s } => {
+                format!(
+                    "{tx}: gave up on {} (outcome unknown: it will be compensated)",
+                    step(w, *s)
+                )
+            }
             orch::Record::Released { tx } => {
                 format!("{tx}: every service acknowledged the release")
             }
@@ -309,6 +324,9 @@ fn record(world: &World<LabNode>, w: &Workflow, r: &Record) -> String {
             }
             choreo::Record::Relayed { event: e } => {
                 format!("outbox entry “{}” reached the broker", event(e))
+            }
+            choreo::Record::Joined { seq, event: e } => {
+                format!("delivery {seq}: “{}” kept for the group's join", event(e))
             }
         },
         Record::Local(c) => local(w, c),

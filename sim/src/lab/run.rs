@@ -31,6 +31,9 @@ pub struct Bugs {
     pub services_accept_late_actions: bool,
     /// 2PC participants ignore lock holders when they prepare.
     pub participants_ignore_locks: bool,
+    /// The orchestrator undoes a parallel group's members in the order they
+    /// completed instead of the reverse.
+    pub orchestrator_undoes_group_forward: bool,
     /// Nodes keep answering while a forced write is outstanding, from state
     /// a crash can still take back (breaks write-ahead in every protocol).
     pub answer_from_volatile_state: bool,
@@ -160,6 +163,7 @@ fn world_parts(spec: &RunSpec) -> (WorldConfig, Vec<(String, LabNode)>) {
             commit_on_first_yes: spec.bugs.coordinator_commits_on_first_yes,
             accept_late_actions: spec.bugs.services_accept_late_actions,
             ignore_locks: spec.bugs.participants_ignore_locks,
+            undo_group_forward: spec.bugs.orchestrator_undoes_group_forward,
         },
     });
     let ids = (0..spec.workflow.services.len()).map(|i| ServiceId(i as u16));

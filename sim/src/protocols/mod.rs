@@ -22,6 +22,7 @@ pub mod saga_choreographed;
 pub mod saga_orchestrated;
 pub mod saga_step;
 pub mod service;
+pub mod stage;
 pub mod timer;
 pub mod two_pc;
 pub mod vocabulary;
@@ -67,6 +68,9 @@ pub struct Broken {
     /// 2PC participants prepare without regard to lock holders, so
     /// concurrent transactions all vote yes on the same last seat.
     pub ignore_locks: bool,
+    /// The orchestrator undoes a parallel group in the order its members
+    /// completed, not the reverse.
+    pub undo_group_forward: bool,
 }
 
 impl Config {

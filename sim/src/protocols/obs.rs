@@ -209,6 +209,16 @@ pub enum Obs {
         /// The transaction.
         tx: TxId,
     },
+    /// Orchestrator: a parallel group's member settled (its action is
+    /// done, or given up with the outcome unknown): the order a failure
+    /// backward undoes the group in, reversed. Not recorded for a stage of
+    /// one step.
+    Settled {
+        /// The saga.
+        tx: TxId,
+        /// The member.
+        step: StepId,
+    },
 }
 
 impl Obs {
@@ -232,7 +242,8 @@ impl Obs {
             | Obs::LocksFreed { tx }
             | Obs::Decided { tx, .. }
             | Obs::Published { tx, .. }
-            | Obs::Retry { tx } => *tx,
+            | Obs::Retry { tx }
+            | Obs::Settled { tx, .. } => *tx,
             // A read is about no single transaction.
             Obs::Read { .. } => TxId::NONE,
         }

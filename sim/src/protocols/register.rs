@@ -191,6 +191,7 @@ mod tests {
             compensation: "refund".into(),
             compensation_amount: 100,
             reads: None,
+            group: None,
         }
     }
 

@@ -138,6 +138,13 @@ impl Service {
         }
     }
 
+    /// What this service answered `key`, whatever the idempotency toggle
+    /// says: a choreographed group's member asks whether its own action
+    /// was done before undoing it on a sibling's failure.
+    pub fn answered(&self, key: &OpKey) -> Option<&Reply> {
+        self.table.get(key)
+    }
+
     /// Transactions whose action here is applied and not compensated: the
     /// changes a reader of this service's values sees.
     pub fn visible(&self) -> Vec<TxId> {

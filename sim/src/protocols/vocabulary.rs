@@ -111,7 +111,7 @@ pub const MESSAGES: [(Option<Protocol>, &str, &str); 22] = [
 ];
 
 /// A record kind: its protocol, who writes it and what it says.
-pub const RECORDS: [(Protocol, Role, &str, &str); 18] = [
+pub const RECORDS: [(Protocol, Role, &str, &str); 20] = [
     (
         Protocol::TwoPc,
         Role::Central,
@@ -186,6 +186,12 @@ pub const RECORDS: [(Protocol, Role, &str, &str); 18] = [
     ),
     (
         Protocol::Orchestrated,
+        Role::Central,
+        "gave up",
+        "a parallel group's member given up, outcome unknown",
+    ),
+    (
+        Protocol::Orchestrated,
         Role::Service,
         "local commit",
         "a local transaction",
@@ -219,6 +225,12 @@ pub const RECORDS: [(Protocol, Role, &str, &str); 18] = [
         Role::Service,
         "relayed",
         "an outbox entry reached the broker",
+    ),
+    (
+        Protocol::Choreographed,
+        Role::Service,
+        "joined",
+        "an event of a parallel group's join kept until the last one",
     ),
 ];
 
@@ -301,12 +313,14 @@ pub fn record_kind(record: &Record) -> &'static str {
             orch::Record::Failed { .. } => "failed",
             orch::Record::End { .. } => "end",
             orch::Record::Released { .. } => "released",
+            orch::Record::GaveUp { .. } => "gave up",
         },
         Record::Choreo(r) => match r {
             choreo::Record::Appended { .. } => "appended",
             choreo::Record::Acked { .. } => "acked",
             choreo::Record::Commit { .. } => "commit",
             choreo::Record::Relayed { .. } => "relayed",
+            choreo::Record::Joined { .. } => "joined",
         },
         Record::Local(_) => "local commit",
         Record::Release { .. } => "released",

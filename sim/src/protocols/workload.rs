@@ -111,6 +111,10 @@ pub struct StepSpec {
     /// a register it writes `that read − amount`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reads: Option<StepId>,
+    /// The parallel group the step belongs to, if any: consecutive steps
+    /// with the same group run at once (see [`super::stage`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl StepSpec {
@@ -270,6 +274,7 @@ impl Workflow {
                 action: action.into(),
                 compensation: comp.into(),
                 reads: None,
+                group: None,
             };
         Workflow {
             services: vec![

@@ -176,6 +176,8 @@ pub struct Case {
     pub faults: Vec<FaultCase>,
     /// The teaching toggles.
     pub toggles: Toggles,
+    /// Registers, reread, a fee, a parallel group, a tied crash.
+    pub knobs: super::Knobs,
 }
 
 /// Probabilities in whole percent, so they shrink to round numbers.
@@ -329,6 +331,7 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
         ),
         proptest::collection::vec(fault(nodes), 0..=max_faults),
         toggles(),
+        super::knobs::knobs(steps, nodes - 1),
     )
         .prop_map(
             |(
@@ -337,6 +340,7 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
                 (transactions, interval_ms, reject_step, transient, slow, stuck),
                 faults,
                 toggles,
+                knobs,
             )| Case {
                 seed,
                 loss,
@@ -354,6 +358,7 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
                 stuck,
                 faults,
                 toggles,
+                knobs,
             },
         )
 }
@@ -379,6 +384,7 @@ impl Case {
         f.toggles = self.toggles.clone();
         f.failures = self.failure_files(&shape);
         f.faults = self.fault_files(&shape);
+        self.knobs.apply(&mut f);
         f
     }
 

@@ -23,7 +23,9 @@
 pub mod case;
 mod check;
 mod files;
+pub mod knobs;
 
 pub use case::{Case, FaultCase, LatencyCase, LinkCase, Shape, SlowCase};
 pub use check::{Check, Failure, Passed};
 pub use files::{Replay, load, replay};
+pub use knobs::Knobs;

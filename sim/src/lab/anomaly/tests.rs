@@ -34,6 +34,7 @@ fn workflow() -> Workflow {
         compensation: "undo".into(),
         compensation_amount: amount,
         reads,
+        group: None,
     };
     Workflow {
         services: vec![

@@ -4,7 +4,7 @@
 //! their outcome and left to an operator.
 
 use super::{RunView, Violation, violation};
-use crate::protocols::workload::{Op, StepId, TxId};
+use crate::protocols::workload::{Op, StepId, TxId, Workflow};
 use crate::protocols::{Obs, Outcome};
 use std::collections::BTreeMap;
 
@@ -19,6 +19,8 @@ struct Steps {
     acted: BTreeMap<StepId, bool>,
     /// Steps in the order their compensation first ran.
     compensation_order: Vec<StepId>,
+    /// Orchestrator: where it learned that a group member settled.
+    settled_at: BTreeMap<StepId, u64>,
     last_index: u64,
 }
 
@@ -44,6 +46,11 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                 s.compensation_order.push(*step);
             }
             s.last_index = o.index;
+        }
+        // The orchestrator's view of a group member's completion.
+        if let Obs::Settled { tx, step } = &o.obs {
+            let s = per_tx.entry(*tx).or_default();
+            s.settled_at.entry(*step).or_insert(o.index);
         }
     }
     let mut out = Vec::new();
@@ -81,6 +88,12 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                         wf.step(step).name
                     ));
                 }
+                if wf.has_groups() {
+                    if let Some(msg) = group_order(wf, s) {
+                        bad(format!("{tx} compensated out of order: {msg}"));
+                    }
+                    continue;
+                }
                 // Exactly a prefix 0..=k undone, from k down to 0.
                 let k = s.compensation_order.first().map_or(0, |s| s.0 + 1);
                 let expected: Vec<StepId> = (0..k).rev().map(StepId).collect();
@@ -95,4 +108,39 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// With parallel groups: the stages are undone from the one that failed
+/// back to the first, every stage before the failed one entirely (the
+/// failed stage: the members that were done, or whose outcome was
+/// unknown). Within a group the orchestrator undoes the members in the
+/// reverse of the order it learned they completed (or gave up on them:
+/// `Obs::Settled`); the choreography's
+/// members undo their own action at once, in any order.
+fn group_order(wf: &Workflow, s: &Steps) -> Option<String> {
+    let order = &s.compensation_order;
+    let first = *order.first()?;
+    let failed = wf.stage_of(first);
+    let name = |x: &StepId| wf.step(*x).name.clone();
+    if let Some(missing) = (0..failed.start).map(StepId).find(|x| !order.contains(x)) {
+        return Some(format!("{} was never undone", name(&missing)));
+    }
+    for pair in order.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let (sa, sb) = (wf.stage_of(a), wf.stage_of(b));
+        if sb.start > sa.start {
+            return Some(format!("{} undone before {}", name(&a), name(&b)));
+        }
+        let (Some(ia), Some(ib)) = (s.settled_at.get(&a), s.settled_at.get(&b)) else {
+            continue;
+        };
+        if sa == sb && ia < ib {
+            return Some(format!(
+                "{} undone before {}, which completed after it",
+                name(&a),
+                name(&b)
+            ));
+        }
+    }
+    None
 }

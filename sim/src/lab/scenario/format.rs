@@ -191,6 +191,10 @@ pub struct StepFile {
     /// this step relies on instead of checking again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reads: Option<String>,
+    /// Parallel steps: consecutive steps with the same group run at once
+    /// (docs/scenarios.md, "Parallel steps").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 fn default_action() -> String {

@@ -13,7 +13,7 @@ use crate::protocols::workload::{
     Arrival, ServiceId, ServiceSpec, StepFailure, StepId, StepKind, StepSpec, TxId, Workflow,
 };
 use crate::protocols::{Outcome, Protocol, Timing};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 fn report_metric(name: &str) -> Option<f64> {
@@ -256,8 +256,10 @@ impl Validator<'_> {
                 action: s.action.clone(),
                 compensation: s.compensation.clone(),
                 reads,
+                group: s.group.clone(),
             });
         }
+        self.groups(&steps)?;
         let mut pivots = steps
             .iter()
             .enumerate()
@@ -293,6 +295,67 @@ impl Validator<'_> {
             return self.err(field, msg);
         }
         Ok(Some(StepId(j as u16)))
+    }
+
+    /// Parallel groups: consecutive members of one kind, no pivot among
+    /// several, each at its own service, none at a service of the stage
+    /// just before (a choreographed event then triggers at most one step
+    /// per service), and no member relying on a sibling's read.
+    fn groups(&self, steps: &[StepSpec]) -> Result<(), ScenarioError> {
+        let wf = Workflow {
+            services: Vec::new(),
+            steps: steps.to_vec(),
+            transactions: 1,
+            arrival: Arrival::default(),
+            failures: Vec::new(),
+        };
+        let mut seen = BTreeSet::new();
+        for stage in wf.stages() {
+            let first = &steps[usize::from(stage.start)];
+            let field = |i: u16| format!("steps[{i}].group");
+            if let Some(g) = &first.group {
+                if !seen.insert(g.clone()) {
+                    let msg = format!(
+                        "group \"{g}\" appears twice apart: a group's steps must be consecutive"
+                    );
+                    return self.err(field(stage.start), msg);
+                }
+            }
+            if stage.len() < 2 {
+                continue;
+            }
+            if self.file.toggles.pessimistic_view {
+                let msg = "pessimistic_view reorders the steps, which would break this parallel group: use one or the other";
+                return self.err(field(stage.start), msg);
+            }
+            let before = wf.stage_before(StepId(stage.start)).unwrap_or(0..0);
+            for i in stage.clone() {
+                let s = &steps[usize::from(i)];
+                let problem = if s.kind == StepKind::Pivot {
+                    Some("a pivot cannot run in a parallel group: it is the saga's single go/no-go point".to_string())
+                } else if s.kind != first.kind {
+                    Some("a group's steps must all be of one kind".to_string())
+                } else if (stage.start..i).any(|j| steps[usize::from(j)].service == s.service) {
+                    Some("two steps of one group run at the same service".to_string())
+                } else if before
+                    .clone()
+                    .any(|j| steps[usize::from(j)].service == s.service)
+                {
+                    Some(
+                        "a group's step runs at a service of the stage just before the group"
+                            .to_string(),
+                    )
+                } else if s.reads.is_some_and(|r| stage.contains(&r.0)) {
+                    Some("a step cannot rely on a read of its own group".to_string())
+                } else {
+                    None
+                };
+                if let Some(msg) = problem {
+                    return self.err(field(i), msg);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn failures(&self, steps: &[StepSpec]) -> Result<Vec<StepFailure>, ScenarioError> {

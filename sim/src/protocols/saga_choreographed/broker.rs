@@ -3,10 +3,11 @@
 //! client (publishing `requested` when a saga arrives) and, reading the
 //! events it stores, the tracker that knows when a saga has ended.
 
-use super::{Event, EventKind, Msg, Record, reaction};
+use super::{Event, EventKind, Msg, Record, reactions};
 use crate::engine::{Ctx, NodeId, TimerId};
+use crate::protocols::stage::members;
 use crate::protocols::timer::{timer, untimer};
-use crate::protocols::workload::{StepId, TxId};
+use crate::protocols::workload::TxId;
 use crate::protocols::{Config, LabNode, Obs, Outcome};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -98,9 +99,16 @@ impl Broker {
     fn subscribers(&self, event: &Event) -> Vec<NodeId> {
         match event.kind {
             EventKind::Ended(_) if self.cfg.toggles.semantic_lock => self.cfg.participants(),
-            _ => reaction(&event.kind, self.cfg.workflow.steps.len())
-                .map(|(step, _)| vec![self.cfg.node_of(step)])
-                .unwrap_or_default(),
+            _ => {
+                let mut nodes: Vec<NodeId> = Vec::new();
+                for (step, _) in reactions(&event.kind, &self.cfg.workflow) {
+                    let node = self.cfg.node_of(step);
+                    if !nodes.contains(&node) {
+                        nodes.push(node);
+                    }
+                }
+                nodes
+            }
         }
     }
 
@@ -185,13 +193,21 @@ impl Broker {
         }
     }
 
-    /// The tracker's rule: which events end a saga.
+    /// The tracker's rule: which events end a saga. With parallel groups,
+    /// the last stage's members must all be done, or the first stage's
+    /// all back (failed, or compensated).
     fn ending(&self, event: &Event) -> Option<Outcome> {
-        let last = StepId(self.cfg.workflow.steps.len() as u16 - 1);
+        let wf = &self.cfg.workflow;
+        let has = |kind| self.stored.contains(&Event { tx: event.tx, kind });
+        let back = |s| has(EventKind::StepFailed(s)) || has(EventKind::Compensated(s));
         match event.kind {
-            EventKind::StepDone(s) if s == last => Some(Outcome::Completed),
-            EventKind::StepFailed(StepId(0)) | EventKind::Compensated(StepId(0)) => {
-                Some(Outcome::Compensated)
+            EventKind::StepDone(s) if wf.stage_after(s).is_none() => members(&wf.stage_of(s))
+                .all(|x| has(EventKind::StepDone(x)))
+                .then_some(Outcome::Completed),
+            EventKind::StepFailed(s) | EventKind::Compensated(s) if wf.stage_of(s).start == 0 => {
+                members(&wf.stage_of(s))
+                    .all(back)
+                    .then_some(Outcome::Compensated)
             }
             EventKind::CompensationFailed(_) => Some(Outcome::Stuck),
             _ => None,

@@ -17,6 +17,13 @@
 //! Turn the outbox off and the service commits, acknowledges, then
 //! publishes in a separate step: a crash in between loses the event and the
 //! saga silently stops.
+//!
+//! A **parallel group** fans out: the event before it reaches every member
+//! at once, and whoever comes after joins on all the members' events (the
+//! next stage acts on the last `step done`; on a failure, the members that
+//! were done compensate and the stage before compensates once every member
+//! is back). Each consumer keeps the events of a join it has seen durably,
+//! as its inbox entries.
 
 mod broker;
 mod service_node;
@@ -25,9 +32,11 @@ pub use broker::Broker;
 pub use service_node::ChoreoService;
 
 use super::service::LocalCommit;
-use super::workload::{StepId, TxId};
+use super::stage::members;
+use super::workload::{Op, StepId, TxId, Workflow};
 use crate::protocols::Outcome;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// What happened, as published on the bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -128,18 +137,76 @@ pub enum Record {
         /// The event.
         event: Event,
     },
+    /// Service: a delivery that joins a parallel group's events, seen and
+    /// kept until the last one arrives (it is also the inbox entry).
+    Joined {
+        /// The processed delivery.
+        seq: u64,
+        /// The event.
+        event: Event,
+    },
 }
 
-/// Which step's action or compensation an event triggers, and where.
-pub fn reaction(event: &EventKind, steps: usize) -> Option<(StepId, super::workload::Op)> {
-    use super::workload::Op;
-    let last = steps.checked_sub(1)? as u16;
+/// Which steps' actions or compensations an event triggers. Sequentially:
+/// `requested` starts the first step, `step done` the next one, `step
+/// failed` and `compensated` the compensation of the one before. With
+/// parallel groups (see [`super::stage`]) an event fans out to every member
+/// of the stage it leads to, a member's failure also reaches its siblings
+/// (which undo their own action if it was done), and whoever follows a
+/// group joins on all its members' events (see [`ready`]).
+pub fn reactions(event: &EventKind, wf: &Workflow) -> Vec<(StepId, Op)> {
+    let all = |stage: Option<std::ops::Range<u16>>, op| -> Vec<(StepId, Op)> {
+        stage.map_or(Vec::new(), |r| members(&r).map(|s| (s, op)).collect())
+    };
     match *event {
-        EventKind::Requested => Some((StepId(0), Op::Action)),
-        EventKind::StepDone(s) if s.0 < last => Some((StepId(s.0 + 1), Op::Action)),
-        EventKind::StepFailed(s) | EventKind::Compensated(s) if s.0 > 0 => {
-            Some((StepId(s.0 - 1), Op::Compensation))
+        EventKind::Requested if !wf.steps.is_empty() => {
+            all(Some(wf.stage_of(StepId(0))), Op::Action)
         }
-        _ => None,
+        EventKind::StepDone(s) => all(wf.stage_after(s), Op::Action),
+        EventKind::StepFailed(s) => {
+            let siblings = members(&wf.stage_of(s))
+                .filter(|x| *x != s)
+                .map(|x| (x, Op::Compensation));
+            siblings
+                .chain(all(wf.stage_before(s), Op::Compensation))
+                .collect()
+        }
+        EventKind::Compensated(s) => all(wf.stage_before(s), Op::Compensation),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether `step`'s reaction to `event` may run now, given the events of
+/// the saga this consumer has already seen. An event from a single step
+/// needs no join. After a group: the next stage's action waits for every
+/// member's `step done`; the stage before's compensation waits for every
+/// member to be back (failed, or compensated). A sibling undoes its own
+/// action on the group's first failure only (`action_done`: whether it
+/// did it at all).
+pub fn ready(
+    event: &EventKind,
+    step: StepId,
+    wf: &Workflow,
+    seen: &BTreeSet<EventKind>,
+    action_done: bool,
+) -> bool {
+    let (EventKind::StepDone(s) | EventKind::StepFailed(s) | EventKind::Compensated(s)) = *event
+    else {
+        return true;
+    };
+    let group = wf.stage_of(s);
+    if group.len() < 2 {
+        return true;
+    }
+    let has = |e: EventKind| e == *event || seen.contains(&e);
+    let back = |x: StepId| has(EventKind::StepFailed(x)) || has(EventKind::Compensated(x));
+    match *event {
+        EventKind::StepDone(_) => members(&group).all(|x| has(EventKind::StepDone(x))),
+        EventKind::StepFailed(_) if group.contains(&step.0) => {
+            let earlier =
+                members(&group).any(|x| x != s && seen.contains(&EventKind::StepFailed(x)));
+            action_done && !earlier
+        }
+        _ => members(&group).all(back),
     }
 }

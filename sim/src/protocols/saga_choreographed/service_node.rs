@@ -2,11 +2,11 @@
 //! transaction, and publishes the next event (through the outbox, or by a
 //! separate dual write when the outbox is off).
 
-use super::{Event, EventKind, Msg, Record, reaction};
+use super::{Event, EventKind, Msg, Record, reactions, ready};
 use crate::custom::{Call, MessageId, Plugged};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::saga_step::{StepReply, execute};
-use crate::protocols::service::Service;
+use crate::protocols::service::{OpKey, Reply, Service};
 use crate::protocols::workload::{Op, ServiceId, StepId, StepKind, TxId};
 use crate::protocols::{Config, LabNode, Obs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +33,8 @@ pub struct ChoreoService {
     /// given time (volatile). The relay timer is shared, so without this a
     /// later, fast commit would flush the slow one's entry early.
     held: BTreeMap<Event, SimTime>,
+    /// Per saga, the events of a parallel group's join seen so far.
+    joins: BTreeMap<TxId, BTreeSet<EventKind>>,
     /// Publishes waiting for their separate write (outbox off).
     dual_writes: BTreeMap<TimerId, Event>,
     next_dual: u64,
@@ -51,6 +53,7 @@ impl ChoreoService {
             outbox: BTreeSet::new(),
             attempts: BTreeMap::new(),
             held: BTreeMap::new(),
+            joins: BTreeMap::new(),
             dual_writes: BTreeMap::new(),
             next_dual: 0,
             custom: None,
@@ -97,10 +100,14 @@ impl ChoreoService {
             send(ctx, broker, Msg::Ack { seq });
             return;
         }
-        let Some((step, op)) = reaction(&event.kind, self.cfg.workflow.steps.len()) else {
+        let Some((step, op)) = self.my_reaction(&event) else {
             send(ctx, broker, Msg::Ack { seq });
             return;
         };
+        if !self.join(seq, event, step, ctx) {
+            send(ctx, broker, Msg::Ack { seq });
+            return;
+        }
         let (exec, snapshot) = match &self.custom {
             // The delivery number is the message id: a redelivery keeps it.
             Some(c) => {
@@ -154,6 +161,36 @@ impl ChoreoService {
                 .max(SimTime(1));
             ctx.set_timer(id, gap);
         }
+    }
+
+    /// What this service does on `event` (validation allows at most one
+    /// reaction per service per event).
+    fn my_reaction(&self, event: &Event) -> Option<(StepId, Op)> {
+        let me = self.service.id;
+        reactions(&event.kind, &self.cfg.workflow)
+            .into_iter()
+            .find(|(s, _)| self.cfg.workflow.step(*s).service == me)
+    }
+
+    /// A parallel group's join: whether `step`'s reaction to `event` runs
+    /// now. If not, the event is kept durably (with its inbox entry) until
+    /// the join is complete.
+    fn join(&mut self, seq: u64, event: Event, step: StepId, ctx: C) -> bool {
+        let seen = self.joins.entry(event.tx).or_default();
+        let key = OpKey {
+            tx: event.tx,
+            step,
+            op: Op::Action,
+        };
+        let done = self.service.answered(&key) == Some(&Reply::Done);
+        if ready(&event.kind, step, &self.cfg.workflow, seen, done) {
+            return true;
+        }
+        if seen.insert(event.kind) {
+            ctx.persist(Record::Joined { seq, event }.into());
+        }
+        self.inbox.insert(seq);
+        false
     }
 
     /// The event a reply leads to, or `None` to retry the delivery later.
@@ -279,6 +316,10 @@ impl ChoreoService {
                         self.outbox.insert(*e);
                     }
                 }
+                crate::protocols::Record::Choreo(Record::Joined { seq, event }) => {
+                    self.inbox.insert(*seq);
+                    self.joins.entry(event.tx).or_default().insert(event.kind);
+                }
                 crate::protocols::Record::Choreo(Record::Relayed { event }) => {
                     self.outbox.remove(event);
                 }
@@ -310,6 +351,7 @@ impl std::hash::Hash for ChoreoService {
         self.dual_writes.hash(state);
         self.next_dual.hash(state);
         self.held.hash(state);
+        self.joins.hash(state);
         // A user's logic is a trait object: its debug form stands for its
         // state (deterministic for the BTreeMap-based state it may keep).
         self.custom.as_ref().map(|c| format!("{c:?}")).hash(state);

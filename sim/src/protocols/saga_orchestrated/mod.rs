@@ -22,14 +22,19 @@
 //! Every timer a saga sets (the reply timeout, the retry after backoff) is
 //! tied to the step, operation and attempt that set it: a reply accepted
 //! during backoff cancels the retry, and a timer that no longer matches is
-//! ignored. With the semantic lock, the end of a saga is announced to every
+//! ignored. A **parallel group** (consecutive steps with one `group`) has
+//! every member's command logged, then sent at once; the saga moves on when
+//! all are done. If one fails, the others are left to settle, and the saga
+//! then compensates exactly the actions that settled (done, or given up with
+//! the outcome unknown), in the reverse of the order they settled. With the semantic lock, the end of a saga is announced to every
 //! service by a release, retransmitted until acknowledged and sent again
 //! after a restart, so no pending mark outlives its saga.
 
 mod orchestrator;
+mod recover;
 mod service_node;
 
-pub use orchestrator::{Orchestrator, SagaPhase};
+pub use orchestrator::{Member, Orchestrator, Saga, SagaPhase};
 pub use service_node::SagaService;
 
 use super::saga_step::StepReply;
@@ -126,5 +131,15 @@ pub enum Record {
     Released {
         /// The saga.
         tx: TxId,
+    },
+    /// A parallel group's member was given up with its outcome unknown:
+    /// it will be compensated too (forced, like a group member's `Done`:
+    /// recovery needs the order the group settled in). A sequential
+    /// saga's `Failed` record names such a step.
+    GaveUp {
+        /// The saga.
+        tx: TxId,
+        /// The step.
+        step: StepId,
     },
 }

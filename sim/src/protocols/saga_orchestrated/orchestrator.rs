@@ -3,6 +3,7 @@
 use super::{Msg, Record};
 use crate::engine::{Ctx, NodeId, SimTime, TimerId};
 use crate::protocols::saga_step::StepReply;
+use crate::protocols::stage::members;
 use crate::protocols::timer::{timer, untimer};
 use crate::protocols::workload::{Op, StepId, StepKind, TxId};
 use crate::protocols::{Config, LabNode, Obs, Outcome};
@@ -12,15 +13,19 @@ use std::sync::Arc;
 
 const STEP_TIMEOUT: u8 = 11;
 const RETRY: u8 = 12;
-const DEADLINE: u8 = 13;
+pub(super) const DEADLINE: u8 = 13;
 const RELEASE: u8 = 14;
+/// Where a timer id keeps the member's place in its stage (above the
+/// kind's byte).
+const SLOT_SHIFT: u32 = 40;
 
-type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
+pub(super) type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// Where a saga stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SagaPhase {
-    /// Running the action of a step.
+    /// Running the action of a step (of every step of the parallel group
+    /// this one begins).
     Running(StepId),
     /// Running the compensation of a step, on the way back to the first.
     Compensating(StepId),
@@ -42,42 +47,68 @@ impl SagaPhase {
             SagaPhase::Running(_) | SagaPhase::Compensating(_) => None,
         }
     }
-
-    /// The operation in progress, if any.
-    fn current(self) -> Option<(StepId, Op)> {
-        match self {
-            SagaPhase::Running(s) => Some((s, Op::Action)),
-            SagaPhase::Compensating(s) => Some((s, Op::Compensation)),
-            _ => None,
-        }
-    }
 }
 
 /// One saga's volatile state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Saga {
-    /// Where it is.
+    /// Where it is: for a parallel group, its first step.
     pub phase: SagaPhase,
-    /// Attempt of the current operation.
+    /// The operations in flight: the unsettled members of the running
+    /// stage (one, unless it is a parallel group), or the compensation.
+    pub inflight: Vec<Member>,
+    /// The actions to undo if the saga fails backward, in the order they
+    /// settled (done, or given up with the outcome unknown): compensation
+    /// runs from the last back to the first.
+    pub settled: Vec<StepId>,
+    /// A member of the running stage failed: once the others settle, the
+    /// saga fails backward.
+    pub failing: bool,
+}
+
+impl Saga {
+    pub(super) fn new(phase: SagaPhase) -> Self {
+        Saga {
+            phase,
+            inflight: Vec::new(),
+            settled: Vec::new(),
+            failing: false,
+        }
+    }
+
+    fn member(&mut self, step: StepId) -> Option<&mut Member> {
+        self.inflight.iter_mut().find(|m| m.step == step)
+    }
+}
+
+/// One operation in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    /// The step.
+    pub step: StepId,
+    /// Its action, or its compensation.
+    pub op: Op,
+    /// The attempt (1 for the first).
     pub attempt: u32,
     /// The reply timeout or retry timer it waits on, if any.
     armed: Option<Armed>,
 }
 
-impl Saga {
-    fn new(phase: SagaPhase) -> Self {
-        let attempt = if phase.current().is_some() { 1 } else { 0 };
-        Saga {
-            phase,
-            attempt,
+impl Member {
+    pub(super) fn new(step: StepId, op: Op) -> Self {
+        Member {
+            step,
+            op,
+            attempt: 1,
             armed: None,
         }
     }
 }
 
 /// A timer, with the operation and attempt that set it. Timer ids carry
-/// only the kind and the saga, so the rest is kept here and compared when
-/// the timer fires: a timer for an attempt that is over is stale.
+/// only the kind, the saga and the member's place in its stage, so the
+/// rest is kept here and compared when the timer fires: a timer for an
+/// attempt that is over is stale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Armed {
     /// `STEP_TIMEOUT` or `RETRY`.
@@ -90,7 +121,7 @@ struct Armed {
 /// The orchestrator.
 #[derive(Clone, Debug)]
 pub struct Orchestrator {
-    cfg: Arc<Config>,
+    pub(super) cfg: Arc<Config>,
     /// Every saga it knows.
     pub sagas: BTreeMap<TxId, Saga>,
     /// Finished sagas whose release some services have not acknowledged.
@@ -130,28 +161,69 @@ impl Orchestrator {
         if self.cfg.timing.saga_deadline > SimTime::ZERO {
             ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
         }
-        self.enter(tx, SagaPhase::Running(StepId(0)), ctx);
+        self.sagas
+            .insert(tx, Saga::new(SagaPhase::Running(StepId(0))));
+        self.enter_stage(tx, StepId(0), ctx);
     }
 
-    /// Move to `phase` and, if it has an operation, log it and send it.
-    fn enter(&mut self, tx: TxId, phase: SagaPhase, ctx: C) {
-        self.disarm(tx, ctx);
-        self.sagas.insert(tx, Saga::new(phase));
-        if let Some((step, op)) = phase.current() {
-            ctx.persist(Record::Begin { tx, step, op }.into());
-            self.send_current(tx, ctx);
+    /// Run the stage that starts at `first`: log every member's command,
+    /// then send them all (a parallel group's at once).
+    pub(super) fn enter_stage(&mut self, tx: TxId, first: StepId, ctx: C) {
+        self.disarm_all(tx, ctx);
+        let stage = self.cfg.workflow.stage_of(first);
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return;
+        };
+        saga.phase = SagaPhase::Running(first);
+        saga.failing = false;
+        saga.inflight = members(&stage)
+            .map(|s| Member::new(s, Op::Action))
+            .collect();
+        for step in members(&stage) {
+            ctx.persist(
+                Record::Begin {
+                    tx,
+                    step,
+                    op: Op::Action,
+                }
+                .into(),
+            );
+        }
+        for step in members(&stage) {
+            self.send_member(tx, step, ctx);
         }
     }
 
-    fn send_current(&mut self, tx: TxId, ctx: C) {
-        let Some(saga) = self.sagas.get(&tx).copied() else {
+    /// Compensate the last settled action (the first to undo).
+    pub(super) fn enter_compensation(&mut self, tx: TxId, step: StepId, ctx: C) {
+        self.disarm_all(tx, ctx);
+        let Some(saga) = self.sagas.get_mut(&tx) else {
             return;
         };
-        let Some((step, op)) = saga.phase.current() else {
+        saga.phase = SagaPhase::Compensating(step);
+        saga.inflight = vec![Member::new(step, Op::Compensation)];
+        ctx.persist(
+            Record::Begin {
+                tx,
+                step,
+                op: Op::Compensation,
+            }
+            .into(),
+        );
+        self.send_member(tx, step, ctx);
+    }
+
+    pub(super) fn send_member(&mut self, tx: TxId, step: StepId, ctx: C) {
+        let Some(m) = self
+            .sagas
+            .get_mut(&tx)
+            .and_then(|s| s.member(step))
+            .copied()
+        else {
             return;
         };
         let to = self.cfg.node_of(step);
-        let attempt = saga.attempt;
+        let (op, attempt) = (m.op, m.attempt);
         send(
             ctx,
             to,
@@ -162,53 +234,80 @@ impl Orchestrator {
                 attempt,
             },
         );
-        self.arm(tx, STEP_TIMEOUT, self.cfg.timing.step_timeout, ctx);
+        self.arm(tx, step, STEP_TIMEOUT, self.cfg.timing.step_timeout, ctx);
     }
 
-    /// Set timer `kind` for the operation and attempt in flight.
-    fn arm(&mut self, tx: TxId, kind: u8, after: SimTime, ctx: C) {
-        let Some(saga) = self.sagas.get_mut(&tx) else {
+    /// The timer id of `kind` for `step`'s member: a sequential saga's
+    /// ids carry no slot, so they are the ids a saga without groups had.
+    fn timer_of(&self, kind: u8, tx: TxId, step: StepId) -> TimerId {
+        let slot = match self.sagas.get(&tx).map(|s| s.phase) {
+            Some(SagaPhase::Running(first)) => step.0 - first.0,
+            _ => 0,
+        };
+        TimerId(timer(kind, tx).0 | (u64::from(slot) << SLOT_SHIFT))
+    }
+
+    /// Set timer `kind` for `step`'s attempt in flight.
+    fn arm(&mut self, tx: TxId, step: StepId, kind: u8, after: SimTime, ctx: C) {
+        let id = self.timer_of(kind, tx, step);
+        let Some(m) = self.sagas.get_mut(&tx).and_then(|s| s.member(step)) else {
             return;
         };
-        let Some((step, op)) = saga.phase.current() else {
-            return;
-        };
-        saga.armed = Some(Armed {
+        m.armed = Some(Armed {
             kind,
             step,
-            op,
-            attempt: saga.attempt,
+            op: m.op,
+            attempt: m.attempt,
         });
-        ctx.set_timer(timer(kind, tx), after);
+        ctx.set_timer(id, after);
     }
 
-    /// Cancel the timer the saga waits on, if any.
-    fn disarm(&mut self, tx: TxId, ctx: C) {
-        if let Some(a) = self.sagas.get_mut(&tx).and_then(|s| s.armed.take()) {
-            ctx.cancel_timer(timer(a.kind, tx));
+    /// Cancel the timer `step`'s member waits on, if any.
+    fn disarm(&mut self, tx: TxId, step: StepId, ctx: C) {
+        let armed = self
+            .sagas
+            .get_mut(&tx)
+            .and_then(|s| s.member(step))
+            .and_then(|m| m.armed.take());
+        if let Some(a) = armed {
+            let id = self.timer_of(a.kind, tx, step);
+            ctx.cancel_timer(id);
         }
     }
 
-    /// Whether timer `kind` that just fired is the one the saga waits on,
-    /// for the operation and attempt still in flight (then it is spent).
-    fn fired(&mut self, tx: TxId, kind: u8) -> bool {
-        let Some(saga) = self.sagas.get_mut(&tx) else {
-            return false;
+    fn disarm_all(&mut self, tx: TxId, ctx: C) {
+        let steps: Vec<StepId> = self
+            .sagas
+            .get(&tx)
+            .map_or(Vec::new(), |s| s.inflight.iter().map(|m| m.step).collect());
+        for step in steps {
+            self.disarm(tx, step, ctx);
+        }
+    }
+
+    /// Whether timer `id` that just fired is the one a member waits on,
+    /// for the attempt still in flight (then it is spent): that member.
+    fn fired(&mut self, id: TimerId) -> Option<(TxId, StepId)> {
+        let (kind, tx) = untimer(id);
+        let slot = (id.0 >> SLOT_SHIFT) as u16;
+        let saga = self.sagas.get_mut(&tx)?;
+        let step = match saga.phase {
+            SagaPhase::Running(first) => StepId(first.0 + slot),
+            SagaPhase::Compensating(s) if slot == 0 => s,
+            _ => return None,
         };
-        let Some((step, op)) = saga.phase.current() else {
-            return false;
-        };
+        let m = saga.member(step)?;
         let expected = Armed {
             kind,
             step,
-            op,
-            attempt: saga.attempt,
+            op: m.op,
+            attempt: m.attempt,
         };
-        if saga.armed != Some(expected) {
-            return false;
+        if m.armed != Some(expected) {
+            return None;
         }
-        saga.armed = None;
-        true
+        m.armed = None;
+        Some((tx, step))
     }
 
     /// Handle a saga message from `from`.
@@ -227,11 +326,16 @@ impl Orchestrator {
     }
 
     fn on_reply(&mut self, tx: TxId, step: StepId, op: Op, attempt: u32, reply: StepReply, ctx: C) {
-        let Some(saga) = self.sagas.get(&tx).copied() else {
+        let Some(m) = self
+            .sagas
+            .get_mut(&tx)
+            .and_then(|s| s.member(step))
+            .copied()
+        else {
             return;
         };
         // Only the answer to the attempt in flight counts; others are stale.
-        if saga.phase.current() != Some((step, op)) || saga.attempt != attempt {
+        if m.op != op || m.attempt != attempt {
             return;
         }
         let definite = match (op, &reply) {
@@ -243,21 +347,27 @@ impl Orchestrator {
         };
         // A late failure that comes in during backoff changes nothing: this
         // attempt has already failed and its retry is set.
-        let in_backoff = saga.armed.is_some_and(|a| a.kind == RETRY);
+        let in_backoff = m.armed.is_some_and(|a| a.kind == RETRY);
         if in_backoff && !definite {
             return;
         }
-        // Whatever the saga waited on (the reply timeout, or the retry of
-        // a reply that came late) is over.
-        self.disarm(tx, ctx);
+        // Whatever the member waited on (the reply timeout, or the retry
+        // of a reply that came late) is over.
+        self.disarm(tx, step, ctx);
         match reply {
             StepReply::Done | StepReply::NullCompensation => {
-                ctx.persist_lazy(Record::Done { tx, step, op }.into());
-                self.advance(tx, ctx);
+                // A group member's completion is forced: recovery needs
+                // the order a group settled in to undo it in reverse.
+                let record = Record::Done { tx, step, op }.into();
+                match op == Op::Action && self.cfg.workflow.stage_of(step).len() > 1 {
+                    true => ctx.persist(record),
+                    false => ctx.persist_lazy(record),
+                }
+                self.settle(tx, step, op == Op::Action, false, ctx);
             }
             // Nothing was applied at this step: undo the ones before it.
-            _ if definite => self.fail_backward(tx, step.0.checked_sub(1).map(StepId), ctx),
-            _ => self.retry_or_give_up(tx, false, ctx),
+            _ if definite => self.settle(tx, step, false, true, ctx),
+            _ => self.retry_or_give_up(tx, step, false, ctx),
         }
     }
 
@@ -274,26 +384,62 @@ impl Orchestrator {
         wf.pivot().is_some_and(|p| step >= p) || wf.step(step).kind == StepKind::Retriable
     }
 
-    fn advance(&mut self, tx: TxId, ctx: C) {
-        let last = StepId(self.cfg.workflow.steps.len() as u16 - 1);
-        let next = match self.sagas[&tx].phase {
-            SagaPhase::Running(s) if s == last => None,
-            SagaPhase::Running(s) => Some(SagaPhase::Running(StepId(s.0 + 1))),
-            SagaPhase::Compensating(StepId(0)) => None,
-            SagaPhase::Compensating(s) => Some(SagaPhase::Compensating(StepId(s.0 - 1))),
-            _ => return,
+    /// `step`'s operation is over: `undo` says whether a failure backward
+    /// must undo its action, `failed` whether the saga must fail backward.
+    /// Once every member of the stage has settled, go on.
+    fn settle(&mut self, tx: TxId, step: StepId, undo: bool, failed: bool, ctx: C) {
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return;
         };
-        match (next, self.sagas[&tx].phase) {
-            (Some(p), _) => self.enter(tx, p, ctx),
-            (None, SagaPhase::Running(_)) => self.finish(tx, Outcome::Completed, ctx),
-            (None, _) => self.finish(tx, Outcome::Compensated, ctx),
+        saga.inflight.retain(|m| m.step != step);
+        if undo {
+            let stage = self.cfg.workflow.stage_of(step);
+            let at = match self.cfg.broken.undo_group_forward {
+                // Broken on purpose: before the group's earlier members.
+                true => saga.settled.iter().position(|s| stage.contains(&s.0)),
+                false => None,
+            };
+            saga.settled.insert(at.unwrap_or(saga.settled.len()), step);
+            if matches!(saga.phase, SagaPhase::Running(_))
+                && self.cfg.workflow.stage_of(step).len() > 1
+            {
+                ctx.record(Obs::Settled { tx, step });
+            }
+        }
+        saga.failing |= failed;
+        if saga.inflight.is_empty() {
+            self.advance(tx, ctx);
         }
     }
 
-    fn fail_backward(&mut self, tx: TxId, from: Option<StepId>, ctx: C) {
+    /// Every operation in flight has settled: the next stage, the next
+    /// compensation, or the end.
+    pub(super) fn advance(&mut self, tx: TxId, ctx: C) {
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return;
+        };
+        match saga.phase {
+            SagaPhase::Running(_) if saga.failing => self.fail_backward(tx, ctx),
+            SagaPhase::Running(first) => match self.cfg.workflow.stage_after(first) {
+                Some(next) => self.enter_stage(tx, StepId(next.start), ctx),
+                None => self.finish(tx, Outcome::Completed, ctx),
+            },
+            SagaPhase::Compensating(step) => {
+                saga.settled.retain(|s| *s != step);
+                match saga.settled.last().copied() {
+                    Some(next) => self.enter_compensation(tx, next, ctx),
+                    None => self.finish(tx, Outcome::Compensated, ctx),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn fail_backward(&mut self, tx: TxId, ctx: C) {
+        let from = self.sagas.get(&tx).and_then(|s| s.settled.last().copied());
         ctx.persist(Record::Failed { tx, from }.into());
         match from {
-            Some(s) => self.enter(tx, SagaPhase::Compensating(s), ctx),
+            Some(s) => self.enter_compensation(tx, s, ctx),
             None => self.finish(tx, Outcome::Compensated, ctx),
         }
     }
@@ -302,41 +448,61 @@ impl Orchestrator {
     /// service (`timed_out`) never makes a compensation give up: the saga
     /// waits for the network to heal; only compensations the service itself
     /// reports as failing count toward the stuck limit.
-    fn retry_or_give_up(&mut self, tx: TxId, timed_out: bool, ctx: C) {
-        let Some(saga) = self.sagas.get(&tx).copied() else {
+    fn retry_or_give_up(&mut self, tx: TxId, step: StepId, timed_out: bool, ctx: C) {
+        let Some(saga) = self.sagas.get_mut(&tx) else {
+            return;
+        };
+        let phase = saga.phase;
+        let Some(attempt) = saga.member(step).map(|m| m.attempt) else {
             return;
         };
         let timing = &self.cfg.timing;
-        let retry = match saga.phase {
-            SagaPhase::Running(s) => self.retries_forever(s) || saga.attempt < timing.max_attempts,
-            SagaPhase::Compensating(_) => timed_out || saga.attempt < timing.compensation_attempts,
+        let retry = match phase {
+            SagaPhase::Running(_) => self.retries_forever(step) || attempt < timing.max_attempts,
+            SagaPhase::Compensating(_) => timed_out || attempt < timing.compensation_attempts,
             _ => return,
         };
         if retry {
-            let backoff = self.backoff(saga.attempt, ctx);
-            self.arm(tx, RETRY, backoff, ctx);
+            let backoff = self.backoff(attempt, ctx);
+            self.arm(tx, step, RETRY, backoff, ctx);
             return;
         }
-        match saga.phase {
+        match phase {
             // Out of attempts with the outcome unknown: compensate this step
             // too (a null compensation if it never happened).
-            SagaPhase::Running(s) => self.fail_backward(tx, Some(s), ctx),
+            SagaPhase::Running(_) => self.give_up(tx, step, ctx),
             _ => self.finish(tx, Outcome::Stuck, ctx),
         }
     }
 
+    /// Stop trying `step` (its outcome unknown): it will be compensated.
+    /// In a parallel group that is logged (forced), since the saga's
+    /// `Failed` record names only the last step to undo.
+    fn give_up(&mut self, tx: TxId, step: StepId, ctx: C) {
+        if self.cfg.workflow.stage_of(step).len() > 1 {
+            ctx.persist(Record::GaveUp { tx, step }.into());
+        }
+        self.settle(tx, step, true, true, ctx);
+    }
+
     /// The deadline passed: a saga still before its pivot stops retrying
-    /// and fails backward, the step in flight included (its outcome is
+    /// and fails backward, the steps in flight included (their outcome is
     /// unknown). Past the pivot, or already compensating, it carries on.
     fn on_deadline(&mut self, tx: TxId, ctx: C) {
-        let Some(SagaPhase::Running(step)) = self.sagas.get(&tx).map(|s| s.phase) else {
+        let Some(saga) = self.sagas.get(&tx) else {
             return;
         };
-        if self.retries_forever(step) {
+        let SagaPhase::Running(first) = saga.phase else {
+            return;
+        };
+        if self.retries_forever(first) {
             return;
         }
-        self.disarm(tx, ctx);
-        self.fail_backward(tx, Some(step), ctx);
+        let pending: Vec<StepId> = saga.inflight.iter().map(|m| m.step).collect();
+        self.disarm_all(tx, ctx);
+        for step in pending {
+            self.give_up(tx, step, ctx);
+        }
     }
 
     /// Exponential backoff, capped, plus seeded jitter of up to half.
@@ -350,8 +516,8 @@ impl Orchestrator {
         SimTime(base + ctx.rng().random_range(0..=base / 2))
     }
 
-    fn finish(&mut self, tx: TxId, outcome: Outcome, ctx: C) {
-        self.disarm(tx, ctx);
+    pub(super) fn finish(&mut self, tx: TxId, outcome: Outcome, ctx: C) {
+        self.disarm_all(tx, ctx);
         self.sagas.insert(tx, Saga::new(ended(outcome)));
         ctx.persist(Record::End { tx, outcome }.into());
         ctx.record(Obs::TxFinished { tx, outcome });
@@ -360,7 +526,7 @@ impl Orchestrator {
     }
 
     /// Tell every service the saga ended, until each acknowledges.
-    fn release(&mut self, tx: TxId, ctx: C) {
+    pub(super) fn release(&mut self, tx: TxId, ctx: C) {
         if !self.cfg.toggles.semantic_lock {
             return;
         }
@@ -394,90 +560,29 @@ impl Orchestrator {
     pub fn on_timer(&mut self, id: TimerId, ctx: C) {
         let (kind, tx) = untimer(id);
         match kind {
-            STEP_TIMEOUT if self.fired(tx, STEP_TIMEOUT) => self.retry_or_give_up(tx, true, ctx),
+            STEP_TIMEOUT => {
+                if let Some((tx, step)) = self.fired(id) {
+                    self.retry_or_give_up(tx, step, true, ctx);
+                }
+            }
             DEADLINE => self.on_deadline(tx, ctx),
-            RETRY if self.fired(tx, RETRY) => {
-                if let Some(s) = self.sagas.get_mut(&tx) {
-                    s.attempt += 1;
+            RETRY => {
+                if let Some((tx, step)) = self.fired(id) {
+                    if let Some(m) = self.sagas.get_mut(&tx).and_then(|s| s.member(step)) {
+                        m.attempt += 1;
+                    }
                     ctx.record(Obs::Retry { tx });
-                    self.send_current(tx, ctx);
+                    self.send_member(tx, step, ctx);
                 }
             }
             RELEASE => self.send_releases(tx, ctx),
             _ => {}
         }
     }
-
-    /// Resume every saga from the execution log.
-    pub fn on_recover(&mut self, log: &[crate::protocols::Record], ctx: C) {
-        let mut last: BTreeMap<TxId, &Record> = BTreeMap::new();
-        let mut released = BTreeSet::new();
-        for rec in log {
-            if let crate::protocols::Record::Saga(r) = rec {
-                let tx = match r {
-                    Record::Released { tx } => {
-                        released.insert(*tx);
-                        continue;
-                    }
-                    Record::Started { tx }
-                    | Record::Begin { tx, .. }
-                    | Record::Done { tx, .. }
-                    | Record::Failed { tx, .. }
-                    | Record::End { tx, .. } => *tx,
-                };
-                last.insert(tx, r);
-            }
-        }
-        for (tx, rec) in last {
-            self.resume(tx, rec, ctx);
-            // A saga that ended before the crash but whose release was not
-            // acknowledged by every service: release it again.
-            if matches!(rec, Record::End { .. }) && !released.contains(&tx) {
-                self.release(tx, ctx);
-            }
-            // The start time is not logged: a recovered saga's deadline
-            // counts again from the restart.
-            let running = matches!(
-                self.sagas.get(&tx).map(|s| s.phase),
-                Some(SagaPhase::Running(_))
-            );
-            if running && self.cfg.timing.saga_deadline > SimTime::ZERO {
-                ctx.set_timer(timer(DEADLINE, tx), self.cfg.timing.saga_deadline);
-            }
-        }
-    }
-
-    fn resume(&mut self, tx: TxId, rec: &Record, ctx: C) {
-        let phase_of = |step, op| match op {
-            Op::Action => SagaPhase::Running(step),
-            Op::Compensation => SagaPhase::Compensating(step),
-        };
-        match *rec {
-            Record::Started { .. } => self.enter(tx, SagaPhase::Running(StepId(0)), ctx),
-            Record::Begin { step, op, .. } => {
-                // Logged but perhaps never sent: send it again, same key.
-                self.sagas.insert(tx, Saga::new(phase_of(step, op)));
-                self.send_current(tx, ctx);
-            }
-            Record::Done { step, op, .. } => {
-                self.sagas.insert(tx, Saga::new(phase_of(step, op)));
-                self.advance(tx, ctx);
-            }
-            Record::Failed { from, .. } => match from {
-                Some(s) => self.enter(tx, SagaPhase::Compensating(s), ctx),
-                None => self.finish(tx, Outcome::Compensated, ctx),
-            },
-            Record::End { outcome, .. } => {
-                self.sagas.insert(tx, Saga::new(ended(outcome)));
-            }
-            // Filtered out by `on_recover`.
-            Record::Released { .. } => {}
-        }
-    }
 }
 
 /// The final phase of a saga that ended with `outcome`.
-fn ended(outcome: Outcome) -> SagaPhase {
+pub(super) fn ended(outcome: Outcome) -> SagaPhase {
     match outcome {
         Outcome::Completed => SagaPhase::Completed,
         Outcome::Compensated => SagaPhase::Compensated,
@@ -485,7 +590,7 @@ fn ended(outcome: Outcome) -> SagaPhase {
     }
 }
 
-fn send(ctx: C, to: NodeId, msg: Msg) {
+pub(super) fn send(ctx: C, to: NodeId, msg: Msg) {
     ctx.send(to, crate::protocols::Msg::Saga(msg));
 }
 

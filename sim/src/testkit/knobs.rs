@@ -1,0 +1,153 @@
+//! The workload's knobs a property case turns (the swarm turns the same
+//! ones): a register in place of a counter, `reread_value`, a semantic
+//! compensation's fee, two neighbouring steps in a parallel group, and a
+//! service crash tied to the first message of one protocol that reaches
+//! it. Each keeps the scenario valid and correct by contract: a register
+//! comes with `commutative_updates` or `version_file` (a bare one loses
+//! updates by design), and nothing turns `pessimistic_view` (its moved
+//! steps must never be refused, which a case's rejections would break).
+
+use crate::lab::scenario::format::{EventFile, FaultFile, ScenarioFile, StepFile};
+use crate::protocols::Protocol;
+use crate::protocols::workload::StepKind;
+use proptest::prelude::*;
+
+/// The group name given to the steps a knob runs in parallel.
+pub const GROUP: &str = "knob-group";
+
+/// The knobs of one case.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Knobs {
+    /// This step's resource becomes a register, kept safe by the version
+    /// file (`true`) or by commutative updates (`false`).
+    pub register: Option<(usize, bool)>,
+    /// The `reread_value` countermeasure.
+    pub reread_value: bool,
+    /// This step's compensation keeps a fee of 1 (if its amount is 2 or
+    /// more).
+    pub fee: Option<usize>,
+    /// This step and the next run in parallel (if they may).
+    pub group: Option<usize>,
+    /// This service (index in the scenario's services) crashes when the
+    /// first message of a protocol (index in [`Protocol::ALL`]) reaches
+    /// it, and restarts `down_ms` later.
+    pub tied_crash: Option<(usize, usize, u64)>,
+}
+
+/// Knobs over a scenario with `steps` steps and `services` services.
+pub fn knobs(steps: usize, services: usize) -> impl Strategy<Value = Knobs> {
+    let (steps, services) = (steps.max(1), services.max(1));
+    (
+        proptest::option::weighted(0.3, (0..steps, any::<bool>())),
+        proptest::bool::weighted(0.2),
+        proptest::option::weighted(0.2, 0..steps),
+        proptest::option::weighted(0.3, 0..steps),
+        proptest::option::weighted(0.2, (0..services, 0..3usize, 10..300u64)),
+    )
+        .prop_map(|(register, reread_value, fee, group, tied_crash)| Knobs {
+            register,
+            reread_value,
+            fee,
+            group,
+            tied_crash,
+        })
+}
+
+/// Whether steps `i` and `i + 1` may form a parallel group (the rules
+/// validation enforces, for a file with no group yet).
+pub fn may_group(steps: &[StepFile], i: usize) -> bool {
+    let (Some(a), Some(b)) = (steps.get(i), steps.get(i + 1)) else {
+        return false;
+    };
+    let before = i.checked_sub(1).map(|p| steps[p].service.as_str());
+    steps.iter().all(|s| s.group.is_none())
+        && a.kind == b.kind
+        && a.kind != StepKind::Pivot
+        && a.service != b.service
+        && before != Some(a.service.as_str())
+        && before != Some(b.service.as_str())
+        && b.reads.as_deref() != Some(a.name.as_str())
+}
+
+/// The crash of `service` tied to the first message of `protocol` that
+/// reaches it, and its restart `down_ms` later (tied to the same event).
+pub fn tied_crash(protocol: Protocol, service: &str, nth: u32, down_ms: u64) -> [FaultFile; 2] {
+    let message = match protocol {
+        Protocol::TwoPc => "prepare",
+        Protocol::Orchestrated => "action",
+        Protocol::Choreographed => "deliver",
+    };
+    let after = EventFile {
+        message: Some(message.into()),
+        to: Some(service.into()),
+        nth,
+        ..EventFile::default()
+    };
+    let fault = FaultFile {
+        protocol: Some(protocol.name().into()),
+        after: Some(after),
+        ..FaultFile::default()
+    };
+    [
+        FaultFile {
+            crash: Some(service.into()),
+            ..fault.clone()
+        },
+        FaultFile {
+            delay_ms: Some(down_ms as f64),
+            restart: Some(service.into()),
+            ..fault
+        },
+    ]
+}
+
+impl Knobs {
+    /// Turn the knobs of `f`.
+    pub fn apply(&self, f: &mut ScenarioFile) {
+        if let Some((i, version_file)) = self.register {
+            let step = &f.steps[i % f.steps.len()];
+            let (service, resource) = (step.service.clone(), step.resource.clone());
+            if let Some(s) = f.services.iter_mut().find(|s| s.name == service) {
+                if !s.registers.contains(&resource) {
+                    s.registers.push(resource);
+                }
+            }
+            match version_file {
+                true => f.toggles.version_file = true,
+                false => f.toggles.commutative_updates = true,
+            }
+        }
+        f.toggles.reread_value |= self.reread_value;
+        if let Some(i) = self.fee {
+            let n = f.steps.len();
+            let step = &mut f.steps[i % n];
+            if step.amount >= 2 && step.compensation_amount.is_none() {
+                step.compensation_amount = Some(step.amount - 1);
+            }
+        }
+        if let Some(i) = self.group {
+            if !f.toggles.pessimistic_view && may_group(&f.steps, i) {
+                f.steps[i].group = Some(GROUP.into());
+                f.steps[i + 1].group = Some(GROUP.into());
+            }
+        }
+        if let Some((s, p, down_ms)) = self.tied_crash {
+            if let Some(service) = f.services.get(s).map(|s| s.name.clone()) {
+                f.faults
+                    .extend(tied_crash(Protocol::ALL[p % 3], &service, 1, down_ms));
+            }
+        }
+    }
+
+    /// The knobs in words, for a failure's description.
+    pub fn trouble(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some((s, p, down_ms)) = self.tied_crash {
+            let p = Protocol::ALL[p % 3].name();
+            out.push(format!(
+                "service {s} crashes on its first {p} message for {down_ms} ms"
+            ));
+        }
+        out
+    }
+}

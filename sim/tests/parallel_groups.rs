@@ -1,0 +1,219 @@
+//! Parallel groups: a group's latency is its slowest member's, a failure
+//! compensates exactly the members that completed (in reverse order of
+//! completion, for the orchestrator), recovery resumes a group, and the
+//! order checker catches an orchestrator that undoes a group forward.
+//!
+//! The numbers come from THEORY.md's latency section: with every hop d =
+//! 10 ms, a sequential stage costs 2d + its work, a parallel group 2d + its
+//! slowest member's work.
+
+mod common;
+
+use common::{assert_caught, assert_clean, ms};
+use std::collections::BTreeMap;
+use txlab_sim::engine::{Fault, Latency, NodeId, ScheduledFault};
+use txlab_sim::lab::{RunSpec, run};
+use txlab_sim::protocols::workload::{
+    Arrival, Op, ServiceId, ServiceSpec, StepFailure, StepId, StepKind, StepSpec, Workflow,
+};
+use txlab_sim::protocols::{Obs, Outcome, Protocol};
+
+const SAGAS: [Protocol; 2] = [Protocol::Orchestrated, Protocol::Choreographed];
+const RESERVE: StepId = StepId(0);
+const A: StepId = StepId(1);
+const B: StepId = StepId(2);
+const C: StepId = StepId(3);
+
+/// "reserve" at shop, then a, b and c in one parallel group; `work` is
+/// each group member's processing time in ms.
+fn workflow(work: [u64; 3]) -> Workflow {
+    let names = ["shop", "a", "b", "c"];
+    let services = names
+        .iter()
+        .map(|n| ServiceSpec {
+            name: n.to_string(),
+            resources: BTreeMap::from([("units".to_string(), 10)]),
+            registers: Default::default(),
+        })
+        .collect();
+    let steps = (0..4)
+        .map(|i| StepSpec {
+            name: format!("step {}", names[i]),
+            service: ServiceId(i as u16),
+            resource: "units".into(),
+            amount: 1,
+            compensation_amount: 1,
+            kind: StepKind::Compensatable,
+            action: "take".into(),
+            compensation: "give back".into(),
+            reads: None,
+            group: (i > 0).then(|| "g".to_string()),
+        })
+        .collect();
+    let failures = work
+        .iter()
+        .enumerate()
+        .map(|(i, w)| StepFailure {
+            step: Some(StepId(i as u16 + 1)),
+            reply_delay: ms(*w),
+            ..StepFailure::default()
+        })
+        .collect();
+    Workflow {
+        services,
+        steps,
+        transactions: 1,
+        arrival: Arrival::default(),
+        failures,
+    }
+}
+
+fn spec(protocol: Protocol, wf: Workflow, seed: u64) -> RunSpec {
+    let mut s = RunSpec::new(protocol, seed, wf);
+    s.net.default.latency = Latency::uniform_ms(10, 10);
+    s.timing.step_timeout = ms(200);
+    s.timing.vote_timeout = ms(200);
+    s
+}
+
+fn latency(s: &RunSpec) -> f64 {
+    let r = run(s).report;
+    assert_clean(&r);
+    r.transactions[0].latency_ms.expect("answered")
+}
+
+/// The compensations run, in trace order.
+fn compensations(s: &RunSpec) -> Vec<StepId> {
+    let r = run(s);
+    assert_clean(&r.report);
+    assert_eq!(
+        r.report.count(Outcome::Compensated),
+        1,
+        "{:?}",
+        r.report.outcomes
+    );
+    r.world
+        .trace()
+        .observations()
+        .iter()
+        .filter_map(|o| match &o.obs {
+            Obs::Local {
+                step,
+                op: Op::Compensation,
+                delta,
+                ..
+            } if *delta != 0 => Some(*step),
+            _ => None,
+        })
+        .collect()
+}
+
+fn rejecting(mut wf: Workflow, step: StepId) -> Workflow {
+    let f = wf
+        .failures
+        .iter_mut()
+        .find(|f| f.step == Some(step))
+        .unwrap();
+    f.reject = true;
+    wf
+}
+
+#[test]
+fn a_groups_latency_is_its_slowest_member() {
+    // Request d, reserve 2d, the group 2d + max(5, 40, 20), answer d:
+    // 6d + 40 = 100 ms. In sequence it would be 10d + 65 = 165 ms.
+    for p in SAGAS {
+        assert_eq!(latency(&spec(p, workflow([5, 40, 20]), 1)), 100.0, "{p:?}");
+        assert_eq!(latency(&spec(p, workflow([40, 5, 20]), 1)), 100.0, "{p:?}");
+    }
+    // 2PC prepares all four at once anyway: d + (2d + 40) + d = 80 ms.
+    assert_eq!(
+        latency(&spec(Protocol::TwoPc, workflow([5, 40, 20]), 1)),
+        80.0
+    );
+}
+
+#[test]
+fn with_jitter_a_groups_latency_stays_within_one_message_delay() {
+    // Hops of 9..=11 ms: the slowest member still sets the pace, so the
+    // latency stays within one message delay (10 ms) of 100 ms, far from
+    // the sequential 165 ms.
+    for p in SAGAS {
+        for seed in 0..10 {
+            let mut s = spec(p, workflow([5, 40, 20]), seed);
+            s.net.default.latency = Latency::uniform_ms(9, 11);
+            let l = latency(&s);
+            assert!((l - 100.0).abs() <= 10.0, "{p:?} seed {seed}: {l} ms");
+        }
+    }
+}
+
+#[test]
+fn a_failure_undoes_exactly_the_completed_members_in_reverse_order_of_completion() {
+    // b is rejected at 40 ms of work; a completes first (5 ms), c last
+    // (60 ms): the orchestrator undoes c, then a, then reserve; never b.
+    let wf = rejecting(workflow([5, 40, 60]), B);
+    let s = spec(Protocol::Orchestrated, wf, 1);
+    assert_eq!(compensations(&s), vec![C, A, RESERVE]);
+    // The same group with a and c's speeds swapped: the order follows
+    // completion, not the order of the steps in the file.
+    let wf = rejecting(workflow([60, 40, 5]), B);
+    let s = spec(Protocol::Orchestrated, wf, 1);
+    assert_eq!(compensations(&s), vec![A, C, RESERVE]);
+}
+
+#[test]
+fn the_choreography_undoes_the_done_members_then_the_stage_before() {
+    // a and c each undo their own action on hearing b failed (in any
+    // order); reserve is undone only once all three are back.
+    let wf = rejecting(workflow([5, 40, 60]), B);
+    let got = compensations(&spec(Protocol::Choreographed, wf, 1));
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got[2], RESERVE, "{got:?}");
+    assert!(got.contains(&A) && got.contains(&C), "{got:?}");
+}
+
+#[test]
+fn two_failures_in_a_group_undo_each_done_member_once() {
+    // a and b are both rejected; only c (done) is undone, once, then
+    // reserve.
+    let wf = rejecting(rejecting(workflow([5, 40, 60]), B), A);
+    for p in SAGAS {
+        assert_eq!(
+            compensations(&spec(p, wf.clone(), 1)),
+            vec![C, RESERVE],
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn an_orchestrator_that_undoes_a_group_forward_is_caught() {
+    let wf = rejecting(workflow([5, 40, 60]), B);
+    let mut s = spec(Protocol::Orchestrated, wf, 1);
+    s.bugs.orchestrator_undoes_group_forward = true;
+    let r = run(&s).report;
+    assert_caught(&r, &["saga_shape"]);
+}
+
+#[test]
+fn an_orchestrator_crash_inside_a_group_resumes_it() {
+    // The group's commands leave at 31 ms; the orchestrator is down from
+    // 35 to 300 ms: on restart it sends the unfinished members again
+    // (same keys) and the saga completes.
+    let mut s = spec(Protocol::Orchestrated, workflow([5, 40, 20]), 1);
+    s.faults = vec![
+        ScheduledFault {
+            at: ms(35),
+            fault: Fault::Crash(NodeId(0)),
+        },
+        ScheduledFault {
+            at: ms(300),
+            fault: Fault::Restart(NodeId(0)),
+        },
+    ];
+    let r = run(&s).report;
+    assert_clean(&r);
+    assert_eq!(r.count(Outcome::Completed), 1, "{:?}", r.outcomes);
+    assert_eq!(r.final_state["b"]["units"], 9);
+}
