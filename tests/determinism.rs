@@ -6,7 +6,9 @@
 //! 9f43ad6, before the sweep's world reuse and allocation work, so a later
 //! change that alters any run's behaviour (an extra event, a reordered
 //! message, another random draw) fails here and must update the table on
-//! purpose, saying why in its commit message.
+//! purpose, saying why in its commit message. Updated once on purpose:
+//! main's swarm learned to draw parallel groups and registers (3f269e1,
+//! 3afaa80), which changed the sagas' swarm rows and no other.
 
 use std::collections::BTreeMap;
 use txlab::library;
@@ -76,28 +78,28 @@ const PINNED: &[(&str, u64, bool, [&str; 3])] = &[
     ("timeout-retry", 1, false, ["84c20c435c307499", "f4279be939371d99", "319ac40cc837b654"]),
     ("timeout-retry", 7, false, ["84c20c435c307499", "4db2265a9767c48a", "319ac40cc837b654"]),
     ("timeout-retry", 40000, false, ["84c20c435c307499", "64bd3a039dd64af4", "319ac40cc837b654"]),
-    ("flight-sold-out", 1, true, ["8eb7e6c27848cb23", "21487b83694fb093", "40cc75481c1513db"]),
+    ("flight-sold-out", 1, true, ["8eb7e6c27848cb23", "1906af5880141d2d", "94f35893ee42d408"]),
     ("flight-sold-out", 7, true, ["04bc4fd07e24e583", "2fa36069a0a0a468", "32aafbc20d1debad"]),
     ("flight-sold-out", 40000, true, ["224882dbe550f911", "7c0874e32cad723b", "2793afd163aa0ff6"]),
-    ("duplicate-payment", 1, true, ["bc5e7a3950c18402", "904bc5206560428e", "e498446148bb83f9"]),
+    ("duplicate-payment", 1, true, ["bc5e7a3950c18402", "a8e03a15a41f4d75", "6f5719da48693e9b"]),
     ("duplicate-payment", 7, true, ["e0c94d65743f5a21", "faf042b79f53fed0", "24800d02a9c68d8f"]),
     ("duplicate-payment", 40000, true, ["c5bab386f86839dc", "886eb757fb1dae77", "a6b67942f80e5c1c"]),
-    ("coordinator-crash-after-prepare", 1, true, ["ac3540a3dd9250b8", "7b083970b9650a35", "3d59240c0fe31848"]),
+    ("coordinator-crash-after-prepare", 1, true, ["ac3540a3dd9250b8", "eb7737d76a7a2347", "327cecbe723c0841"]),
     ("coordinator-crash-after-prepare", 7, true, ["d668bfd6f6094a88", "c32bd19e9ba32871", "c95da85914cf1297"]),
     ("coordinator-crash-after-prepare", 40000, true, ["9da2803d32642d72", "b27e88081fcc2375", "7647f9e885923e80"]),
-    ("coordinator-crash-after-commit-logged", 1, true, ["4c48e9ce2e8ce26d", "e30a4272098a8765", "c8c8446a3b0812c6"]),
+    ("coordinator-crash-after-commit-logged", 1, true, ["4c48e9ce2e8ce26d", "d7924282d5019f56", "a629c14018d295f8"]),
     ("coordinator-crash-after-commit-logged", 7, true, ["f2268858def8fadd", "10a03d89a7f4c321", "717f16d5299d039b"]),
     ("coordinator-crash-after-commit-logged", 40000, true, ["59eb0e9c8b6256ce", "237a312c1da5546e", "86eb8096aea6e495"]),
-    ("slow-disk", 1, true, ["9effd77ecbda554f", "7ea76b774db3f640", "ff39e35c98082365"]),
+    ("slow-disk", 1, true, ["9effd77ecbda554f", "7ea028f91e3e0d4d", "fead618665548972"]),
     ("slow-disk", 7, true, ["892624bfcdbe66c7", "2104d8636428447c", "1b27e5be6053fe09"]),
     ("slow-disk", 40000, true, ["5f4fc3ade92674b7", "e6008d620df00dcb", "b660e873d1ade63a"]),
-    ("lost-event-no-outbox", 1, true, ["f886a066fa607385", "211932fdf3141db0", "94a1af9218556e56"]),
+    ("lost-event-no-outbox", 1, true, ["f886a066fa607385", "255d43cce4f06310", "b19f1b09532b1ff3"]),
     ("lost-event-no-outbox", 7, true, ["8fbe3d601fb713d2", "80814ee20a736717", "bcfea8364083d45f"]),
     ("lost-event-no-outbox", 40000, true, ["144ef94b7385ea42", "b42405c3d8841273", "055251f89043dc82"]),
-    ("concurrent-sagas-anomaly", 1, true, ["a16e210dd6607e99", "add766c4501b3d7c", "4e109a0cfea75c04"]),
-    ("concurrent-sagas-anomaly", 7, true, ["8b2de9853f4d2aac", "22bbb1c1c8911051", "2ca4e8115e69afd7"]),
+    ("concurrent-sagas-anomaly", 1, true, ["a16e210dd6607e99", "16d4c41e20cd34b0", "ce25b695fbe099fa"]),
+    ("concurrent-sagas-anomaly", 7, true, ["8b2de9853f4d2aac", "6a73a3cdcbbd40d7", "f342a2badcdf9c2b"]),
     ("concurrent-sagas-anomaly", 40000, true, ["666353776c1c7f0f", "03a4169c9fc57864", "13afe09845768ea9"]),
-    ("timeout-retry", 1, true, ["9b25f06bf919f569", "0fecdd5e66e56b9b", "dc774f99cdf4e167"]),
+    ("timeout-retry", 1, true, ["9b25f06bf919f569", "d002f93c3657f982", "db018e5880c50e37"]),
     ("timeout-retry", 7, true, ["a9049942a217c168", "29be624219d8c93e", "b820ca1f0f6ce24a"]),
     ("timeout-retry", 40000, true, ["7f5c35077f0c1160", "6912da94e15762cb", "683b62be0e44b9e8"]),
 ];
