@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use txlab_sim::engine::rng::{Stream, stream};
-use txlab_sim::lab::run;
 use txlab_sim::lab::scenario::format::{
     FailureFile, FaultFile, LatencyFile, LinkFile, MessageFile, PartitionFile, ScenarioFile,
 };
 use txlab_sim::lab::scenario::{Limits, Scenario, ScenarioError};
+use txlab_sim::lab::{Runner, Verdict};
 use txlab_sim::protocols::Protocol;
 
 /// How to sweep.
@@ -57,6 +57,33 @@ impl ProtocolTotals {
             violations: BTreeMap::new(),
             events: 0,
             latency: vec![0; BUCKETS],
+        }
+    }
+
+    /// Count one run.
+    fn add(&mut self, v: &Verdict) {
+        self.events += v.events;
+        for o in v.outcomes.values() {
+            if let Some(n) = self.outcomes.get_mut(o.name()) {
+                *n += 1;
+            } else {
+                self.outcomes.insert(o.name().to_string(), 1);
+            }
+        }
+        // As the full report counts them: transactions with an outcome.
+        let answered = v
+            .latencies_ms
+            .iter()
+            .filter(|(tx, _)| v.outcomes.contains_key(tx));
+        for (_, ms) in answered {
+            let b = ((ms * 10.0) as usize).min(BUCKETS - 1);
+            self.latency[b] += 1;
+        }
+        if !v.violations.is_empty() {
+            self.violating_runs += 1;
+            for x in &v.violations {
+                *self.violations.entry(x.invariant.clone()).or_insert(0) += 1;
+            }
         }
     }
 
@@ -434,14 +461,20 @@ fn worker(
         why: BTreeMap::new(),
         failing_total: 0,
     };
+    // Without swarm only the seed changes: each protocol's world is built
+    // once and reset per seed, and the whole scenario (file included) is
+    // copied only for a failing seed.
+    let mut runners: Vec<Runner> = if cfg.swarm {
+        Vec::new()
+    } else {
+        Protocol::ALL.iter().map(|p| runner(base, *p)).collect()
+    };
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= cfg.seeds {
             return w;
         }
         let seed = cfg.from.wrapping_add(i);
-        // Without swarm only the seed changes: the spec is enough, and the
-        // whole scenario (file included) is copied only for a failing seed.
         let swarmed = if cfg.swarm {
             match seed_scenario(base, seed, true) {
                 Ok(s) => Some(s),
@@ -450,31 +483,15 @@ fn worker(
         } else {
             None
         };
-        let scenario = swarmed.as_ref().unwrap_or(base);
+        if let Some(s) = &swarmed {
+            runners = Protocol::ALL.iter().map(|p| runner(s, *p)).collect();
+        }
         let mut broken: Vec<String> = Vec::new();
-        for (p, t) in Protocol::ALL.iter().zip(&mut w.totals) {
-            let mut spec = scenario.spec_for(*p);
-            spec.seed = seed;
-            spec.recording = false;
-            let r = run(&spec).report;
-            t.events += r.metrics.events;
-            for (o, n) in &r.outcomes {
-                if *n > 0 {
-                    *t.outcomes.entry(o.clone()).or_insert(0) += u64::from(*n);
-                }
-            }
-            for tx in &r.transactions {
-                if let Some(ms) = tx.latency_ms {
-                    let b = ((ms * 10.0) as usize).min(BUCKETS - 1);
-                    t.latency[b] += 1;
-                }
-            }
-            if !r.violations.is_empty() {
-                t.violating_runs += 1;
-                for v in &r.violations {
-                    *t.violations.entry(v.invariant.clone()).or_insert(0) += 1;
-                    broken.push(format!("{}: {}", p.name(), v.invariant));
-                }
+        for ((p, t), r) in Protocol::ALL.iter().zip(&mut w.totals).zip(&mut runners) {
+            let v = r.run(seed);
+            t.add(&v);
+            for inv in &v.violations {
+                broken.push(format!("{}: {}", p.name(), inv.invariant));
             }
         }
         if !broken.is_empty() {
@@ -491,6 +508,13 @@ fn worker(
             b.inc(1);
         }
     }
+}
+
+/// A runner for `scenario` under `p`, with the trace not stored.
+fn runner(scenario: &Scenario, p: Protocol) -> Runner {
+    let mut spec = scenario.spec_for(p);
+    spec.recording = false;
+    Runner::new(spec)
 }
 
 fn progress_bar(cfg: &SweepConfig) -> Option<indicatif::ProgressBar> {

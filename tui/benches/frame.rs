@@ -23,6 +23,8 @@ fn big_app() -> App {
     let mut app = App::new(s, Vec::new());
     app.update(Action::JumpEnd);
     println!("merged trace: {} events", app.rec.steps.len());
+    let (n, bytes) = app.checkpoint_memory();
+    println!("fold checkpoints: {n}, about {} KiB", bytes / 1024);
     app
 }
 

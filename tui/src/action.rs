@@ -387,7 +387,7 @@ pub const KEYMAP: &[Binding] = &[
     },
     Binding {
         keys: "?",
-        what: "help",
+        what: "help; again: next page",
         action: Action::Help,
         bar: Some("help"),
     },

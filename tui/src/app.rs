@@ -2,7 +2,9 @@
 //! tests drive it with actions and read the state.
 
 use crate::action::Action;
-use crate::fold::{FoldOptions, PaneView, fold_with};
+use crate::checkpoints::Checkpoints;
+use crate::fold::{FoldOptions, PaneView};
+use crate::recording::PaneRun;
 use crate::recording::Recording;
 use std::collections::BTreeMap;
 use txlab_sim::engine::SimTime;
@@ -160,7 +162,8 @@ pub struct App {
     /// Presenter mode: a status banner per protocol, the table hidden,
     /// three panes side by side from 120×30.
     pub present: bool,
-    /// Help page (keys, then legend) when both do not fit.
+    /// Help page (keys, then legend) when both do not fit; the view takes
+    /// it modulo the number of pages the screen needs.
     pub help_page: usize,
     /// The focused pane (protocol index).
     pub focus: usize,
@@ -197,6 +200,12 @@ pub struct App {
     pub quiz: crate::quiz::Quiz,
     /// The recording changed: no pane view can be reused.
     pub(crate) stale: bool,
+    /// Per pane, the isolation anomalies up to the cursor, found when the
+    /// anomalies overlay opens (the cursor cannot move while it is open).
+    pub anomalies: Vec<Vec<txlab_sim::lab::anomaly::Anomaly>>,
+    /// Per pane, the fold's checkpoints for the current recording and
+    /// options.
+    pub(crate) folds: Vec<Checkpoints>,
 }
 
 impl App {
@@ -234,6 +243,8 @@ impl App {
             export: Default::default(),
             undo: Vec::new(),
             stale: true,
+            anomalies: Vec::new(),
+            folds: Vec::new(),
         };
         app.refresh();
         if let Some(s) = crate::counterexample::status(&app.rec.scenario) {
@@ -291,35 +302,59 @@ impl App {
     }
 
     /// Recompute the panes at the cursor. A step moves one pane only, so
-    /// the others are kept as they are.
+    /// the others are kept as they are; a moved pane folds on from its
+    /// nearest checkpoint ([`Checkpoints`]).
     fn refresh(&mut self) {
         let shown = self.rec.shown_at(self.cursor);
-        let old = std::mem::take(&mut self.panes);
-        let (opts, stale) = (self.fold_options(), self.stale);
-        // The panes fold in parallel: a jump refolds all three. `Err` holds
-        // a pane kept as it is (boxed: a view is large).
-        self.panes = std::thread::scope(|scope| {
-            let jobs: Vec<_> = self
+        let opts = self.fold_options();
+        if self.stale || self.folds.iter().any(|f| f.options() != opts) {
+            // New runs or new options: no state or checkpoint can be reused.
+            self.folds = self
                 .rec
                 .panes
                 .iter()
-                .zip(shown)
-                .enumerate()
-                .map(|(i, (p, n))| match old.get(i) {
-                    Some(v) if v.shown == n as usize && !stale => Err(Box::new(v.clone())),
-                    _ => Ok(scope.spawn(move || fold_with(p, n as usize, opts))),
-                })
+                .map(|p| Checkpoints::new(p, opts))
                 .collect();
-            jobs.into_iter()
-                .map(|j| match j {
-                    Ok(h) => h.join().expect("a fold does not panic"),
-                    Err(v) => *v,
-                })
-                .collect()
-        });
+            self.panes.clear();
+        }
+        let old = std::mem::take(&mut self.panes);
+        let moved: Vec<bool> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, n)| old.get(i).is_none_or(|v| v.shown != *n as usize))
+            .collect();
+        // One pane moved (a step): fold it here. Several (a jump): in
+        // parallel, one thread each.
+        let fold = |(i, (f, p)): (usize, (&mut Checkpoints, &PaneRun))| {
+            moved[i].then(|| f.fold_to(p, shown[i] as usize).view(p))
+        };
+        let pairs = self.folds.iter_mut().zip(&self.rec.panes).enumerate();
+        let fresh: Vec<Option<PaneView>> = if moved.iter().filter(|m| **m).count() > 1 {
+            std::thread::scope(|scope| {
+                let jobs: Vec<_> = pairs.map(|job| scope.spawn(move || fold(job))).collect();
+                jobs.into_iter()
+                    .map(|h| h.join().expect("a fold does not panic"))
+                    .collect()
+            })
+        } else {
+            pairs.map(fold).collect()
+        };
+        self.panes = fresh
+            .into_iter()
+            .zip(old.into_iter().map(Some).chain(std::iter::repeat(None)))
+            .map(|(new, kept)| new.or(kept).expect("a pane not moved was kept"))
+            .collect();
         self.stale = false;
         let flying = self.panes[self.focus].in_flight.len();
         self.message = self.message.filter(|m| *m < flying);
+    }
+
+    /// The fold's checkpoints: how many are held (over the three panes)
+    /// and roughly how many heap bytes they take.
+    pub fn checkpoint_memory(&self) -> (usize, usize) {
+        self.folds
+            .iter()
+            .fold((0, 0), |(n, b), f| (n + f.len(), b + f.heap_bytes()))
     }
 
     /// Move the cursor by hand: the play clock follows it.
@@ -451,7 +486,14 @@ impl App {
         }
         match &self.overlay {
             Overlay::None => self.update_main(action),
-            Overlay::Help if action == Action::Help && self.help_page == 0 => self.help_page = 1,
+            // The help's pages (as many as the screen needs; the view
+            // takes this modulo their count): ? or → on, ← back.
+            Overlay::Help if matches!(action, Action::Help | Action::NextChange) => {
+                self.help_page += 1
+            }
+            Overlay::Help if action == Action::PrevChange => {
+                self.help_page = self.help_page.saturating_sub(1)
+            }
             Overlay::Help | Overlay::Inspect(_) | Overlay::Anomalies => match action {
                 Action::Back | Action::Help | Action::Confirm | Action::Anomalies => {
                     self.overlay = Overlay::None
@@ -572,7 +614,16 @@ impl App {
             }
             Action::Picker => self.overlay = Overlay::Picker { selected: 0 },
             Action::Sweep => self.sweep(),
-            Action::Anomalies => self.overlay = Overlay::Anomalies,
+            Action::Anomalies => {
+                self.anomalies = self
+                    .rec
+                    .panes
+                    .iter()
+                    .zip(&self.panes)
+                    .map(|(run, view)| crate::fold::anomalies(run, view.shown))
+                    .collect();
+                self.overlay = Overlay::Anomalies;
+            }
             Action::Filter => {
                 self.typing = true;
                 self.filter.clear();
@@ -760,17 +811,34 @@ impl App {
         }
     }
 
-    /// The narration to show at the cursor: the latest line (in file
-    /// order) whose time or event has been reached.
+    /// The narration to show at the cursor: the latest line reached and
+    /// every other line reached at the same simulated time (two lines that
+    /// fire together both show), the focused pane's protocol first, then
+    /// in file order.
     pub fn narration(&self) -> Option<String> {
-        self.rec
-            .scenario
-            .file
-            .narration
+        let lines = &self.rec.scenario.file.narration;
+        let reached: Vec<(usize, usize)> = self
+            .rec
+            .narration_at
             .iter()
-            .zip(&self.rec.narration_at)
-            .rfind(|(_, at)| at.is_some_and(|c| c <= self.cursor))
-            .map(|(n, _)| crate::moments::narration_text(n))
+            .enumerate()
+            .filter_map(|(i, at)| at.filter(|c| *c <= self.cursor).map(|c| (i, c)))
+            .collect();
+        let latest = reached.iter().map(|(_, c)| *c).max()?;
+        let time = self.rec.time_at(latest);
+        let focused = self.panes.get(self.focus).map(|p| p.protocol);
+        let mut now: Vec<usize> = reached
+            .iter()
+            .filter(|(_, c)| self.rec.time_at(*c) == time)
+            .map(|(i, _)| *i)
+            .collect();
+        // Stable: file order within each group.
+        now.sort_by_key(|i| lines[*i].protocol.is_none() || lines[*i].protocol != focused);
+        let text: Vec<String> = now
+            .iter()
+            .map(|i| crate::moments::narration_text(&lines[*i]))
+            .collect();
+        Some(text.join("  ·  "))
     }
 }
 

@@ -3,14 +3,14 @@
 //! what makes stepping back exact: it is the same function with one event
 //! fewer.
 
+use crate::folder::{Folder, Scan};
 use crate::recording::PaneRun;
 use std::collections::BTreeMap;
-use txlab_sim::engine::{DropReason, EventKind, MsgId, NodeId, SimTime, Stats};
-use txlab_sim::lab::metrics::metrics;
+use txlab_sim::engine::{DropReason, EventKind, MsgId, NodeId, SimTime, TraceEvent};
+use txlab_sim::lab::anomaly::Anomaly;
 use txlab_sim::lab::{Metrics, RunView};
-use txlab_sim::protocols::service::Reply;
-use txlab_sim::protocols::workload::{Op, TxId};
-use txlab_sim::protocols::{Obs, Outcome, Protocol};
+use txlab_sim::protocols::Protocol;
+use txlab_sim::protocols::workload::TxId;
 
 /// A node's phase, shown in words and colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,134 +178,6 @@ pub struct PaneView {
     pub shown: usize,
 }
 
-/// Diagram rows kept (more than any terminal shows).
-const MAX_ROWS: usize = 200;
-/// In-flight messages listed.
-const MAX_IN_FLIGHT: usize = 200;
-
-/// One diagram row in the making: the event that opened it (a send, a
-/// duplicate or a fault) and, for a message, where it is now.
-struct Slot {
-    event: usize,
-    fate: Fate,
-    /// Sender and receiver, for a message.
-    link: Option<(NodeId, NodeId)>,
-}
-
-/// One pass over the shown events: counters, who is down, what is on the
-/// wire, and which events the newest diagram rows come from.
-struct Scan {
-    /// The newest rows.
-    recent: std::collections::VecDeque<Slot>,
-    down: Vec<bool>,
-    /// Trace index of each node's last restart.
-    restarted: Vec<Option<u64>>,
-    wire: BTreeMap<MsgId, (NodeId, NodeId)>,
-    faults: Vec<usize>,
-    stats: Stats,
-}
-
-fn scan(events: &[txlab_sim::engine::TraceEvent], nodes: usize, hidden: &[bool]) -> Scan {
-    let mut restarted = vec![None; nodes];
-    // Only the most recent rows can be on screen; remember which events
-    // they are and label just those (labels allocate).
-    let mut recent: std::collections::VecDeque<Slot> = std::collections::VecDeque::new();
-    let mut base = 0usize;
-    // The row (sequence number) each message on the wire is drawn in.
-    let mut row_of: BTreeMap<MsgId, usize> = BTreeMap::new();
-    let mut down = vec![false; nodes];
-    let mut wire: BTreeMap<MsgId, (NodeId, NodeId)> = BTreeMap::new();
-    let mut faults = Vec::new();
-    let mut stats = Stats::default();
-    let background = |from: NodeId, to: NodeId| {
-        hidden.get(from.index()).copied().unwrap_or(false)
-            || hidden.get(to.index()).copied().unwrap_or(false)
-    };
-    fn push(
-        recent: &mut std::collections::VecDeque<Slot>,
-        base: &mut usize,
-        event: usize,
-        link: Option<(NodeId, NodeId)>,
-    ) -> usize {
-        if recent.len() == MAX_ROWS {
-            recent.pop_front();
-            *base += 1;
-        }
-        recent.push_back(Slot {
-            event,
-            fate: Fate::InFlight,
-            link,
-        });
-        *base + recent.len() - 1
-    }
-    for (i, e) in events.iter().enumerate() {
-        match e.kind {
-            EventKind::Send { msg, from, to } => {
-                stats.sent += 1;
-                wire.insert(msg, (from, to));
-                if !background(from, to) {
-                    let seq = push(&mut recent, &mut base, i, Some((from, to)));
-                    row_of.insert(msg, seq);
-                }
-            }
-            EventKind::Duplicate { msg, copy } => {
-                stats.duplicated += 1;
-                if let Some(&(from, to)) = wire.get(&msg) {
-                    wire.insert(copy, (from, to));
-                    if !background(from, to) {
-                        let seq = push(&mut recent, &mut base, i, Some((from, to)));
-                        row_of.insert(copy, seq);
-                    }
-                }
-            }
-            EventKind::Deliver { msg, .. } | EventKind::Drop { msg, .. } => {
-                let fate = match e.kind {
-                    EventKind::Drop { reason, .. } => {
-                        stats.dropped += 1;
-                        Fate::Dropped(reason)
-                    }
-                    _ => {
-                        stats.delivered += 1;
-                        Fate::Delivered
-                    }
-                };
-                wire.remove(&msg);
-                if let Some(seq) = row_of.remove(&msg) {
-                    if let Some(slot) = seq.checked_sub(base).and_then(|k| recent.get_mut(k)) {
-                        slot.fate = fate;
-                    }
-                }
-            }
-            EventKind::Crash { node } => {
-                down[node.index()] = true;
-                push(&mut recent, &mut base, i, None);
-                faults.push(i);
-            }
-            EventKind::Restart { node } => {
-                down[node.index()] = false;
-                restarted[node.index()] = Some(i as u64);
-                push(&mut recent, &mut base, i, None);
-                faults.push(i);
-            }
-            EventKind::Partition { .. } | EventKind::Heal { .. } => {
-                push(&mut recent, &mut base, i, None);
-                faults.push(i);
-            }
-            EventKind::Persist { forced: true, .. } => stats.forced_writes += 1,
-            _ => {}
-        }
-    }
-    stats.steps = events.len() as u64;
-    Scan {
-        recent,
-        down,
-        restarted,
-        wire,
-        faults,
-        stats,
-    }
-}
-
 /// What a fold draws beyond the protocol itself.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FoldOptions {
@@ -343,37 +215,76 @@ fn fault_row(e: &txlab_sim::engine::TraceEvent) -> Row {
     }
 }
 
-/// Fold the first `n` events of `run`.
-pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
-    let world = &run.world;
-    let trace = world.trace();
+/// The run as the checkers see it after its first `n` events: the
+/// observations made so far, ending at the last shown event's time.
+pub(crate) fn prefix_view(run: &PaneRun, n: usize) -> RunView<'_> {
+    let trace = run.world.trace();
     let events = &trace.events()[..n.min(trace.events().len())];
-    let now = events.last().map_or(SimTime::ZERO, |e| e.time);
     let obs_end = trace
         .observations()
         .partition_point(|o| (o.index as usize) < events.len());
-    let obs = &trace.observations()[..obs_end];
-    let hidden = if opts.background {
-        vec![false; world.node_count()]
-    } else {
-        background_nodes(run)
-    };
-    let Scan {
-        recent,
-        down,
-        restarted,
-        wire,
-        faults,
-        stats,
-    } = scan(events, world.node_count(), &hidden);
+    RunView {
+        protocol: run.protocol,
+        workflow: &run.spec.workflow,
+        obs: &trace.observations()[..obs_end],
+        faults: trace.faults(),
+        final_values: Vec::new(),
+        outcomes: BTreeMap::new(),
+        healed: false,
+        undelivered: 0,
+        end: events.last().map_or(SimTime::ZERO, |e| e.time),
+        end_index: events.len() as u64,
+    }
+}
+
+/// The isolation anomalies found in the first `n` events of `run`, in
+/// trace order (what [`metrics`](txlab_sim::lab::metrics::metrics) would
+/// report for that prefix). Computed on demand: the overlay is the only
+/// place that shows them.
+pub fn anomalies(run: &PaneRun, n: usize) -> Vec<Anomaly> {
+    txlab_sim::lab::anomaly::detect(&prefix_view(run, n))
+}
+
+/// Fold the first `n` events of `run`: the view a [`Folder`] reaches
+/// from the start (see [`crate::checkpoints`] for the fast way there).
+pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
+    let mut f = Folder::new(run, opts);
+    f.advance(run, n);
+    f.view(run)
+}
+
+/// In-flight messages listed.
+const MAX_IN_FLIGHT: usize = 200;
+
+/// What a [`Folder`] hands over to be drawn.
+pub(crate) struct Parts<'a> {
+    /// The shown events.
+    pub(crate) events: &'a [TraceEvent],
+    pub(crate) scan: &'a Scan,
+    pub(crate) hidden: &'a [bool],
+    pub(crate) outcomes: BTreeMap<String, u32>,
+    pub(crate) nodes: Vec<NodeView>,
+    pub(crate) blocked_since: Option<SimTime>,
+    pub(crate) started: usize,
+    pub(crate) stock: Vec<crate::stock::Holding>,
+    pub(crate) tally: &'a crate::tally::Tally,
+}
+
+/// Build the view: label the newest rows and the wire, and compute the
+/// metrics of the shown prefix.
+pub(crate) fn assemble(run: &PaneRun, p: Parts<'_>) -> PaneView {
+    let trace = run.world.trace();
+    let events = p.events;
     let wf = &run.spec.workflow;
     let label = |id: MsgId| {
         trace
             .message(id)
             .map_or_else(|| "?".into(), |m| crate::words::message(m, wf))
     };
-    let rows = recent
-        .into_iter()
+    let rows = p
+        .scan
+        .recent
+        .iter()
         .map(|slot| {
             let e = &events[slot.event];
             match e.kind {
@@ -400,9 +311,12 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
             }
         })
         .collect();
-    let is_hidden = |n: NodeId| hidden.get(n.index()).copied().unwrap_or(false);
-    let shown_wire: Vec<(MsgId, (NodeId, NodeId))> = wire
-        .into_iter()
+    let is_hidden = |n: NodeId| p.hidden.get(n.index()).copied().unwrap_or(false);
+    let shown_wire: Vec<(MsgId, (NodeId, NodeId))> = p
+        .scan
+        .wire
+        .iter()
+        .map(|(m, l)| (*m, *l))
         .filter(|(_, (f, t))| !is_hidden(*f) && !is_hidden(*t))
         .collect();
     let in_flight_count = shown_wire.len();
@@ -416,26 +330,10 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
             label: label(id),
         })
         .collect();
-    let view = RunView {
-        protocol: run.protocol,
-        workflow: &run.spec.workflow,
-        obs,
-        faults: trace.faults(),
-        final_values: Vec::new(),
-        outcomes: BTreeMap::new(),
-        healed: false,
-        undelivered: 0,
-        end: now,
-        end_index: events.len() as u64,
-    };
-    let latencies = txlab_sim::lab::outcome::latencies(&view);
-    let metrics = metrics(&view, stats, &latencies);
-    let started = obs
-        .iter()
-        .filter(|o| matches!(o.obs, Obs::TxStarted { .. }))
-        .map(|o| o.obs.tx())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let view = prefix_view(run, events.len());
+    // Running totals, not a pass over the prefix; the anomalies are left
+    // out (only the overlay shows them: [`anomalies`]).
+    let metrics = p.tally.metrics(&view, p.scan.stats);
     let violations = run
         .report
         .violations
@@ -445,236 +343,25 @@ pub fn fold_with(run: &PaneRun, n: usize, opts: FoldOptions) -> PaneView {
         })
         .map(|v| format!("{}: {}", v.invariant, v.message))
         .collect();
-    let counts = outcomes(obs);
-    let mut doubt: BTreeMap<(TxId, NodeId), SimTime> = BTreeMap::new();
-    for o in obs {
-        match o.obs {
-            Obs::InDoubt { tx } => {
-                doubt.entry((tx, o.node)).or_insert(o.time);
-            }
-            Obs::Committed { tx } | Obs::Aborted { tx, .. } => {
-                doubt.remove(&(tx, o.node));
-            }
-            _ => {}
-        }
-    }
-    // Node lines for one transaction read only its observations.
-    let node_views = match opts.tx {
-        Some(tx) => {
-            let mine: Vec<_> = obs.iter().filter(|o| o.obs.tx() == tx).cloned().collect();
-            nodes(run, &mine, &down, &restarted, &outcomes(&mine))
-        }
-        None => nodes(run, obs, &down, &restarted, &counts),
-    };
     PaneView {
-        blocked_since: doubt.values().min().copied(),
+        blocked_since: p.blocked_since,
         protocol: run.protocol,
-        nodes: node_views,
-        stock: crate::stock::holdings(&run.spec.workflow, obs),
+        nodes: p.nodes,
+        stock: p.stock,
         rows,
         in_flight,
         in_flight_count,
-        faults: faults.into_iter().map(|i| fault_row(&events[i])).collect(),
-        outcomes: counts,
+        faults: p
+            .scan
+            .faults
+            .iter()
+            .map(|i| fault_row(&events[*i]))
+            .collect(),
+        outcomes: p.outcomes,
         metrics,
-        started,
-        answered: latencies.len(),
+        started: p.started,
+        answered: p.tally.latencies().len(),
         violations,
         shown: events.len(),
     }
-}
-
-/// Transactions by state so far. A 2PC transaction with a participant
-/// still in doubt is "blocked", whatever the coordinator decided; one whose
-/// participants all aborted is "aborted" even if the coordinator never said.
-fn outcomes(obs: &[txlab_sim::engine::Observation<Obs>]) -> BTreeMap<String, u32> {
-    let mut state: BTreeMap<TxId, String> = BTreeMap::new();
-    let mut local: BTreeMap<(TxId, NodeId), Phase> = BTreeMap::new();
-    for o in obs {
-        let tx = o.obs.tx();
-        match o.obs {
-            Obs::TxStarted { .. } => {
-                state.entry(tx).or_insert_with(|| "running".into());
-            }
-            Obs::TxFinished { outcome, .. } => {
-                state.insert(tx, outcome.name().into());
-            }
-            Obs::Prepared { .. } => {
-                local.insert((tx, o.node), Phase::Prepared);
-            }
-            Obs::InDoubt { .. } => {
-                local.insert((tx, o.node), Phase::InDoubt);
-            }
-            Obs::Committed { .. } => {
-                local.insert((tx, o.node), Phase::Committed);
-            }
-            Obs::Aborted { .. } => {
-                local.insert((tx, o.node), Phase::Aborted);
-            }
-            _ => {}
-        }
-    }
-    for (tx, s) in state.iter_mut() {
-        let phases: Vec<Phase> = local
-            .range((*tx, NodeId(0))..=(*tx, NodeId(u32::MAX)))
-            .map(|(_, p)| *p)
-            .collect();
-        if phases.contains(&Phase::InDoubt) {
-            *s = "blocked".into();
-        } else if s == "running"
-            && !phases.is_empty()
-            && phases.iter().all(|p| *p == Phase::Aborted)
-        {
-            *s = "aborted".into();
-        }
-    }
-    let mut counts = BTreeMap::new();
-    for s in state.into_values() {
-        *counts.entry(s).or_insert(0) += 1;
-    }
-    counts
-}
-
-/// Per-node phase from the observations: the latest fact about the most
-/// recent transaction each node touched.
-fn nodes(
-    run: &PaneRun,
-    obs: &[txlab_sim::engine::Observation<Obs>],
-    down: &[bool],
-    restarted: &[Option<u64>],
-    counts: &BTreeMap<String, u32>,
-) -> Vec<NodeView> {
-    let world = &run.world;
-    let mut phase = vec![Phase::Idle; world.node_count()];
-    let mut detail = vec![String::new(); world.node_count()];
-    let mut locks = vec![false; world.node_count()];
-    let mut finished: BTreeMap<TxId, Outcome> = BTreeMap::new();
-    let mut compensating: BTreeMap<TxId, bool> = BTreeMap::new();
-    let mut published = 0u32;
-    let mut last_obs: Vec<Option<u64>> = vec![None; world.node_count()];
-    for o in obs {
-        let i = o.node.index();
-        last_obs[i] = Some(o.index);
-        let tx = o.obs.tx();
-        let p = match &o.obs {
-            Obs::TxStarted { .. } => Some(Phase::Working),
-            Obs::TxFinished { outcome, .. } => {
-                finished.insert(tx, *outcome);
-                Some(match outcome {
-                    Outcome::Committed | Outcome::Completed => Phase::Committed,
-                    Outcome::Compensated => Phase::Compensated,
-                    Outcome::Stuck => Phase::Stuck,
-                    _ => Phase::Aborted,
-                })
-            }
-            Obs::Prepared { .. } => Some(Phase::Prepared),
-            Obs::InDoubt { .. } => Some(Phase::InDoubt),
-            Obs::Committed { .. } => Some(Phase::Committed),
-            Obs::Aborted { .. } => Some(Phase::Aborted),
-            Obs::Decided { commit, .. } => Some(if *commit {
-                Phase::Committed
-            } else {
-                Phase::Aborted
-            }),
-            Obs::LocksHeld { .. } => {
-                locks[i] = true;
-                None
-            }
-            Obs::LocksFreed { .. } => {
-                locks[i] = false;
-                None
-            }
-            Obs::Local { op, reply, .. } => Some(match (op, reply) {
-                (Op::Action, Reply::Done) => Phase::Applied,
-                (Op::Action, _) => Phase::Aborted,
-                (Op::Compensation, _) => {
-                    compensating.insert(tx, true);
-                    Phase::Compensated
-                }
-            }),
-            Obs::Published { .. } => {
-                published += 1;
-                detail[i] = format!("{published} event{}", if published == 1 { "" } else { "s" });
-                None
-            }
-            Obs::Refused { reason, .. } => {
-                detail[i] = format!("{tx} {reason}");
-                continue;
-            }
-            // An inquiry answered with the decision (presumed abort after
-            // a coordinator's restart): that is where this node stands.
-            Obs::Answered { commit, .. } => {
-                phase[i] = if *commit {
-                    Phase::Committed
-                } else {
-                    Phase::Aborted
-                };
-                detail[i] = format!(
-                    "{tx}: answered {}",
-                    if *commit { "commit" } else { "abort" }
-                );
-                continue;
-            }
-            Obs::Retry { .. }
-            | Obs::Settled { .. }
-            | Obs::Voted { .. }
-            | Obs::Read { .. }
-            | Obs::ClientTold { .. }
-            | Obs::Requested { .. }
-            | Obs::AskedAgain { .. } => None,
-        };
-        if let Some(p) = p {
-            phase[i] = p;
-            if i > 0 || run.protocol != Protocol::Choreographed {
-                detail[i] = tx.to_string();
-            }
-        }
-    }
-    // A coordinator, orchestrator or broker that restarted and has done
-    // nothing since shows that, not what it did before the crash.
-    // Once every transaction is settled (its participants all aborted, say)
-    // it has nothing left to do, and says so rather than "working".
-    if restarted[0].is_some_and(|r| last_obs[0].is_none_or(|o| o < r)) {
-        let open: u32 = counts
-            .iter()
-            .filter(|(s, _)| matches!(s.as_str(), "running" | "blocked"))
-            .map(|(_, n)| *n)
-            .sum();
-        let all = |names: &[&str]| {
-            !counts.is_empty() && counts.keys().all(|k| names.contains(&k.as_str()))
-        };
-        if open > 0 {
-            phase[0] = Phase::Working;
-            detail[0] = "recovered from its log".into();
-        } else {
-            if all(&["aborted"]) {
-                phase[0] = Phase::Aborted;
-            } else if all(&["committed", "completed"]) {
-                phase[0] = Phase::Committed;
-            }
-            detail[0] = "recovered; nothing left to decide".into();
-        }
-    }
-    // The orchestrator is compensating while a saga it runs is undoing.
-    if run.protocol == Protocol::Orchestrated
-        && phase[0] == Phase::Working
-        && compensating.keys().any(|t| !finished.contains_key(t))
-    {
-        phase[0] = Phase::Compensating;
-    }
-    (0..world.node_count())
-        .map(|i| {
-            let crashed = down.get(i).copied().unwrap_or(false);
-            NodeView {
-                name: world.name(NodeId(i as u32)).to_string(),
-                phase: if crashed { Phase::Crashed } else { phase[i] },
-                detail: if locks[i] {
-                    format!("{} locks", detail[i]).trim().to_string()
-                } else {
-                    detail[i].clone()
-                },
-                locks: locks[i],
-            }
-        })
-        .collect()
 }

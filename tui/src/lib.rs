@@ -7,7 +7,10 @@
 //! Structure (ratatui's state / update / view):
 //! - [`recording`]: the three recorded runs and their merged timeline.
 //! - [`fold`]: what a pane shows after N events (a pure function, so
-//!   stepping back is exact).
+//!   stepping back is exact); [`folder`] folds it one event at a time and
+//!   [`checkpoints`] keeps folder states so a jump folds a short distance.
+//! - [`tally`]: the metrics as running totals ([`doubt`]: 2PC's
+//!   uncertain and blocked time among them).
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
@@ -25,14 +28,18 @@
 pub mod action;
 pub mod app;
 mod branch;
+pub mod checkpoints;
 pub mod counterexample;
+pub mod doubt;
 pub mod export;
 pub mod fold;
+pub mod folder;
 pub mod inspect;
 pub mod moments;
 pub mod quiz;
 pub mod recording;
 pub mod stock;
+pub mod tally;
 pub mod terminal;
 mod transactions;
 pub mod view;

@@ -39,20 +39,16 @@ pub fn format_amount(value: i64, money: bool) -> String {
     }
 }
 
-/// Every service's resources after the observations `obs` (a prefix of a
-/// run's), in service order, then resource name order.
-pub fn holdings(wf: &Workflow, obs: &[Observation<Obs>]) -> Vec<Holding> {
-    let mut out: Vec<Holding> = Vec::new();
-    // Where each (service, resource) lands in `out`, by service index.
-    let mut at: Vec<Vec<(String, usize)>> = Vec::with_capacity(wf.services.len());
+/// Every service's resources before the run, in service order, then
+/// resource name order.
+pub fn start(wf: &Workflow) -> Vec<Holding> {
+    let mut out = Vec::new();
     for (i, svc) in wf.services.iter().enumerate() {
-        let mut slots = Vec::new();
         for (res, start) in &svc.resources {
             // Money is what a step charges; everything else is stock.
             let money = wf.steps.iter().any(|s| {
                 usize::from(s.service.0) == i && s.resource == *res && s.action == "charge"
             });
-            slots.push((res.clone(), out.len()));
             out.push(Holding {
                 service: svc.name.clone(),
                 resource: res.clone(),
@@ -61,18 +57,33 @@ pub fn holdings(wf: &Workflow, obs: &[Observation<Obs>]) -> Vec<Holding> {
                 money,
             });
         }
-        at.push(slots);
     }
+    out
+}
+
+/// Apply one observation to `holdings` (as [`start`] made them): a
+/// service's applied change moves its resource.
+pub fn apply(wf: &Workflow, holdings: &mut [Holding], o: &Observation<Obs>) {
+    let Obs::Local { step, delta, .. } = &o.obs else {
+        return;
+    };
+    let spec = wf.step(*step);
+    let i = usize::from(spec.service.0);
+    let Some(svc) = wf.services.get(i) else {
+        return;
+    };
+    let offset: usize = wf.services[..i].iter().map(|s| s.resources.len()).sum();
+    if let Some(k) = svc.resources.keys().position(|r| *r == spec.resource) {
+        holdings[offset + k].value += delta;
+    }
+}
+
+/// Every service's resources after the observations `obs` (a prefix of a
+/// run's), in service order, then resource name order.
+pub fn holdings(wf: &Workflow, obs: &[Observation<Obs>]) -> Vec<Holding> {
+    let mut out = start(wf);
     for o in obs {
-        if let Obs::Local { step, delta, .. } = &o.obs {
-            let spec = wf.step(*step);
-            let slot = at
-                .get(usize::from(spec.service.0))
-                .and_then(|s| s.iter().find(|(r, _)| *r == spec.resource));
-            if let Some((_, k)) = slot {
-                out[*k].value += delta;
-            }
-        }
+        apply(wf, &mut out, o);
     }
     out
 }

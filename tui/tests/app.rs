@@ -256,16 +256,75 @@ fn step_back_after_step_forward_returns_the_identical_screen() {
     }
 }
 
+/// The help's pages at `w`×`h`, in the order `?` shows them.
+fn help_screens(w: u16, h: u16) -> Vec<String> {
+    let mut a = app("happy-path");
+    a.update(Action::Help);
+    let pages = txlab_tui::view::help_page_count(h);
+    (0..pages)
+        .map(|_| {
+            let s = text(render(&a, w, h).backend().buffer());
+            a.update(Action::Help);
+            s
+        })
+        .collect()
+}
+
+/// Every binding and every legend entry is on some page, whole (not cut
+/// by a column), at every size down to 80×24.
 #[test]
 fn every_keymap_entry_appears_in_the_help() {
-    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
-        let mut a = app("happy-path");
-        a.update(Action::Help);
-        let screen = text(render(&a, w, h).backend().buffer());
+    for (w, h) in [(80, 24), (120, 30), (120, 40), (200, 50)] {
+        let pages = help_screens(w, h);
+        let all = pages.concat();
         for b in KEYMAP {
-            assert!(screen.contains(b.keys), "{w}x{h}: {}", b.keys);
-            assert!(screen.contains(b.what), "{w}x{h}: {}", b.what);
+            let line = format!("{:<10} {}", b.keys, b.what);
+            assert!(all.contains(&line), "{w}x{h}: {line}");
         }
+        for (sym, what) in txlab_tui::view::LEGEND {
+            assert!(all.contains(sym) && all.contains(what), "{w}x{h}: {what}");
+        }
+    }
+}
+
+/// At 80×24 the help used to need every row (44 bindings in two columns
+/// over the title line and the key bar); now it has pages, each leaving
+/// the title line (the first row) and the last row of the screen alone.
+#[test]
+fn the_help_at_80x24_has_pages_that_leave_the_screen_edges_alone() {
+    let pages = help_screens(80, 24);
+    assert_eq!(pages.len(), 4, "two pages of keys, two of legend");
+    let main = text(render(&app("happy-path"), 80, 24).backend().buffer());
+    let first = |s: &str| s.lines().next().unwrap_or("").to_string();
+    let last = |s: &str| s.lines().last().unwrap_or("").to_string();
+    for (i, p) in pages.iter().enumerate() {
+        assert_eq!(first(p), first(&main), "page {i}: the title line");
+        assert_eq!(last(p), last(&main), "page {i}: the last row");
+        assert!(p.contains(&format!("page {} of 4", i + 1)), "{p}");
+    }
+    // The key to the transaction ids wraps rather than being cut to
+    // "tra." and "hot." (as it was on one line at 80 columns).
+    let all = pages.concat();
+    assert!(
+        all.contains("T0 = the one transaction (book car → book hotel → book flight"),
+        "{all}"
+    );
+    assert!(all.contains("arriving at 1 ms"), "{all}");
+    // ? goes round: after the last page, the first again.
+    let mut a = app("happy-path");
+    for _ in 0..5 {
+        a.update(Action::Help);
+    }
+    assert_eq!(text(render(&a, 80, 24).backend().buffer()), pages[0]);
+}
+
+#[test]
+fn help_snapshots() {
+    for (i, p) in help_screens(80, 24).iter().enumerate() {
+        insta::assert_snapshot!(format!("help_80x24_page{}", i + 1), p);
+    }
+    for (i, p) in help_screens(120, 30).iter().enumerate() {
+        insta::assert_snapshot!(format!("help_120x30_page{}", i + 1), p);
     }
 }
 

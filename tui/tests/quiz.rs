@@ -220,9 +220,71 @@ fn a_narration_line_about_one_protocol_fires_from_its_pane() {
         ),
         Vec::new(),
     );
-    b.update(Action::JumpEnd);
+    // (At its moment: at the end the strip shows what fired last.)
+    let c = b.rec.narration_at.last().unwrap().unwrap();
+    while b.cursor < c {
+        b.update(Action::StepForward);
+    }
     let s = screen(&b, 200, 50);
     assert!(s.contains("choreographed saga: Look at this pane."), "{s}");
+}
+
+/// Two lines that fire at the same moment both show (they used to hide
+/// each other: only the later one in the file was on the strip), the
+/// focused pane's first; a moment later, only what fires then.
+#[test]
+fn two_narration_lines_at_one_moment_both_show_the_focused_panes_first() {
+    let two = r#"
+[[narration]]
+on = "crash"
+protocol = "choreographed"
+text = "The broker is down."
+
+[[narration]]
+on = "crash"
+protocol = "2pc"
+text = "The coordinator is down."
+"#;
+    let mut a = App::new(
+        lesson_with("coordinator-crash-after-prepare", two),
+        Vec::new(),
+    );
+    let n = a.rec.narration_at.len();
+    let both = a.rec.narration_at[n - 2..]
+        .iter()
+        .map(|c| c.expect("the crash happens"))
+        .max()
+        .unwrap();
+    while a.cursor < both {
+        a.update(Action::StepForward);
+    }
+    // The lesson's own line about the crash (no protocol) fires then too.
+    let order = |a: &App| {
+        let text = a.narration().expect("narration at the crash");
+        let at = |t: &str| text.find(t).unwrap_or_else(|| panic!("{t:?} in {text:?}"));
+        (
+            at("2PC: The coordinator is down."),
+            at("choreographed saga: The broker is down."),
+            at("crashes right after the prepares went out"),
+        )
+    };
+    let (two_pc, broker, lesson) = order(&a);
+    assert!(
+        two_pc < lesson && lesson < broker,
+        "focus on 2PC: its line first, then file order"
+    );
+    a.update(Action::FocusPrev);
+    assert_eq!(a.panes[a.focus].protocol.name(), "choreographed");
+    let (two_pc, broker, lesson) = order(&a);
+    assert!(
+        broker < lesson && lesson < two_pc,
+        "focus on the choreography: its line first, then file order"
+    );
+    let s = screen(&a, 200, 50);
+    assert!(
+        s.contains("» choreographed saga: The broker is down.  ·  The coordinator"),
+        "{s}"
+    );
 }
 
 /// What the room sees: the question over the bottom of the panes at a

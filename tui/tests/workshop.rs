@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use txlab_sim::engine::SimTime;
 use txlab_sim::lab::scenario::Scenario;
+use txlab_sim::protocols::Protocol;
 use txlab_tui::action::Action;
 use txlab_tui::app::{App, FRAME, Overlay, Pace, Theme};
 use txlab_tui::fold::Phase;
@@ -116,16 +117,15 @@ fn play_in_simulated_time_makes_a_long_block_look_long() {
 fn n_lands_on_each_narration_in_order() {
     for name in lessons() {
         let mut a = app(&name);
-        let mut expected: Vec<(usize, String)> = a
-            .rec
-            .scenario
-            .file
-            .narration
+        let lines = a.rec.scenario.file.narration.clone();
+        // (cursor, file index, text); 2PC's pane has the focus.
+        let mut expected: Vec<(usize, usize, String)> = lines
             .iter()
             .zip(&a.rec.narration_at)
-            .filter_map(|(n, at)| Some(((*at)?, txlab_tui::moments::narration_text(n))))
+            .enumerate()
+            .filter_map(|(i, (n, at))| Some(((*at)?, i, txlab_tui::moments::narration_text(n))))
             .collect();
-        expected.sort_by_key(|(c, _)| *c);
+        expected.sort_by_key(|(c, i, _)| (*c, *i));
         let mut seen: Vec<String> = Vec::new();
         let mut landings = Vec::new();
         loop {
@@ -142,20 +142,27 @@ fn n_lands_on_each_narration_in_order() {
                 }
             }
         }
-        // Every narration line is on screen at some landing, in order
-        // (lines reached at the same moment show the later one).
+        // Every narration line is on screen at some landing, in order;
+        // lines reached at the same simulated time show together, 2PC's
+        // (the focused pane's) first, then in file order.
         let mut want: Vec<String> = Vec::new();
-        for (c, t) in &expected {
-            let time = a.rec.time_at(*c);
-            let same_time_later = expected
+        let mut times: Vec<_> = expected.iter().map(|(c, _, _)| a.rec.time_at(*c)).collect();
+        times.dedup();
+        for time in times {
+            let mut group: Vec<&(usize, usize, String)> = expected
                 .iter()
-                .any(|(c2, t2)| c2 > c && a.rec.time_at(*c2) == time && t2 != t);
-            if !same_time_later && want.last() != Some(t) {
-                want.push(t.clone());
+                .filter(|(c, _, _)| a.rec.time_at(*c) == time)
+                .collect();
+            let two_pc = |i: usize| lines[i].protocol == Some(Protocol::TwoPc);
+            group.sort_by_key(|(_, i, _)| (!two_pc(*i), *i));
+            let text: Vec<&str> = group.iter().map(|(_, _, t)| t.as_str()).collect();
+            let text = text.join("  ·  ");
+            if want.last() != Some(&text) {
+                want.push(text);
             }
         }
         assert_eq!(seen, want, "{name}");
-        for (c, t) in &expected {
+        for (c, _, t) in &expected {
             assert!(
                 landings
                     .iter()
@@ -301,12 +308,17 @@ fn the_help_has_a_legend_and_the_mouse() {
     ] {
         assert!(screen.contains(sym), "{sym}\n{screen}");
     }
-    // At 80×24 the legend is the second page.
+    // At 80×24 the legend is on the third and fourth pages, after two of
+    // keys.
     let small = text(&render(&a, 80, 24));
     assert!(!small.contains("wheel"), "{small}");
     a.update(Action::Help);
+    a.update(Action::Help);
     assert_eq!(a.overlay, Overlay::Help);
-    let small = text(&render(&a, 80, 24));
+    let third = text(&render(&a, 80, 24));
+    a.update(Action::Help);
+    let fourth = text(&render(&a, 80, 24));
+    let small = third + &fourth;
     assert!(small.contains("wheel") && small.contains("☠"), "{small}");
 }
 

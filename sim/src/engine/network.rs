@@ -175,6 +175,14 @@ impl Network {
         }
     }
 
+    /// Back to no partitions and no FIFO history, drawing from `rng`: the
+    /// network as [`Network::new`] makes it, with its allocations kept.
+    pub fn reset(&mut self, rng: ChaCha8Rng) {
+        self.partitions.clear();
+        self.fifo_last.clear();
+        self.rng = rng;
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &NetConfig {
         &self.config

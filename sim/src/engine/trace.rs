@@ -208,18 +208,31 @@ pub struct Trace<N: Node> {
 }
 
 impl<N: Node> Trace<N> {
+    /// Where every trace's hash starts: "txlab" in ASCII.
+    const HASH_SEED: u64 = 0x0074_786c_6162;
+
     /// An empty trace; with `recording` off only observations and the hash
     /// are kept.
     pub fn new(recording: bool) -> Self {
         Trace {
             recording,
             len: 0,
-            hasher: StableHasher::new(0x0074_786c_6162), // "txlab"
+            hasher: StableHasher::new(Self::HASH_SEED),
             events: Vec::new(),
             messages: Vec::new(),
             observations: Vec::new(),
             faults: Vec::new(),
         }
+    }
+
+    /// Empty again, as [`Trace::new`] makes it, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.hasher = StableHasher::new(Self::HASH_SEED);
+        self.events.clear();
+        self.messages.clear();
+        self.observations.clear();
+        self.faults.clear();
     }
 
     /// Whether events are stored.

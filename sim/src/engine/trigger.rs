@@ -121,6 +121,22 @@ impl Triggers {
         self.events.is_empty() && self.messages.is_empty()
     }
 
+    /// How many event and message faults are armed (a mark for
+    /// [`Triggers::rewind`]).
+    pub(super) fn armed(&self) -> (usize, usize) {
+        (self.events.len(), self.messages.len())
+    }
+
+    /// Back to the moment `mark` was taken: faults armed since are
+    /// forgotten and every count starts again from zero.
+    pub(super) fn rewind(&mut self, mark: (usize, usize)) {
+        self.events.truncate(mark.0);
+        self.messages.truncate(mark.1);
+        self.events.iter_mut().for_each(|f| f.1 = 0);
+        self.messages.iter_mut().for_each(|f| f.1 = 0);
+        self.next_rank = (mark.0 + mark.1) as u32;
+    }
+
     fn rank(&mut self) -> u32 {
         self.next_rank += 1;
         self.next_rank

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
+mod reset;
 mod wire;
 
 /// How a world is set up.
@@ -129,6 +130,9 @@ pub struct World<N: Node> {
     pub(super) faults: Vec<ScheduledFault>,
     pub(super) next_fault: usize,
     pub(super) triggers: Triggers,
+    /// The schedule and the triggers armed when the first step ran: what
+    /// [`World::reset`] goes back to.
+    pub(super) armed: (Vec<ScheduledFault>, (usize, usize)),
     /// Faults triggers released for later, by (time, rank).
     pub(super) released: Vec<(SimTime, u32, Fault)>,
     pub(super) write_latency: SimTime,
@@ -178,6 +182,7 @@ impl<N: Node> World<N> {
             faults,
             next_fault: 0,
             triggers: Triggers::default(),
+            armed: (Vec::new(), (0, 0)),
             released: Vec::new(),
             write_latency: config.write_latency,
             volatile_answers: config.answer_from_volatile_state,
@@ -417,6 +422,8 @@ impl<N: Node> World<N> {
             return;
         }
         self.started = true;
+        self.armed.0.clone_from(&self.faults);
+        self.armed.1 = self.triggers.armed();
         for i in 0..self.nodes.len() {
             let id = NodeId(i as u32);
             self.trace.push(self.now, EventKind::Start { node: id });

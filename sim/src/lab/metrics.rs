@@ -13,6 +13,21 @@ use std::collections::BTreeMap;
 /// latencies of [`latencies`](super::outcome::latencies), which the caller
 /// needs too and so computes once.
 pub fn metrics(view: &RunView<'_>, stats: Stats, latencies: &BTreeMap<TxId, f64>) -> Metrics {
+    let mut m = metrics_without_anomalies(view, stats, latencies);
+    m.anomaly_details = super::anomaly::detect(view);
+    m.anomaly_classes = super::anomaly::AnomalyClasses::of(&m.anomaly_details);
+    m.anomalies = m.anomaly_classes.total();
+    m
+}
+
+/// [`metrics`] without the isolation anomalies (left empty): the UI
+/// recomputes the rest at every cursor move, and the anomaly detectors
+/// cost more than the whole remainder on a long trace.
+pub fn metrics_without_anomalies(
+    view: &RunView<'_>,
+    stats: Stats,
+    latencies: &BTreeMap<TxId, f64>,
+) -> Metrics {
     let lat: Vec<f64> = latencies.values().copied().collect();
     let mut m = Metrics {
         messages_sent: stats.sent,
@@ -61,9 +76,6 @@ pub fn metrics(view: &RunView<'_>, stats: Stats, latencies: &BTreeMap<TxId, f64>
     let undone = undone_at(view);
     m.dirty_decisions = dirty_decisions(view, &undone);
     m.dirty_reads = dirty_reads(view, &undone);
-    m.anomaly_details = super::anomaly::detect(view);
-    m.anomaly_classes = super::anomaly::AnomalyClasses::of(&m.anomaly_details);
-    m.anomalies = m.anomaly_classes.total();
     m
 }
 

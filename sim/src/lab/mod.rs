@@ -1,7 +1,8 @@
 //! The lab: runs a workload under a protocol, judges it with the checkers
 //! and measures it.
 //!
-//! - [`mod@run`]: build, drive and judge a world from a [`RunSpec`].
+//! - [`mod@run`]: build, drive and judge a world from a [`RunSpec`];
+//!   [`runner`]: many seeds of one spec on one reused world (sweeps).
 //! - [`checkers`]: one checker per invariant.
 //! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes;
 //!   [`uncertainty`]: 2PC's uncertain and blocked time.
@@ -24,6 +25,7 @@ pub mod outcome;
 pub mod planned;
 pub mod report;
 pub mod run;
+pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod tracker;
@@ -33,4 +35,5 @@ pub mod view;
 pub use planned::{Planned, PlannedFault, WireMessage, wire_messages};
 pub use report::{Metrics, Percentiles, RunReport, ServiceTimes, TxReport, Violation};
 pub use run::{Bugs, Run, RunSpec, build_world, compare, judge, node_names, run};
+pub use runner::{Runner, Verdict};
 pub use view::RunView;

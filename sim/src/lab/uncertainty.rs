@@ -126,6 +126,7 @@ fn unreachable(view: &RunView<'_>, node: NodeId) -> Vec<(SimTime, SimTime)> {
             Fault::Heal(id) => {
                 parts.remove(id);
             }
+            Fault::HealAll => parts.clear(),
             _ => continue,
         }
         let cut = down || parts.values().any(|c| *c);
@@ -282,6 +283,25 @@ mod tests {
             assert_eq!(d[&P], (10.0, 4.0), "one way: {one_way}");
             assert_eq!(d[&Q], (10.0, 0.0), "one way: {one_way}");
         }
+    }
+
+    #[test]
+    fn heal_all_ends_the_blocking_a_partition_began() {
+        // The UI's "heal all partitions" and the shrinker's heal-all end
+        // every partition at once: blocked from 12 to 16, not to the answer.
+        let s = prepared(Script::default(), 10, P)
+            .fault(
+                12,
+                Fault::Partition {
+                    id: PartitionId(1),
+                    a: vec![RunView::CENTRAL],
+                    b: vec![P],
+                    one_way: false,
+                },
+            )
+            .fault(16, Fault::HealAll);
+        let s = committed(s, 20, P);
+        assert_eq!(s.doubt(100)[&P], (10.0, 4.0));
     }
 
     #[test]

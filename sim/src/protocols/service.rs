@@ -6,6 +6,7 @@ use super::register::{Memo, Memory, Rules};
 use super::workload::{Op, ServiceId, ServiceSpec, StepId, StepSpec, TxId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The idempotency key of one operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -48,16 +49,18 @@ pub struct LocalCommit {
 }
 
 /// What a service knows about registers, reads and the countermeasures.
+/// What never changes during a run is shared (`Arc`), so copying a service
+/// (a crash's boot image, a sweep's reset) copies only what it changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registers {
     /// The resources that are registers.
-    pub names: std::collections::BTreeSet<String>,
+    pub names: Arc<std::collections::BTreeSet<String>>,
     /// Starting amounts (the version file replays from them).
-    pub initial: BTreeMap<String, i64>,
+    pub initial: Arc<BTreeMap<String, i64>>,
     /// The workflow's steps (a commit names its step by id).
-    pub steps: Vec<StepSpec>,
+    pub steps: Arc<Vec<StepSpec>>,
     /// Per step: how much its action must find available.
-    pub checks: BTreeMap<StepId, i64>,
+    pub checks: Arc<BTreeMap<StepId, i64>>,
     /// The countermeasures in force.
     pub rules: Rules,
     /// Reads and register operations so far.
@@ -97,8 +100,8 @@ impl Service {
             accept_late_actions: false,
             table: BTreeMap::new(),
             regs: Registers {
-                names: spec.registers.clone(),
-                initial: spec.resources.clone(),
+                names: Arc::new(spec.registers.clone()),
+                initial: Arc::new(spec.resources.clone()),
                 ..Registers::default()
             },
             pending: BTreeMap::new(),
@@ -116,8 +119,8 @@ impl Service {
         s.semantic_lock = cfg.toggles.semantic_lock;
         s.accept_late_actions = cfg.broken.accept_late_actions;
         let wf = &cfg.workflow;
-        s.regs.steps = wf.steps.clone();
-        s.regs.checks = wf.step_ids().map(|x| (x, wf.check_amount(x))).collect();
+        s.regs.steps = Arc::new(wf.steps.clone());
+        s.regs.checks = Arc::new(wf.step_ids().map(|x| (x, wf.check_amount(x))).collect());
         s.regs.rules = Rules {
             commutative_updates: cfg.toggles.commutative_updates,
             version_file: cfg.toggles.version_file,
@@ -283,9 +286,22 @@ impl Service {
     pub fn apply(&mut self, commit: &LocalCommit) {
         let before = self.value(&commit.resource);
         self.remember(commit, before);
-        *self.values.entry(commit.resource.clone()).or_insert(0) += commit.delta;
+        // Keys are copied only the first time a resource is touched.
+        match self.values.get_mut(&commit.resource) {
+            Some(v) => *v += commit.delta,
+            None => {
+                self.values.insert(commit.resource.clone(), commit.delta);
+            }
+        }
         self.table.insert(commit.key, commit.reply.clone());
-        let marks = self.pending.entry(commit.resource.clone()).or_default();
+        if !self.pending.contains_key(&commit.resource) {
+            self.pending
+                .insert(commit.resource.clone(), Default::default());
+        }
+        let marks = self
+            .pending
+            .get_mut(&commit.resource)
+            .expect("inserted above");
         match (commit.key.op, &commit.reply) {
             (Op::Action, Reply::Done) => {
                 marks.insert(commit.key.tx);
@@ -299,20 +315,21 @@ impl Service {
 
     /// Keep what registers and later reads need from an applied commit.
     fn remember(&mut self, commit: &LocalCommit, before: i64) {
-        let Some(step) = self.regs.steps.get(commit.key.step.index()).cloned() else {
+        let regs = &mut self.regs;
+        let Some(step) = regs.steps.get(commit.key.step.index()) else {
             return;
         };
         let (tx, id) = (commit.key.tx, commit.key.step);
-        let register = self.regs.names.contains(&step.resource);
+        let register = regs.names.contains(&step.resource);
         match (commit.key.op, &commit.reply) {
             (Op::Action, Reply::Done) => {
                 let memo = Memo {
                     before,
                     after: before + commit.delta,
                 };
-                self.regs.memory.acted(tx, id, &step, memo, register);
+                regs.memory.acted(tx, id, step, memo, register);
             }
-            (Op::Compensation, Reply::Done) => self.regs.memory.compensated(tx, id, &step),
+            (Op::Compensation, Reply::Done) => regs.memory.compensated(tx, id, step),
             _ => {}
         }
     }

@@ -8,6 +8,7 @@
 
 mod balances;
 mod overlay;
+pub use overlay::{LEGEND, help_page_count};
 pub mod pane;
 mod quiz;
 pub mod style;

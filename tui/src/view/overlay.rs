@@ -47,17 +47,11 @@ fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
     // instances (the ones the cursor just passed).
     let per = (inner.height as usize / app.panes.len().max(1)).saturating_sub(1);
     let mut lines: Vec<Line> = Vec::new();
-    for (i, pane) in app.panes.iter().enumerate() {
-        let m = &pane.metrics;
+    for (i, found) in app.anomalies.iter().enumerate() {
+        let classes = txlab_sim::lab::anomaly::AnomalyClasses::of(found);
         let counts: Vec<String> = AnomalyClass::ALL
             .iter()
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c.name().replace('_', " "),
-                    m.anomaly_classes.get(*c)
-                )
-            })
+            .map(|c| format!("{} {}", c.name().replace('_', " "), classes.get(*c)))
             .collect();
         let name = txlab_sim::protocols::Protocol::ALL[i].name();
         lines.push(Line::from(vec![
@@ -67,8 +61,8 @@ fn anomalies(app: &App, area: Rect, buf: &mut Buffer) {
             ),
             Span::raw(counts.join(" · ")),
         ]));
-        let skip = m.anomaly_details.len().saturating_sub(per);
-        for a in &m.anomaly_details[skip..] {
+        let skip = found.len().saturating_sub(per);
+        for a in &found[skip..] {
             lines.push(Line::from(format!(
                 "  {:<12} {:<18} {}  (trace #{})",
                 a.class.name().replace('_', " "),
@@ -105,34 +99,78 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("mouse", "wheel over a pane: scroll diagram"),
 ];
 
-/// The keymap in two columns, so every binding fits at 80×24, then the
-/// legend of symbols, colours and mouse actions (on a second page, `?`
-/// again, when the screen is too short for both).
-fn help(app: &App, area: Rect, buf: &mut Buffer) {
-    let half = KEYMAP.len().div_ceil(2);
-    let legend_half = LEGEND.len().div_ceil(2);
-    let both = half + legend_half + 6 <= area.height.saturating_sub(1) as usize;
-    let show_keys = both || app.help_page == 0;
-    let show_legend = both || app.help_page == 1;
-    let rows_n = if both {
-        half + legend_half + 1
-    } else if show_keys {
-        half
-    } else {
-        legend_half
-    };
-    // The legend ends with the key to this scenario's transaction ids.
-    let rows_n = rows_n + usize::from(show_legend);
-    // Below the title line when there is room; over it when the keys
-    // need every row (80×24).
-    let top = u16::from(rows_n as u16 + 3 <= area.height);
-    let r = Rect::new(
-        area.x,
-        area.y + top,
-        area.width,
-        (rows_n as u16 + 2).min(area.height.saturating_sub(top)),
-    );
-    Clear.render(r, buf);
+/// One page of the help.
+#[derive(Clone, Debug, PartialEq)]
+struct HelpPage {
+    /// The bindings it lists (a range of [`KEYMAP`]), in two columns.
+    keys: std::ops::Range<usize>,
+    /// The legend entries it lists (a range of [`LEGEND`]): in two columns
+    /// beside the keys, else in one (its texts are long).
+    legend: std::ops::Range<usize>,
+    /// It ends with the key to this scenario's transaction ids.
+    tx_key: bool,
+}
+
+/// Rows the key to the transaction ids may take (it wraps).
+const TX_ROWS: usize = 2;
+
+/// Split `0..len` evenly into as few ranges as hold `per` items each.
+fn split(len: usize, per: usize) -> Vec<std::ops::Range<usize>> {
+    let n = len.div_ceil(per.max(1)).max(1);
+    let each = len.div_ceil(n);
+    (0..n)
+        .map(|p| p * each..((p + 1) * each).min(len))
+        .collect()
+}
+
+/// The help's pages for a screen `height` rows tall. Everything on one
+/// page when it fits; else the bindings split evenly over as few pages as
+/// hold them (two columns), then the legend in one column over as few
+/// pages as hold it. Each page leaves the title line and the key bar (the
+/// first and last rows) alone: at 80×24, two pages of keys and two of
+/// legend.
+fn help_pages(height: u16) -> Vec<HelpPage> {
+    // The title line, the key bar, the box's borders.
+    let rows = (height as usize).saturating_sub(4).max(1);
+    if KEYMAP.len().div_ceil(2) + LEGEND.len().div_ceil(2) + 1 + TX_ROWS <= rows {
+        return vec![HelpPage {
+            keys: 0..KEYMAP.len(),
+            legend: 0..LEGEND.len(),
+            tx_key: true,
+        }];
+    }
+    let mut out: Vec<HelpPage> = split(KEYMAP.len(), 2 * rows)
+        .into_iter()
+        .map(|keys| HelpPage {
+            keys,
+            legend: 0..0,
+            tx_key: false,
+        })
+        .collect();
+    // The transaction key takes the last legend page's last rows.
+    let legend = split(LEGEND.len() + TX_ROWS, rows);
+    let last = legend.len() - 1;
+    out.extend(legend.into_iter().enumerate().map(|(i, r)| HelpPage {
+        keys: 0..0,
+        legend: r.start..r.end.min(LEGEND.len()),
+        tx_key: i == last,
+    }));
+    out
+}
+
+/// Pages the help has on a screen `height` rows tall (`?` moves through
+/// them, coming back to the first).
+pub fn help_page_count(height: u16) -> usize {
+    help_pages(height).len()
+}
+
+/// A help page's table rows: its bindings in two columns (column-major),
+/// then its legend entries (beside the keys in two columns, else in one).
+fn help_rows(page: &HelpPage) -> Vec<Row<'static>> {
+    let half = page.keys.len().div_ceil(2);
+    let both = !page.keys.is_empty() && !page.legend.is_empty();
+    let legend_cols = if both { 2 } else { 1 };
+    let legend_n = page.legend.len().div_ceil(legend_cols);
     let pair = |a: Option<(&str, &str)>, b: Option<(&str, &str)>| {
         let [k1, w1] = a.map_or(["", ""], |(k, w)| [k, w]);
         let [k2, w2] = b.map_or(["", ""], |(k, w)| [k, w]);
@@ -143,44 +181,94 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
             w2.to_string(),
         ])
     };
-    let mut rows: Vec<Row> = Vec::new();
-    if show_keys {
-        let key = |i: usize| KEYMAP.get(i).map(|b| (b.keys, b.what));
-        rows.extend((0..half).map(|i| pair(key(i), key(i + half))));
+    let mut rows: Vec<Row<'static>> = Vec::new();
+    let key = |i: usize| {
+        (i < page.keys.end)
+            .then(|| KEYMAP.get(i).map(|b| (b.keys, b.what)))
+            .flatten()
+    };
+    let k0 = page.keys.start;
+    rows.extend((0..half).map(|i| pair(key(k0 + i), key(k0 + i + half))));
+    if both {
+        rows.push(Row::new(["— legend —"]).style(Style::new().add_modifier(Modifier::BOLD)));
     }
-    if show_legend {
-        if both {
-            rows.push(Row::new(["— legend —"]).style(Style::new().add_modifier(Modifier::BOLD)));
-        }
-        let sym = |i: usize| LEGEND.get(i).copied();
-        rows.extend((0..legend_half).map(|i| pair(sym(i), sym(i + legend_half))));
-    }
-    let widths = [
-        Constraint::Length(10),
-        Constraint::Fill(1),
-        Constraint::Length(10),
-        Constraint::Fill(1),
-    ];
-    let title = if both {
-        " help: keys and legend (esc to close) "
-    } else if show_keys {
-        " help: keys (? for the legend, esc to close) "
+    let sym = |i: usize| (i < page.legend.end).then(|| LEGEND[i]);
+    let l0 = page.legend.start;
+    rows.extend((0..legend_n).map(|i| match legend_cols {
+        1 => pair(sym(l0 + i), None),
+        _ => pair(sym(l0 + i), sym(l0 + i + legend_n)),
+    }));
+    rows
+}
+
+/// The help: the page `app.help_page` (modulo the page count) of the
+/// keymap and the legend of symbols, colours and mouse actions.
+fn help(app: &App, area: Rect, buf: &mut Buffer) {
+    let pages = help_pages(area.height);
+    let at = app.help_page % pages.len();
+    let page = &pages[at];
+    let half = page.keys.len().div_ceil(2);
+    let both = !page.keys.is_empty() && !page.legend.is_empty();
+    let legend_cols = if both { 2 } else { 1 };
+    let legend_n = page.legend.len().div_ceil(legend_cols);
+    let tx_rows = if page.tx_key { TX_ROWS } else { 0 };
+    let rows_n = half + legend_n + usize::from(both) + tx_rows;
+    // Below the title line when there is room.
+    let top = u16::from(rows_n as u16 + 3 <= area.height);
+    let r = Rect::new(
+        area.x,
+        area.y + top,
+        area.width,
+        (rows_n as u16 + 2).min(area.height.saturating_sub(top)),
+    );
+    Clear.render(r, buf);
+    let rows = help_rows(page);
+    let widths = if both || page.legend.is_empty() {
+        [
+            Constraint::Length(10),
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Fill(1),
+        ]
     } else {
-        " help: legend (esc to close) "
+        [
+            Constraint::Length(12),
+            Constraint::Fill(1),
+            Constraint::Length(0),
+            Constraint::Length(0),
+        ]
+    };
+    let what = if page.keys.is_empty() {
+        "legend"
+    } else {
+        "keys"
+    };
+    let title = match pages.len() {
+        1 => " help: keys and legend (esc to close) ".to_string(),
+        n => format!(
+            " help: {what}, page {} of {n} (? next page, esc to close) ",
+            at + 1
+        ),
     };
     Table::new(rows, widths)
         .block(Block::bordered().title(title))
         .style(style::base(app.theme))
         .render(r, buf);
-    if show_legend && r.height > 2 {
+    if page.tx_key && r.height > 2 + tx_rows as u16 {
+        // Whole words over its rows; abbreviated only if it needs more.
         let key = crate::words::transactions(&app.rec.scenario.spec.workflow);
-        let w = r.width.saturating_sub(2);
-        buf.set_string(
+        let w = r.width.saturating_sub(2) as usize;
+        let room = (TX_ROWS * w).saturating_sub(w / 4);
+        let at = Rect::new(
             r.x + 1,
-            r.bottom() - 2,
-            crate::words::abbreviate(&key, w as usize),
-            style::text(app.theme),
+            r.bottom() - 1 - tx_rows as u16,
+            r.width.saturating_sub(2),
+            tx_rows as u16,
         );
+        Paragraph::new(crate::words::abbreviate(&key, room))
+            .wrap(Wrap { trim: true })
+            .style(style::text(app.theme))
+            .render(at, buf);
     }
 }
 

@@ -4,6 +4,7 @@
 //! acts on it, so it must agree with every other.
 
 use super::{RunView, Violation, violation};
+use crate::engine::NodeId;
 use crate::protocols::workload::TxId;
 use crate::protocols::{Obs, Outcome};
 use std::collections::BTreeMap;
@@ -14,9 +15,32 @@ pub const NAME: &str = "agreement";
 /// One party's word on a transaction: who, where in the trace, commit or
 /// abort.
 struct Claim {
-    who: String,
+    who: Who,
     index: u64,
     commit: bool,
+}
+
+/// Who made a claim; put in words only for a violation (a sweep judges
+/// thousands of runs that agree).
+#[derive(Clone, Copy)]
+enum Who {
+    Decided(NodeId),
+    Answered(NodeId),
+    Client,
+    Reported(NodeId),
+    Ended(u32),
+}
+
+impl std::fmt::Display for Who {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Who::Decided(n) => write!(f, "{n} decided"),
+            Who::Answered(n) => write!(f, "{n} answered"),
+            Who::Client => write!(f, "the client was told"),
+            Who::Reported(n) => write!(f, "{n} reported"),
+            Who::Ended(n) => write!(f, "n{n} ended"),
+        }
+    }
 }
 
 /// Check it.
@@ -25,7 +49,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     // The last outcome each participant reached.
     let mut finals: BTreeMap<(TxId, u32), (u64, bool)> = BTreeMap::new();
     for o in view.obs {
-        let mut claim = |who: String, commit| {
+        let mut claim = |who: Who, commit| {
             claims.entry(o.obs.tx()).or_default().push(Claim {
                 who,
                 index: o.index,
@@ -33,8 +57,8 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             });
         };
         match o.obs {
-            Obs::Decided { commit, .. } => claim(format!("{} decided", o.node), commit),
-            Obs::Answered { commit, .. } => claim(format!("{} answered", o.node), commit),
+            Obs::Decided { commit, .. } => claim(Who::Decided(o.node), commit),
+            Obs::Answered { commit, .. } => claim(Who::Answered(o.node), commit),
             Obs::Committed { tx } => {
                 finals.insert((tx, o.node.0), (o.index, true));
             }
@@ -45,19 +69,19 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             // to it, are claims too (blocked or unfinished claim nothing).
             Obs::ClientTold { outcome, .. } => {
                 if let Some(commit) = commit_of(outcome) {
-                    claim("the client was told".into(), commit);
+                    claim(Who::Client, commit);
                 }
             }
             Obs::TxFinished { outcome, .. } => {
                 if let Some(commit) = commit_of(outcome) {
-                    claim(format!("{} reported", o.node), commit);
+                    claim(Who::Reported(o.node), commit);
                 }
             }
             _ => {}
         }
     }
     for ((tx, node), (index, commit)) in finals {
-        let who = format!("n{node} ended");
+        let who = Who::Ended(node);
         claims
             .entry(tx)
             .or_default()
