@@ -359,7 +359,7 @@ fn the_strategies_turn_every_workload_knob() {
         Config::default(),
         TestRng::deterministic_rng(RngAlgorithm::ChaCha),
     );
-    let strategy = case(3, 3);
+    let strategy = support::case_with_knobs(3, 3);
     let mut seen: std::collections::BTreeMap<(&str, bool), u32> = Default::default();
     for _ in 0..256 {
         let c = strategy.new_tree(&mut runner).unwrap().current();

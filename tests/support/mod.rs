@@ -52,6 +52,12 @@ pub fn case(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
     kit::case(&shape(), max_faults, max_tx)
 }
 
+/// A holiday case with the workload knobs turned (registers, reread, a
+/// fee, a parallel group, a crash tied to a message).
+pub fn case_with_knobs(max_faults: usize, max_tx: u32) -> impl Strategy<Value = Case> {
+    kit::case_with_knobs(&shape(), max_faults, max_tx)
+}
+
 /// A case as a holiday-booking scenario.
 pub trait HolidayCase {
     /// The scenario file for this case.

@@ -176,7 +176,8 @@ pub struct Case {
     pub faults: Vec<FaultCase>,
     /// The teaching toggles.
     pub toggles: Toggles,
-    /// Registers, reread, a fee, a parallel group, a tied crash.
+    /// Registers, reread, a fee, a parallel group, a tied crash (none
+    /// unless drawn by [`case_with_knobs`]).
     pub knobs: super::Knobs,
 }
 
@@ -331,7 +332,6 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
         ),
         proptest::collection::vec(fault(nodes), 0..=max_faults),
         toggles(),
-        super::knobs::knobs(steps, nodes - 1),
     )
         .prop_map(
             |(
@@ -340,7 +340,6 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
                 (transactions, interval_ms, reject_step, transient, slow, stuck),
                 faults,
                 toggles,
-                knobs,
             )| Case {
                 seed,
                 loss,
@@ -358,9 +357,24 @@ pub fn case(shape: &Shape, max_faults: usize, max_tx: u32) -> impl Strategy<Valu
                 stuck,
                 faults,
                 toggles,
-                knobs,
+                knobs: super::Knobs::default(),
             },
         )
+}
+
+/// [`case`] with the workload knobs turned too (see [`super::knobs`]): a
+/// separate strategy, so the cases `case` draws (and the counterexamples
+/// user suites have pinned) stay what they were.
+pub fn case_with_knobs(
+    shape: &Shape,
+    max_faults: usize,
+    max_tx: u32,
+) -> impl Strategy<Value = Case> + use<> {
+    let knobs = super::knobs::knobs(shape.steps.len(), shape.nodes.len().saturating_sub(1));
+    (case(shape, max_faults, max_tx), knobs).prop_map(|(mut c, k)| {
+        c.knobs = k;
+        c
+    })
 }
 
 impl Case {
