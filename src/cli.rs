@@ -673,6 +673,12 @@ fn sweep_cmd(mut scenario: Scenario, a: SweepArgs<'_>) -> Result<ExitCode, BadIn
         seeds as f64 / summary.elapsed.as_secs_f64().max(1e-9),
         summary.events_per_second() / 1e6,
     );
+    if summary.skipped > 0 {
+        text += &format!(
+            "note: {} swarm draws did not make a valid scenario and were not run\n\n",
+            summary.skipped
+        );
+    }
     for (p, t) in &summary.protocols {
         let outcomes: Vec<String> = t.outcomes.iter().map(|(o, n)| format!("{o} {n}")).collect();
         text += &format!(

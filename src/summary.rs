@@ -39,6 +39,10 @@ pub struct SummaryJson {
     /// Seeds with a violation in any protocol (all of them, even past the
     /// listing cap).
     pub violating_seed_count: u64,
+    /// Swarm draws that did not make a valid scenario, so were not run
+    /// (counted among `seeds`, absent from every other count).
+    #[serde(default)]
+    pub skipped_draws: u64,
     /// Wall-clock seconds spent (summed over merged shards; informative
     /// only, never compared).
     pub wall_seconds: f64,
@@ -181,6 +185,7 @@ impl SummaryJson {
             seed_ranges: vec![[from, from.saturating_add(summary.seeds)]],
             seeds: summary.seeds,
             violating_seed_count: summary.failing_total,
+            skipped_draws: summary.skipped,
             wall_seconds: summary.elapsed.as_secs_f64(),
             protocols,
             violating_seeds,
@@ -276,6 +281,7 @@ fn add(out: &mut SummaryJson, s: &SummaryJson, file: &str) -> Result<(), MergeEr
     out.seed_ranges = coalesce(std::mem::take(&mut out.seed_ranges));
     out.seeds += s.seeds;
     out.violating_seed_count += s.violating_seed_count;
+    out.skipped_draws += s.skipped_draws;
     out.wall_seconds += s.wall_seconds;
     for (name, p) in &s.protocols {
         match out.protocols.get_mut(name) {

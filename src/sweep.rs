@@ -138,6 +138,9 @@ pub struct SweepSummary {
     pub failing_total: u64,
     /// Seeds run.
     pub seeds: u64,
+    /// Swarm draws whose scenario did not validate: those seeds were not
+    /// run, so every count above leaves them out.
+    pub skipped: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -418,7 +421,9 @@ pub fn sweep(base: &Scenario, cfg: &SweepConfig) -> Result<SweepSummary, Scenari
     let mut failing = Vec::new();
     let mut why = BTreeMap::new();
     let mut failing_total = 0;
+    let mut skipped = 0;
     for w in results {
+        skipped += w.skipped;
         for ((_, t), wt) in totals.iter_mut().zip(&w.totals) {
             t.merge(wt);
         }
@@ -435,6 +440,7 @@ pub fn sweep(base: &Scenario, cfg: &SweepConfig) -> Result<SweepSummary, Scenari
         why,
         failing_total,
         seeds: cfg.seeds,
+        skipped,
         elapsed,
     })
 }
@@ -444,6 +450,7 @@ struct Worker {
     failing: Vec<(u64, Scenario)>,
     why: BTreeMap<u64, Vec<String>>,
     failing_total: u64,
+    skipped: u64,
 }
 
 fn worker(
@@ -460,6 +467,7 @@ fn worker(
         failing: Vec::new(),
         why: BTreeMap::new(),
         failing_total: 0,
+        skipped: 0,
     };
     // Without swarm only the seed changes: each protocol's world is built
     // once and reset per seed, and the whole scenario (file included) is
@@ -478,7 +486,10 @@ fn worker(
         let swarmed = if cfg.swarm {
             match seed_scenario(base, seed, true) {
                 Ok(s) => Some(s),
-                Err(_) => continue,
+                Err(_) => {
+                    w.skipped += 1;
+                    continue;
+                }
             }
         } else {
             None
