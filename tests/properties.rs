@@ -9,7 +9,7 @@ mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use support::{Case, HolidayCase, case, cases, repro};
+use support::{Case, HolidayCase, case, case_with_knobs, cases, repro};
 use txlab_sim::engine::{Fault, NodeId, ScheduledFault, SimTime};
 use txlab_sim::lab::{RunReport, run};
 use txlab_sim::protocols::{Outcome, Protocol};
@@ -87,6 +87,20 @@ proptest! {
     #[test]
     fn choreographed_saga_is_atomic_idempotent_and_live(c in case(3, 3)) {
         holds(&c, Protocol::Choreographed, "choreographed")?;
+    }
+
+    /// The workload knobs (a register kept safe by its countermeasure,
+    /// `reread_value`, a compensation fee, a parallel group, a crash tied
+    /// to a message) under the same faults: every checker stays silent
+    /// (termination and "no inconsistent outcome" among them). A fee changes what a refund gives back, so
+    /// the balance rule of `holds` is left to the conservation checker,
+    /// which knows the fee.
+    #[test]
+    fn every_protocol_keeps_its_promises_with_the_workload_knobs_turned(c in case_with_knobs(2, 3)) {
+        for p in Protocol::ALL {
+            let r = report(&c, p);
+            prop_assert!(r.violations.is_empty(), "{}: {} — {}", p.name(), violations(&r), repro("knobs", &c));
+        }
     }
 
     #[test]
