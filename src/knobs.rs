@@ -12,8 +12,8 @@
 
 use rand::RngExt;
 use txlab_sim::lab::scenario::format::{ScenarioFile, StepFile};
+use txlab_sim::lab::scenario::knob_rules::{may_group, tied_crash};
 use txlab_sim::protocols::Protocol;
-use txlab_sim::testkit::knobs::{may_group, tied_crash};
 
 /// The group name the swarm gives the steps it runs in parallel.
 pub const SWARM_GROUP: &str = "swarm-group";

@@ -18,4 +18,5 @@ pub mod shrink;
 pub mod source;
 pub mod summary;
 pub mod sweep;
+mod sweep_cmd;
 pub mod table;

@@ -11,6 +11,7 @@
 mod error;
 pub mod expect;
 pub mod format;
+pub mod knob_rules;
 pub mod load;
 mod locate;
 pub mod overrides;
