@@ -147,6 +147,12 @@ enum Command {
         /// Worker threads (the result does not depend on it).
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Visit at most this many distinct states, then stop and report
+        /// the search incomplete (default for scenarios: 100,000, which
+        /// keeps memory to a few GB even where a state takes tens of KB;
+        /// none for --model two-phase).
+        #[arg(long)]
+        max_states: Option<u64>,
         /// Depth-first instead of breadth-first (counterexamples may then
         /// be longer than the shortest).
         #[arg(long)]
@@ -375,30 +381,41 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             timers,
             retries,
             crashes_only,
-        }) => crate::explore::explore_cmd(crate::explore::ExploreArgs {
-            scenario,
-            protocols: protocol.protocols(),
-            faults,
-            out,
-            json: matches!(format, TextOrJson::Json),
-            model,
-            rms,
-            retries,
-            crashes_only,
-            timers: match timers {
-                TimersArg::Any => txlab_sim::lab::explore_model::Timers::Any,
-                TimersArg::WhenQuiet => txlab_sim::lab::explore_model::Timers::WhenQuiet,
-            },
-            options: txlab_sim::explore::Options {
-                strategy: if dfs {
-                    txlab_sim::explore::Strategy::Dfs
-                } else {
-                    txlab_sim::explore::Strategy::Bfs
+            max_states,
+        }) => {
+            if threads == 0 {
+                return Err(BadInput("--threads must be at least 1".into()));
+            }
+            // A lab world's state takes KBs; the abstract model's a few bytes.
+            let explore_default_bound = model
+                .is_none()
+                .then_some(crate::explore::DEFAULT_MAX_STATES);
+            crate::explore::explore_cmd(crate::explore::ExploreArgs {
+                scenario,
+                protocols: protocol.protocols(),
+                faults,
+                out,
+                json: matches!(format, TextOrJson::Json),
+                model,
+                rms,
+                retries,
+                crashes_only,
+                timers: match timers {
+                    TimersArg::Any => txlab_sim::lab::explore_model::Timers::Any,
+                    TimersArg::WhenQuiet => txlab_sim::lab::explore_model::Timers::WhenQuiet,
                 },
-                max_depth: depth,
-                threads: threads.max(1),
-            },
-        }),
+                options: txlab_sim::explore::Options {
+                    strategy: if dfs {
+                        txlab_sim::explore::Strategy::Dfs
+                    } else {
+                        txlab_sim::explore::Strategy::Bfs
+                    },
+                    max_depth: depth,
+                    max_states: max_states.or(explore_default_bound),
+                    threads,
+                },
+            })
+        }
         Some(Command::List) => {
             show::list();
             Ok(ExitCode::SUCCESS)

@@ -231,6 +231,10 @@ fn two_phase_words(a: &TwoPhaseAction) -> String {
     }
 }
 
+/// The state bound `txlab explore` applies to a scenario unless
+/// `--max-states` says otherwise.
+pub const DEFAULT_MAX_STATES: u64 = 100_000;
+
 /// The summary as text.
 pub fn render(title: &str, parts: &[(String, Summary)]) -> String {
     let mut s = format!("{title}\n");
@@ -244,7 +248,7 @@ pub fn render(title: &str, parts: &[(String, Summary)]) -> String {
             if p.complete {
                 "yes: every reachable state within the bounds was visited"
             } else {
-                "no: the depth bound cut the search short"
+                "no: a bound (--depth or --max-states) cut the search short"
             }
         );
         s += &format!("  seconds           {:.2}\n", p.seconds);

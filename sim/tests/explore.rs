@@ -5,8 +5,8 @@ use txlab_sim::explore::{Explored, Model, Options, Strategy, TwoPhase, TwoPhaseA
 fn run<M: Model>(model: &M, strategy: Strategy, threads: usize) -> Explored<M::Action> {
     let options = Options {
         strategy,
-        max_depth: None,
         threads,
+        ..Options::default()
     };
     explore(model, &options, &|_| {})
 }
@@ -87,6 +87,32 @@ fn broken_two_phase_is_caught_with_a_shortest_counterexample() {
     assert!(dfs.violations[0].path.len() >= found.path.len());
     // Identical across thread counts, counterexample included.
     assert_eq!(run(&model, Strategy::Bfs, 2), bfs);
+}
+
+/// A state bound stops the search at exactly that many states, the same
+/// ones for one thread as for two (BFS admits states in frontier order),
+/// and says the search is incomplete; a bound above the space's size
+/// changes nothing. TwoPhase with 5 RMs has 8,832 states (above).
+#[test]
+fn a_state_bound_cuts_the_search_at_that_many_states_whatever_the_threads() {
+    let model = TwoPhase::new(5);
+    let bounded = |max: u64, threads: usize, strategy: Strategy| {
+        let options = Options {
+            strategy,
+            max_states: Some(max),
+            threads,
+            ..Options::default()
+        };
+        explore(&model, &options, &|_| {})
+    };
+    let one = bounded(5_000, 1, Strategy::Bfs);
+    assert_eq!(one.distinct_states, 5_000);
+    assert!(!one.complete);
+    assert_eq!(one, bounded(5_000, 2, Strategy::Bfs));
+    let dfs = bounded(5_000, 1, Strategy::Dfs);
+    assert_eq!((dfs.distinct_states, dfs.complete), (5_000, false));
+    let roomy = bounded(8_832, 2, Strategy::Bfs);
+    assert_eq!((roomy.distinct_states, roomy.complete), (8_832, true));
 }
 
 #[test]

@@ -35,8 +35,8 @@ fn quiet(spec: &txlab_sim::lab::RunSpec, faults: u32) -> WorldModel {
 fn search(model: &WorldModel, strategy: Strategy, threads: usize) -> Explored<Choice> {
     let options = Options {
         strategy,
-        max_depth: None,
         threads,
+        ..Options::default()
     };
     explore(model, &options, &|_| {})
 }

@@ -21,6 +21,12 @@ type Chunk<M> = Vec<Expansion<<M as Model>::State, <M as Model>::Action>>;
 /// States per parallel work item.
 const CHUNK: usize = 256;
 
+/// Frontier states expanded before their successors are merged: bounds the
+/// memory a level's expansions take (successors are whole states), and
+/// lets the state bound stop a level part way. Merging in frontier order
+/// keeps the result independent of it.
+const BATCH: usize = 16 * CHUNK;
+
 /// Run a breadth-first search.
 pub(super) fn search<M: Model>(
     model: &M,
@@ -43,18 +49,22 @@ pub(super) fn search<M: Model>(
             depth,
             queue: frontier.len() as u64,
         });
-        let expanded = expand_level(model, &frontier, &visited, options.threads);
         let deeper_allowed = options.max_depth.is_none_or(|max| depth < max);
+        let room = options.max_states.unwrap_or(u64::MAX);
         let mut next = Vec::new();
-        for ((idx, _), exp) in frontier.iter().zip(expanded) {
-            merge(
-                &mut tree,
-                &mut visited,
-                *idx,
-                exp,
-                deeper_allowed,
-                &mut next,
-            );
+        for batch in frontier.chunks(BATCH) {
+            let expanded = expand_level(model, batch, &visited, options.threads);
+            for ((idx, _), exp) in batch.iter().zip(expanded) {
+                merge(
+                    &mut tree,
+                    &mut visited,
+                    *idx,
+                    exp,
+                    deeper_allowed,
+                    room,
+                    &mut next,
+                );
+            }
         }
         if !next.is_empty() {
             depth += 1;
@@ -78,6 +88,7 @@ fn merge<S, A: Clone>(
     idx: u32,
     exp: Expansion<S, A>,
     deeper_allowed: bool,
+    room: u64,
     next: &mut Vec<(u32, S)>,
 ) {
     if let Some(outcome) = exp.outcome {
@@ -96,7 +107,7 @@ fn merge<S, A: Clone>(
         if visited.contains(&fp) {
             continue;
         }
-        if !deeper_allowed {
+        if !deeper_allowed || tree.len() >= room {
             tree.complete = false;
             continue;
         }

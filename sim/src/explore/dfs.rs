@@ -47,7 +47,8 @@ pub(super) fn search<M: Model>(
             if visited.contains(&fp) {
                 continue;
             }
-            if options.max_depth.is_some_and(|max| depth > max) {
+            let full = options.max_states.is_some_and(|max| tree.len() >= max);
+            if full || options.max_depth.is_some_and(|max| depth > max) {
                 tree.complete = false;
                 continue;
             }

@@ -21,6 +21,11 @@ pub struct Options {
     pub strategy: Strategy,
     /// Explore no state deeper than this many steps (none: no bound).
     pub max_depth: Option<u32>,
+    /// Visit no more than this many distinct states (none: no bound). A
+    /// search cut short by it is not complete. Breadth-first search admits
+    /// new states in frontier order, so the cut falls on the same states
+    /// for any number of threads.
+    pub max_states: Option<u64>,
     /// Worker threads for breadth-first search (depth-first runs on one).
     /// The result does not depend on it.
     pub threads: usize,
@@ -31,6 +36,7 @@ impl Default for Options {
         Options {
             strategy: Strategy::Bfs,
             max_depth: None,
+            max_states: None,
             threads: 1,
         }
     }
