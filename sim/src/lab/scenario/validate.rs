@@ -314,6 +314,13 @@ impl Validator<'_> {
             let first = &steps[usize::from(stage.start)];
             let field = |i: u16| format!("steps[{i}].group");
             if let Some(g) = &first.group {
+                if g.trim().is_empty() {
+                    return self.err(field(stage.start), "a group needs a name".to_string());
+                }
+                if stage.len() == 1 && first.kind == StepKind::Pivot {
+                    let msg = "a pivot cannot run in a parallel group: it is the saga's single go/no-go point";
+                    return self.err(field(stage.start), msg.to_string());
+                }
                 if !seen.insert(g.clone()) {
                     let msg = format!(
                         "group \"{g}\" appears twice apart: a group's steps must be consecutive"
