@@ -121,7 +121,7 @@ impl Broker {
             }
             Msg::Ack { seq } => {
                 if let Some(c) = self.consumers.get_mut(&from) {
-                    if c.unacked.remove(&seq).is_some() {
+                    if let Some(acked) = c.unacked.remove(&seq) {
                         ctx.persist_lazy(
                             Record::Acked {
                                 consumer: from.0,
@@ -129,6 +129,11 @@ impl Broker {
                             }
                             .into(),
                         );
+                        // The saga's next event waited behind this one:
+                        // deliver it now, not at the next redelivery.
+                        if let Some((next, event)) = c.head(acked.tx) {
+                            send(ctx, from, Msg::Deliver { seq: next, event });
+                        }
                     }
                 }
             }
