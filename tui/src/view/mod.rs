@@ -149,22 +149,43 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
         0 => String::new(),
         n => format!("  branch: {n} injected"),
     };
+    let at = format!(
+        " {} (seed {})  t={}",
+        s.name,
+        s.seed,
+        pane::short_time(app.shown_time())
+    );
+    let head = format!("{at}  {state}{injected}");
+    let mut text = head.clone();
     if app.quiz.on {
         let asked = app.quiz.answers.iter().flatten().count();
         let n = app.quiz.answers.len();
-        injected.push_str(&format!("  quiz {asked}/{n} answered"));
+        // " txlab " takes 7 columns. On a narrow screen the count alone
+        // beats a word cut in half, and the room's progress beats the
+        // play rate, which then gives way.
+        let width = usize::from(area.width);
+        let fits = |extra: &str| 7 + head.chars().count() + extra.chars().count() <= width;
+        let full = format!("  quiz {asked}/{n} answered");
+        let short = format!("  quiz {asked}/{n}");
+        text = if fits(&full) {
+            head + &full
+        } else if fits(&short) {
+            head + &short
+        } else {
+            let word = if app.playing {
+                "▶ playing"
+            } else {
+                "⏸ paused"
+            };
+            format!("{at}{short}  {word}{injected}")
+        };
     }
     let line = Line::from(vec![
         Span::styled(
             " txlab ",
             Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         ),
-        Span::raw(format!(
-            " {} (seed {})  t={}  {state}{injected}",
-            s.name,
-            s.seed,
-            pane::short_time(app.shown_time())
-        )),
+        Span::raw(text),
     ]);
     buf.set_line(area.x, area.y, &line, area.width);
 }
