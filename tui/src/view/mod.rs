@@ -145,7 +145,7 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!("⏸ paused ({})", app.pace())
     };
-    let mut injected = match app.rec.injected.len() {
+    let injected = match app.rec.injected.len() {
         0 => String::new(),
         n => format!("  branch: {n} injected"),
     };
@@ -156,8 +156,7 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
         pane::short_time(app.shown_time())
     );
     let head = format!("{at}  {state}{injected}");
-    let mut text = head.clone();
-    if app.quiz.on {
+    let text = if app.quiz.on {
         let asked = app.quiz.answers.iter().flatten().count();
         let n = app.quiz.answers.len();
         // " txlab " takes 7 columns. On a narrow screen the count alone
@@ -167,7 +166,7 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
         let fits = |extra: &str| 7 + head.chars().count() + extra.chars().count() <= width;
         let full = format!("  quiz {asked}/{n} answered");
         let short = format!("  quiz {asked}/{n}");
-        text = if fits(&full) {
+        if fits(&full) {
             head + &full
         } else if fits(&short) {
             head + &short
@@ -178,8 +177,10 @@ fn title(app: &App, area: Rect, buf: &mut Buffer) {
                 "⏸ paused"
             };
             format!("{at}{short}  {word}{injected}")
-        };
-    }
+        }
+    } else {
+        head
+    };
     let line = Line::from(vec![
         Span::styled(
             " txlab ",
