@@ -155,15 +155,18 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
             ));
             out.push("tracker (each saga rebuilt from its events):".into());
             for (tx, t) in txlab_sim::lab::tracker::track(world.trace().observations()) {
-                let last = t
-                    .events
-                    .last()
-                    .map_or(String::new(), |(_, e)| format!(", last: {e}"));
+                let w = &run.spec.workflow;
+                let last = t.events.last().map_or(String::new(), |(_, e)| {
+                    format!(", last: {}", bus_event(w, e))
+                });
                 out.push(format!(
                     "  {tx}: {}, {} events{last}",
                     tracked(t.state),
                     t.events.len()
                 ));
+                if let Some(missing) = awaited(w, &t) {
+                    out.push(format!("    waiting for: {missing}"));
+                }
             }
         }
         LabNode::ChoreoService(c) => {
@@ -213,6 +216,42 @@ fn op(o: Op) -> &'static str {
         Op::Action => "action",
         Op::Compensation => "compensation",
     }
+}
+
+/// A bus event in the workload's words: "step 2 (welcome e-mail) done".
+fn bus_event(w: &Workflow, e: &choreo::EventKind) -> String {
+    use choreo::EventKind as K;
+    match e {
+        K::Requested => "requested".into(),
+        K::StepDone(s) => format!("{} done", step(w, *s)),
+        K::StepFailed(s) => format!("{} failed", step(w, *s)),
+        K::Compensated(s) => format!("{} compensated", step(w, *s)),
+        K::CompensationFailed(s) => format!("{} compensation failed", step(w, *s)),
+        K::Ended(o) => format!("ended {}", o.name()),
+    }
+}
+
+/// For a saga going forward, the steps of its first unfinished stage
+/// whose "done" event has not come (what a tracker shows as the stall:
+/// the choreography's only view of where a saga stands).
+fn awaited(w: &Workflow, t: &txlab_sim::lab::tracker::SagaTrack) -> Option<String> {
+    if !matches!(t.state, Tracked::Requested | Tracked::Forward(_)) {
+        return None;
+    }
+    let done = |i: u16| {
+        t.events
+            .iter()
+            .any(|(_, e)| *e == choreo::EventKind::StepDone(StepId(i)))
+    };
+    let stage = w
+        .stages()
+        .into_iter()
+        .find(|st| st.clone().any(|i| !done(i)))?;
+    let names: Vec<String> = stage
+        .filter(|i| !done(*i))
+        .map(|i| step(w, StepId(i)))
+        .collect();
+    Some(names.join(", "))
 }
 
 /// "step 1 (hotel)".

@@ -574,3 +574,42 @@ fn presenter_mode_at_120x30() {
     assert!(end.contains("✓ COMPLETED"), "{end}");
     assert!(end.contains("✗ ABORTED"), "{end}");
 }
+
+/// The choreography's tracker shows the stall the lesson is about: with
+/// the mailer down from 3 to 1,500 ms, at 1,000 ms the welcome stage has
+/// loyalty points and the welcome pack done and waits for the e-mail
+/// alone; once the mailer is back and the saga completes, nothing is
+/// awaited. Events are named by step, not by number alone.
+#[test]
+fn the_broker_shows_which_step_a_choreographed_saga_waits_for() {
+    use txlab_sim::protocols::Protocol;
+    let a = app("enrolment-styles");
+    let pane = a
+        .rec
+        .panes
+        .iter()
+        .find(|p| p.protocol == Protocol::Choreographed)
+        .expect("a choreographed pane");
+    let events = pane.world.trace().events();
+    let at = |ms: u64| {
+        events
+            .iter()
+            .position(|e| e.time >= txlab_sim::engine::SimTime::from_millis(ms))
+            .unwrap_or(events.len())
+    };
+    let broker = txlab_sim::engine::NodeId(0);
+    let stalled = txlab_tui::inspect::node_details(pane, at(1000), broker).join("\n");
+    assert!(
+        stalled.contains("waiting for: step 3 (welcome e-mail)\n")
+            || stalled.ends_with("waiting for: step 3 (welcome e-mail)"),
+        "{stalled}"
+    );
+    assert!(!stalled.contains("welcome pack)\n    waiting"), "{stalled}");
+    assert!(
+        stalled.contains("(welcome pack) done") || stalled.contains("(loyalty points) done"),
+        "{stalled}"
+    );
+    let end = txlab_tui::inspect::node_details(pane, events.len(), broker).join("\n");
+    assert!(end.contains("completed"), "{end}");
+    assert!(!end.contains("waiting for"), "{end}");
+}
