@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 use txlab_sim::engine::{NodeId, Observation, SimTime, Stats};
-use txlab_sim::lab::{Metrics, Percentiles, RunView, ServiceTimes, uncertainty};
+use txlab_sim::lab::metrics::{per_service, total};
+use txlab_sim::lab::{Metrics, Percentiles, RunView};
 use txlab_sim::protocols::service::Reply;
 use txlab_sim::protocols::workload::{Op, TxId, Workflow};
 use txlab_sim::protocols::{Obs, Outcome};
@@ -194,36 +195,6 @@ impl Tally {
             ..Metrics::default()
         }
     }
-}
-
-fn total(times: impl Iterator<Item = SimTime>) -> f64 {
-    times.fold(SimTime::ZERO, |a, b| a + b).as_millis_f64()
-}
-
-/// Per-service lock-hold, uncertain and blocked times, keyed by service
-/// name.
-fn per_service(
-    view: &RunView<'_>,
-    locks: &BTreeMap<NodeId, SimTime>,
-    doubt: &BTreeMap<NodeId, uncertainty::Doubt>,
-) -> BTreeMap<String, ServiceTimes> {
-    let mut out = BTreeMap::new();
-    for node in locks.keys().chain(doubt.keys()) {
-        let Some(svc) = view.service_of(*node) else {
-            continue;
-        };
-        let name = view.workflow.services[svc.index()].name.clone();
-        let d = doubt.get(node).copied().unwrap_or_default();
-        out.insert(
-            name,
-            ServiceTimes {
-                lock_hold_ms: locks.get(node).map_or(0.0, |t| t.as_millis_f64()),
-                in_doubt_ms: d.uncertain.as_millis_f64(),
-                blocked_ms: d.blocked.as_millis_f64(),
-            },
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! well-mixed stable hashes, so the table hashes them by identity: no
 //! `RandomState`, nothing that differs between processes.
 
+// Determinism: this hash set never reaches a trace or a result (see
+// `Visited`: fixed hasher, only `insert`/`contains`, never iterated).
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 

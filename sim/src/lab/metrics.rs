@@ -177,8 +177,9 @@ fn spans(
 }
 
 /// Per-service lock-hold, uncertain and blocked times, keyed by service
-/// name.
-fn per_service(
+/// name (also used by the UI's running totals, so both agree by
+/// construction).
+pub fn per_service(
     view: &RunView<'_>,
     locks: &BTreeMap<NodeId, SimTime>,
     doubt: &BTreeMap<NodeId, Doubt>,
@@ -202,7 +203,8 @@ fn per_service(
     out
 }
 
-fn total(times: impl Iterator<Item = SimTime>) -> f64 {
+/// The sum of `times`, in milliseconds.
+pub fn total(times: impl Iterator<Item = SimTime>) -> f64 {
     times.fold(SimTime::ZERO, |a, b| a + b).as_millis_f64()
 }
 
