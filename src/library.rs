@@ -152,6 +152,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/countermeasure-version_file.toml"),
     ),
     (
+        "countermeasure-by_value",
+        include_str!("../scenarios/countermeasure-by_value.toml"),
+    ),
+    (
         "countermeasure-pessimistic_view",
         include_str!("../scenarios/countermeasure-pessimistic_view.toml"),
     ),

@@ -40,8 +40,8 @@ fn the_matrix_is_the_same_whatever_the_jobs_and_has_every_row() {
     let v: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(v["scenario"], "isolation-contention");
     let rows = v["rows"].as_array().unwrap();
-    // 2PC, two bare sagas, two sagas times five countermeasures.
-    assert_eq!(rows.len(), 3 + 2 * 5);
+    // 2PC, two bare sagas, two sagas times six countermeasures.
+    assert_eq!(rows.len(), 3 + 2 * 6);
     assert_eq!(rows[0]["anomalies"], 0, "2PC under strict 2PL");
     for field in ["lost_update", "dirty_read", "fuzzy_read", "overdraw"] {
         assert!(rows[0]["anomaly_classes"][field].is_u64(), "{field}");
@@ -126,4 +126,98 @@ fn registers_and_reads_are_validated() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("own resource"), "{err}");
+}
+
+/// Per-request values and the by-value threshold: bad values are bad
+/// input, named by line and column.
+#[test]
+fn values_and_by_value_are_validated() {
+    let ok = SHOP.replace(
+        "[[steps]]\nname = \"check\"",
+        "[workload]\ntransactions = 3\nvalues = [1, 2]\n[toggles]\nby_value = { threshold = 2 }\n[[steps]]\nname = \"check\"",
+    );
+    assert_ne!(ok, SHOP);
+    let o = run_text(&ok);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (from, to, needles) in [
+        (
+            "values = [1, 2]",
+            "values = [1, 0]",
+            vec!["s.toml:", "workload.values[1]", "1..="],
+        ),
+        (
+            "values = [1, 2]",
+            "values = [1, 2, 1, 1]",
+            vec!["workload.values[3]", "4 values for 3 transactions"],
+        ),
+        ("values = [1, 2]", "values = [1, -2]", vec!["s.toml:"]),
+        (
+            "threshold = 2",
+            "threshold = 0",
+            vec!["toggles.by_value.threshold", "at least 1"],
+        ),
+        ("threshold = 2", "treshold = 2", vec!["s.toml:", "treshold"]),
+        (
+            "by_value = { threshold = 2 }",
+            "by_value = true",
+            vec!["s.toml:", "threshold = 2 }`"],
+        ),
+    ] {
+        let text = ok.replace(from, to);
+        assert_ne!(text, ok, "{to}");
+        let o = run_text(&text);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{to}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{to}: {err:?} should contain {n:?}");
+        }
+        // Every error points at its line and column.
+        let at = regex_free_position(&err);
+        assert!(at, "{to}: no line:column in {err:?}");
+    }
+}
+
+/// Whether `err` holds `file:LINE:COLUMN`.
+fn regex_free_position(err: &str) -> bool {
+    err.split("s.toml:").nth(1).is_some_and(|rest| {
+        let mut parts = rest.splitn(3, ':');
+        let line = parts.next().unwrap_or("");
+        let col = parts.next().unwrap_or("");
+        !line.is_empty()
+            && line.chars().all(|c| c.is_ascii_digit())
+            && !col.is_empty()
+            && col.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// The by-value lesson: with the switch on, no anomaly names the double
+/// orders (its `anomaly_free` expectation passes); with a threshold above
+/// every value (nobody risky: the bare saga) the same check fails on
+/// them — the expectation can fail, and the lesson's claim rests on the
+/// switch.
+#[test]
+fn the_by_value_lesson_passes_on_and_fails_off() {
+    let on = txlab(&["check", "countermeasure-by_value"]);
+    let out = String::from_utf8_lossy(&on.stdout);
+    assert_eq!(on.status.code(), Some(0), "{out}");
+    let off = txlab(&[
+        "check",
+        "countermeasure-by_value",
+        "--set",
+        "toggles.by_value.threshold=3",
+    ]);
+    let out = String::from_utf8_lossy(&off.stdout);
+    assert_ne!(off.status.code(), Some(0), "{out}");
+    for who in ["T1", "T5"] {
+        for p in ["orchestrated", "choreographed"] {
+            let line = format!("{p}: expected no anomaly naming {who}");
+            assert!(out.contains(&line), "{line} in {out}");
+        }
+    }
 }

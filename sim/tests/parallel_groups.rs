@@ -65,6 +65,7 @@ fn workflow(work: [u64; 3]) -> Workflow {
         transactions: 1,
         arrival: Arrival::default(),
         failures,
+        values: Vec::new(),
     }
 }
 

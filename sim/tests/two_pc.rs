@@ -70,6 +70,7 @@ fn n_services(n: u16) -> Workflow {
         transactions: 1,
         arrival: Arrival::default(),
         failures: vec![],
+        values: vec![],
     }
 }
 

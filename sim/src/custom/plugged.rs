@@ -146,7 +146,7 @@ impl Plugged {
         rng: &mut ChaCha8Rng,
     ) -> (Execution, Option<Snapshot>) {
         let wf = &cfg.workflow;
-        let spec = wf.step(call.step);
+        let spec = wf.step_for(call.tx, call.step);
         let refuse = |reply| {
             (
                 Execution {
@@ -166,8 +166,7 @@ impl Plugged {
             return refuse(StepReply::Transient);
         }
         let busy = call.op == Op::Action
-            && cfg.toggles.semantic_lock
-            && !service.pending_others(&spec.resource, call.tx).is_empty();
+            && crate::protocols::countermeasure::busy(cfg, service, &spec.resource, call.tx);
         if busy {
             return refuse(StepReply::Busy);
         }

@@ -8,19 +8,20 @@
 use super::anomaly::{AnomalyClass, AnomalyClasses};
 use super::report::{Percentiles, RunReport};
 use super::run::{RunSpec, run};
-use crate::protocols::countermeasure::pessimistic_view;
+use crate::protocols::countermeasure::{ByValue, pessimistic_view};
 use crate::protocols::{Outcome, Protocol, Toggles};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::Arc;
 
 /// The countermeasures, by toggle name.
-pub const COUNTERMEASURES: [&str; 5] = [
+pub const COUNTERMEASURES: [&str; 6] = [
     "semantic_lock",
     "commutative_updates",
     "pessimistic_view",
     "reread_value",
     "version_file",
+    "by_value",
 ];
 
 /// One row: a protocol and, for a saga, at most one countermeasure.
@@ -46,14 +47,16 @@ impl Row {
     /// but this row's.
     pub fn spec(&self, base: &RunSpec) -> RunSpec {
         let mut spec = base.with_protocol(self.protocol);
+        let threshold = by_value_threshold(&spec);
         let t = &mut spec.toggles;
+        t.by_value = None;
         t.semantic_lock = false;
         t.commutative_updates = false;
         t.pessimistic_view = false;
         t.reread_value = false;
         t.version_file = false;
         if let Some(c) = &self.countermeasure {
-            switch_on(t, c);
+            switch_on(t, c, threshold);
         }
         if spec.toggles.pessimistic_view {
             spec.workflow = Arc::new(pessimistic_view(&spec.workflow));
@@ -62,9 +65,21 @@ impl Row {
     }
 }
 
+/// The by-value row's threshold: the scenario's own when it sets one,
+/// else the workload's highest request value (only the largest orders are
+/// risky; a workload without values has every request at 1, all risky, and
+/// the row then equals the semantic lock's).
+fn by_value_threshold(spec: &RunSpec) -> u32 {
+    spec.toggles.by_value.map_or_else(
+        || spec.workflow.values.iter().copied().max().unwrap_or(1),
+        |b| b.threshold,
+    )
+}
+
 /// Turn the countermeasure `name` on (one of [`COUNTERMEASURES`]).
-fn switch_on(t: &mut Toggles, name: &str) {
+fn switch_on(t: &mut Toggles, name: &str, threshold: u32) {
     match name {
+        "by_value" => t.by_value = Some(ByValue { threshold }),
         "semantic_lock" => t.semantic_lock = true,
         "commutative_updates" => t.commutative_updates = true,
         "pessimistic_view" => t.pessimistic_view = true,

@@ -8,13 +8,63 @@
 //! | `commutative_updates` | registers are written by deltas: an action subtracts, a compensation adds back ([`super::register`]) | lost updates by compensation | nothing at run time; only operations that *are* commutative qualify (a status cannot be) |
 //! | `pessimistic_view` | writing compensatable steps move after the pivot, as retriable steps ([`pessimistic_view`]) | dirty reads (and compensations' lost updates): what others read is never undone | the moved steps must eventually succeed (retried without limit); the pivot runs earlier, so more sagas reach it before a cheap check fails |
 //! | `reread_value` | a step relying on an earlier read compares it with the current value and refuses when it changed, so the saga fails backward ([`super::register`]) | lost updates and overdraws from stale reads | more sagas compensated (aborts and their messages), the client retries |
+//! | `by_value` | per request, by business risk: a request whose value (`[workload] values`) reaches the threshold runs under the semantic lock (its actions mark pending; it is told "busy" where another saga has a pending mark), the others run as the bare saga but are told "busy" against a risky request's marks ([`ByValue`]) | every class for the risky requests (no anomaly involves one); the low-value requests keep their anomalies among themselves — the business decision | latency and busy retries for the risky requests and for whoever touches what they hold; release messages for every saga (the risky ones wait on everyone's marks) |
 //! | `version_file` | a service keeps every operation on a register and computes its value by replaying the live ones in order; an undone operation is dropped ([`super::register`]) | lost updates by compensation, for operations that do not commute | storage (every operation kept), a replay per compensation |
 //!
 //! Two-phase commit with strict two-phase locking needs none of these: its
 //! participants read and write under locks held to the end, and pay in
 //! lock-hold time and, when the coordinator fails, blocking.
 
-use super::workload::{StepId, StepKind, Workflow};
+use super::Config;
+use super::service::Service;
+use super::workload::{StepId, StepKind, TxId, Workflow};
+use serde::{Deserialize, Serialize};
+
+/// The by-value countermeasure (Richardson: choose the concurrency
+/// mechanism by business risk). Requests of value at least `threshold` are
+/// *risky*: they get what a distributed transaction's locks would give
+/// them, realised here as the semantic lock applied to that request only,
+/// in the same saga services (so one workload runs both kinds). Two
+/// requests conflict on a resource when either is risky: a risky request's
+/// marks keep others out, and a risky request does not act where another
+/// saga has a change pending (it would read a value that may yet be
+/// undone). Two low-value requests never wait for each other, so their
+/// anomalies remain — the price the business accepts for cheap orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "by_value as a table: `by_value = { threshold = 2 }`"
+)]
+pub struct ByValue {
+    /// The smallest value that counts as risky (at least 1).
+    pub threshold: u32,
+}
+
+impl ByValue {
+    /// Whether request `tx` of `wf` is risky.
+    pub fn risky(self, wf: &Workflow, tx: TxId) -> bool {
+        wf.value_of(tx) >= i64::from(self.threshold)
+    }
+}
+
+/// Whether an action of `tx` on `resource` at `service` must wait ("busy")
+/// for another saga's pending change: under the semantic lock, any other
+/// saga's mark; under by value, a mark when either request is risky.
+pub fn busy(cfg: &Config, service: &Service, resource: &str, tx: TxId) -> bool {
+    let t = &cfg.toggles;
+    if !t.releases_marks() {
+        return false;
+    }
+    let others = service.pending_others(resource, tx);
+    match t.by_value {
+        _ if t.semantic_lock => !others.is_empty(),
+        Some(b) => {
+            let wf = &cfg.workflow;
+            !others.is_empty() && (b.risky(wf, tx) || others.iter().any(|o| b.risky(wf, *o)))
+        }
+        None => false,
+    }
+}
 
 /// The pessimistic view: every compensatable step before the pivot that
 /// changes something (amount above zero) moves after the pivot, in its

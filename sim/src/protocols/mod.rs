@@ -172,6 +172,19 @@ pub struct Toggles {
     /// Countermeasure: services keep every operation on a register and
     /// compute its value by replaying the live ones in order.
     pub version_file: bool,
+    /// Countermeasure: requests whose value reaches the threshold run
+    /// under the semantic lock, the others as the bare saga
+    /// (`by_value = { threshold = N }`; see [`countermeasure::ByValue`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_value: Option<countermeasure::ByValue>,
+}
+
+impl Toggles {
+    /// Whether sagas tell the services when they end, so the pending marks
+    /// they left are released (semantic lock, or locking by value).
+    pub fn releases_marks(&self) -> bool {
+        self.semantic_lock || self.by_value.is_some()
+    }
 }
 
 impl Default for Toggles {
@@ -188,6 +201,7 @@ impl Default for Toggles {
             pessimistic_view: false,
             reread_value: false,
             version_file: false,
+            by_value: None,
         }
     }
 }

@@ -73,7 +73,8 @@ pub fn execute(
     rng: &mut ChaCha8Rng,
 ) -> Execution {
     let wf = &cfg.workflow;
-    let spec = wf.step(step);
+    // The request's own amounts (scaled by its value).
+    let spec = wf.step_for(tx, step);
     let key = OpKey { tx, step, op };
     if let Some(previous) = service.seen(&key) {
         return Execution {
@@ -97,17 +98,14 @@ pub fn execute(
             reply: StepReply::Transient,
         };
     }
-    if op == Op::Action
-        && cfg.toggles.semantic_lock
-        && !service.pending_others(&spec.resource, tx).is_empty()
-    {
+    if op == Op::Action && super::countermeasure::busy(cfg, service, &spec.resource, tx) {
         return Execution {
             commit: None,
             reply: StepReply::Busy,
         };
     }
     let reject = plans.iter().any(|f| f.reject);
-    let commit = service.plan(tx, step, spec, op, reject);
+    let commit = service.plan(tx, step, &spec, op, reject);
     let reply = commit.reply.clone().into();
     Execution {
         commit: Some(commit),

@@ -59,8 +59,11 @@ pub struct Registers {
     pub initial: Arc<BTreeMap<String, i64>>,
     /// The workflow's steps (a commit names its step by id).
     pub steps: Arc<Vec<StepSpec>>,
-    /// Per step: how much its action must find available.
+    /// Per step: how much its action must find available (for a request
+    /// of value 1; scaled by the request's value).
     pub checks: Arc<BTreeMap<StepId, i64>>,
+    /// The requests' values (see [`super::workload::Workflow::values`]).
+    pub values: Arc<Vec<u32>>,
     /// The countermeasures in force.
     pub rules: Rules,
     /// Reads and register operations so far.
@@ -121,6 +124,7 @@ impl Service {
         let wf = &cfg.workflow;
         s.regs.steps = Arc::new(wf.steps.clone());
         s.regs.checks = Arc::new(wf.step_ids().map(|x| (x, wf.check_amount(x))).collect());
+        s.regs.values = Arc::new(wf.values.clone());
         s.regs.rules = Rules {
             commutative_updates: cfg.toggles.commutative_updates,
             version_file: cfg.toggles.version_file,
@@ -204,9 +208,10 @@ impl Service {
         if step.reads.is_some() {
             return self.regs.memory.reread(self.regs.rules, tx, step, current);
         }
+        let value = super::workload::value_in(&self.regs.values, tx);
         let need = id
             .and_then(|i| self.regs.checks.get(&i).copied())
-            .unwrap_or(step.amount);
+            .map_or(step.amount, |c| c.saturating_mul(value));
         if current < need {
             return Err(format!("{} sold out", step.resource));
         }
@@ -215,6 +220,8 @@ impl Service {
 
     /// The local transaction that performs `op` of `step` for `tx`: what it
     /// changes and what it answers. Pure; [`Service::apply`] makes it so.
+    /// `step` is the step as `tx` runs it (its amounts scaled by the
+    /// request's value, [`super::workload::Workflow::step_for`]).
     pub fn plan(
         &self,
         tx: TxId,

@@ -3,6 +3,7 @@
 
 use crate::engine::SimTime;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -185,6 +186,13 @@ pub struct Workflow {
     pub arrival: Arrival,
     /// Planned failures.
     pub failures: Vec<StepFailure>,
+    /// Per-request values (an order's size): transaction `i` has value
+    /// `values[i % len]`, and every amount its steps take or give back is
+    /// multiplied by it. Empty: every request has value 1 (the amounts as
+    /// written). The `by_value` countermeasure compares it with its
+    /// threshold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<u32>,
 }
 
 impl Workflow {
@@ -201,6 +209,19 @@ impl Workflow {
     /// A step by id.
     pub fn step(&self, id: StepId) -> &StepSpec {
         &self.steps[id.index()]
+    }
+
+    /// The value of request `tx`: its entry in [`Workflow::values`],
+    /// cycled, or 1 when there are none.
+    pub fn value_of(&self, tx: TxId) -> i64 {
+        value_in(&self.values, tx)
+    }
+
+    /// Step `id` as request `tx` runs it: its amounts multiplied by the
+    /// request's value (borrowed as written when the value is 1, so a
+    /// workload without values runs exactly as before).
+    pub fn step_for(&self, tx: TxId, id: StepId) -> Cow<'_, StepSpec> {
+        scaled(self.step(id), self.value_of(tx))
     }
 
     /// Step ids in order.
@@ -292,6 +313,45 @@ impl Workflow {
             transactions: 1,
             arrival: Arrival::default(),
             failures: Vec::new(),
+            values: Vec::new(),
         }
+    }
+}
+
+/// The value of request `tx` among `values` (cycled; 1 when empty).
+pub fn value_in(values: &[u32], tx: TxId) -> i64 {
+    match values.len() {
+        0 => 1,
+        n => i64::from(values[tx.0 as usize % n]),
+    }
+}
+
+/// `spec` with its amounts multiplied by `value`.
+pub fn scaled(spec: &StepSpec, value: i64) -> Cow<'_, StepSpec> {
+    if value == 1 {
+        return Cow::Borrowed(spec);
+    }
+    let mut s = spec.clone();
+    s.amount = spec.amount.saturating_mul(value);
+    s.compensation_amount = spec.compensation_amount.saturating_mul(value);
+    Cow::Owned(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cycle_and_scale_both_amounts() {
+        let mut wf = Workflow::holiday();
+        wf.steps[3].compensation_amount = 90;
+        assert_eq!(wf.value_of(TxId(5)), 1, "no values: every request is 1");
+        assert!(matches!(wf.step_for(TxId(5), StepId(3)), Cow::Borrowed(_)));
+        wf.values = vec![1, 3];
+        assert_eq!(wf.value_of(TxId(0)), 1);
+        assert_eq!(wf.value_of(TxId(3)), 3, "cycled: 3 % 2 = 1");
+        let s = wf.step_for(TxId(3), StepId(3));
+        assert_eq!((s.amount, s.compensation_amount, s.fee()), (300, 270, 30));
+        assert_eq!(wf.step_for(TxId(2), StepId(3)).amount, 100);
     }
 }

@@ -171,7 +171,8 @@ impl Builder<'_> {
         reply: &Reply,
         protocol: Protocol,
     ) {
-        let spec = self.wf.step(step);
+        // The request's own amounts (scaled by its value).
+        let spec = self.wf.step_for(tx, step);
         let key: Resource = (spec.service, spec.resource.clone());
         let before = self.values.get(&key).copied().unwrap_or(0);
         let after = before + delta;

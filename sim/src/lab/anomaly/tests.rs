@@ -50,6 +50,7 @@ fn workflow() -> Workflow {
         transactions: 2,
         arrival: Arrival::default(),
         failures: Vec::new(),
+        values: Vec::new(),
     }
 }
 

@@ -41,7 +41,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                     .copied()
                     .unwrap_or((0, 0, view.end_index));
             let wrong = match outcome {
-                Outcome::Committed if times != 1 || net != -spec.amount => {
+                Outcome::Committed if times != 1 || net != -spec.amount * wf.value_of(*tx) => {
                     format!("committed, but {} applied {times} times", spec.name)
                 }
                 Outcome::Aborted if times > 0 => {

@@ -33,7 +33,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     }
     let mut out = Vec::new();
     for ((tx, step), (sum, index)) in &net {
-        let spec = wf.step(*step);
+        let spec = wf.step_for(*tx, *step);
         // A compensation that keeps a fee nets the fee.
         if *sum != 0 && *sum != -spec.amount && *sum != -spec.fee() {
             out.push(violation(

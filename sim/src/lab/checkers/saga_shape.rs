@@ -66,7 +66,7 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                 return s.acted.get(&step).copied().unwrap_or(false);
             }
             let net = s.net.get(&step).copied().unwrap_or(0);
-            net != 0 && net != -wf.step(step).fee()
+            net != 0 && net != -wf.step_for(*tx, step).fee()
         };
         let mut bad = |msg: String| out.push(violation(NAME, Some(*tx), s.last_index, msg));
         match outcome {

@@ -37,6 +37,18 @@ pub fn mismatches(expect: &Expectation, report: &RunReport) -> Vec<String> {
             out.push(format!("{p}: expected {name} <= {max}, got {got}"));
         }
     }
+    for tx in &expect.anomaly_free {
+        let named = report.metrics.anomaly_details.iter();
+        if let Some(a) = named.clone().find(|a| a.txs.contains(tx)) {
+            let n = named.filter(|a| a.txs.contains(tx)).count();
+            out.push(format!(
+                "{p}: expected no anomaly naming T{tx}, got {n} (first: {} at {}: {})",
+                a.class.name(),
+                a.resource,
+                a.text
+            ));
+        }
+    }
     out
 }
 
@@ -133,6 +145,31 @@ mod tests {
         assert_eq!(missing.len(), 1, "{missing:?}");
         assert!(missing[0].contains("expected a violation of at_most_once"));
     }
+
+    #[test]
+    fn anomaly_free_trips_on_a_named_transaction_only() {
+        use crate::lab::anomaly::{Anomaly, AnomalyClass};
+        let e = Expectation {
+            anomaly_free: vec![1],
+            ..Expectation::default()
+        };
+        let mut r = report(&[]);
+        assert!(mismatches(&e, &r).is_empty(), "no anomaly at all");
+        let mut lost = |txs: Vec<u32>| {
+            r.metrics.anomaly_details.push(Anomaly {
+                class: AnomalyClass::LostUpdate,
+                txs,
+                resource: "account.balance".into(),
+                trace_index: 7,
+                text: "T0's compensation restored 1000".into(),
+            });
+            mismatches(&e, &r)
+        };
+        assert!(lost(vec![0, 2]).is_empty(), "T1 not named");
+        let got = lost(vec![0, 1]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("no anomaly naming T1, got 1"), "{got:?}");
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +224,13 @@ compensation = "refund"
             "violations = [\"conservation\"]\nviolations_at_least = [\"at_most_once\"]",
         );
         assert_eq!(invalid_field(both), "expect.2pc.violations_at_least");
+    }
+
+    #[test]
+    fn anomaly_free_names_existing_transactions() {
+        let s = with_expect("anomaly_free = [0]").unwrap();
+        assert_eq!(s.file.expect["2pc"].anomaly_free, [0]);
+        let beyond = with_expect("anomaly_free = [0, 1]");
+        assert_eq!(invalid_field(beyond), "expect.2pc.anomaly_free[1]");
     }
 }

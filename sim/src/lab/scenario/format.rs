@@ -218,6 +218,11 @@ pub struct WorkloadFile {
     /// Time between arrivals.
     #[serde(default)]
     pub interval_ms: u64,
+    /// Per-request values, cycled over the transactions (transaction `i`
+    /// has `values[i % len]`): each multiplies the amounts of that
+    /// request's steps. Empty: every request has value 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<u32>,
 }
 
 fn one() -> u32 {
@@ -234,6 +239,7 @@ impl Default for WorkloadFile {
             transactions: 1,
             start_ms: 1,
             interval_ms: 0,
+            values: Vec::new(),
         }
     }
 }
@@ -497,6 +503,11 @@ pub struct Expectation {
     /// Upper bounds on metrics (`anomalies = 0`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub at_most: BTreeMap<String, f64>,
+    /// Transactions that no anomaly instance may name, as reader, writer
+    /// or victim (`anomaly_free = [1, 5]`: the requests a countermeasure
+    /// such as `by_value` protects).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anomaly_free: Vec<u32>,
 }
 
 /// `[explore]`: a schedule written by `txlab explore`. The protocol named

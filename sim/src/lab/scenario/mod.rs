@@ -8,6 +8,7 @@
 //! - [`overrides`]: `--set PATH=VALUE` on a loaded scenario.
 //! - [`question`]: questions the UI asks the room (`[[question]]`).
 
+mod by_value;
 mod error;
 pub mod expect;
 pub mod format;

@@ -156,6 +156,8 @@ impl Validator<'_> {
             return self.err("workload.transactions", "at least one transaction");
         }
         let failures = self.failures(&steps)?;
+        let values = self.values(&steps, MAX_AMOUNT)?;
+        self.by_value()?;
         Ok(Workflow {
             services: f
                 .services
@@ -173,6 +175,7 @@ impl Validator<'_> {
                 interval: SimTime::from_millis(f.workload.interval_ms),
             },
             failures,
+            values,
         })
     }
 
@@ -308,6 +311,7 @@ impl Validator<'_> {
             transactions: 1,
             arrival: Arrival::default(),
             failures: Vec::new(),
+            values: Vec::new(),
         };
         let mut seen = BTreeSet::new();
         for stage in wf.stages() {
@@ -706,6 +710,13 @@ impl Validator<'_> {
                 );
             }
             self.expected_violations(proto, e)?;
+            let txs = self.file.workload.transactions;
+            if let Some(i) = e.anomaly_free.iter().position(|t| *t >= txs) {
+                return self.err(
+                    format!("{}[{i}]", field("anomaly_free")),
+                    format!("no transaction {} (there are {txs})", e.anomaly_free[i]),
+                );
+            }
             if let Some(m) = e
                 .at_least
                 .keys()

@@ -98,7 +98,7 @@ impl Broker {
     /// Who must hear `event`.
     fn subscribers(&self, event: &Event) -> Vec<NodeId> {
         match event.kind {
-            EventKind::Ended(_) if self.cfg.toggles.semantic_lock => self.cfg.participants(),
+            EventKind::Ended(_) if self.cfg.toggles.releases_marks() => self.cfg.participants(),
             _ => {
                 let mut nodes: Vec<NodeId> = Vec::new();
                 for (step, _) in reactions(&event.kind, &self.cfg.workflow) {

@@ -527,7 +527,7 @@ impl Orchestrator {
 
     /// Tell every service the saga ended, until each acknowledges.
     pub(super) fn release(&mut self, tx: TxId, ctx: C) {
-        if !self.cfg.toggles.semantic_lock {
+        if !self.cfg.toggles.releases_marks() {
             return;
         }
         let services = self.cfg.participants().into_iter().collect();

@@ -194,9 +194,9 @@ impl Participant {
         let wf = &self.cfg.workflow;
         let mut need: BTreeMap<&str, i64> = BTreeMap::new();
         for s in self.my_steps() {
-            let step = wf.step(s);
+            let step = wf.step_for(tx, s);
             let reject = wf.failures_for(tx, s).any(|f| f.reject);
-            self.service.check_action(step, reject)?;
+            self.service.check_action(&step, reject)?;
             let transient = wf
                 .failures_for(tx, s)
                 .map(|f| f.transient_per_mille)
@@ -205,7 +205,7 @@ impl Participant {
             if transient > 0 && ctx.rng().random_range(0..1000) < transient {
                 return Err(format!("{} transient error", step.name));
             }
-            *need.entry(&step.resource).or_insert(0) += step.amount;
+            *need.entry(&wf.step(s).resource).or_insert(0) += step.amount;
         }
         match need.iter().find(|(r, n)| self.service.value(r) < **n) {
             Some((r, _)) => Err(format!("{r} sold out")),
@@ -309,7 +309,9 @@ impl Participant {
     fn apply_effects(&mut self, tx: TxId, ctx: C) {
         let wf = Arc::clone(&self.cfg.workflow);
         for s in self.my_steps() {
-            let commit = self.service.plan(tx, s, wf.step(s), Op::Action, false);
+            let commit = self
+                .service
+                .plan(tx, s, &wf.step_for(tx, s), Op::Action, false);
             record_local(&commit, ctx);
             self.service.apply(&commit);
         }
@@ -460,7 +462,9 @@ impl Participant {
                 crate::protocols::Record::TwoPc(Record::Outcome { tx, commit }) => {
                     if *commit {
                         for s in self.my_steps() {
-                            let c = self.service.plan(*tx, s, wf.step(s), Op::Action, false);
+                            let c =
+                                self.service
+                                    .plan(*tx, s, &wf.step_for(*tx, s), Op::Action, false);
                             self.service.apply(&c);
                         }
                     }
