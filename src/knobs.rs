@@ -3,8 +3,9 @@
 //! place of a counter (with a countermeasure that keeps it from losing
 //! updates: a sweep looks for bugs, not for the anomaly a bare register
 //! shows by design), the isolation countermeasures, a semantic
-//! compensation's fee, a parallel group, and a crash tied to an event (a
-//! service crashes when a given message reaches it, and comes back later).
+//! compensation's fee, a parallel group, a crash tied to an event (a
+//! service crashes when a given message reaches it, and comes back later),
+//! and locking by value where the scenario gives its requests values.
 //!
 //! Drawn after every other swarm draw, so the network and faults of a seed
 //! stay what they were before these knobs existed; each draw keeps what the
@@ -14,6 +15,7 @@ use rand::RngExt;
 use txlab_sim::lab::scenario::format::{ScenarioFile, StepFile};
 use txlab_sim::lab::scenario::knob_rules::{may_group, tied_crash};
 use txlab_sim::protocols::Protocol;
+use txlab_sim::protocols::countermeasure::ByValue;
 
 /// The group name the swarm gives the steps it runs in parallel.
 pub const SWARM_GROUP: &str = "swarm-group";
@@ -69,6 +71,21 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
     if rng.random_bool(0.25) {
         draw_tied_crash(file, rng);
     }
+    draw_by_value(file, rng);
+}
+
+/// Lock by value, at a threshold among the scenario's own request values.
+/// Only a scenario that gives its requests values (the business's order
+/// sizes, which a sweep does not invent: new values would change every
+/// amount) is touched, and only then is anything drawn, so the seeds of
+/// every other scenario stay as they were.
+fn draw_by_value(file: &mut ScenarioFile, rng: &mut impl RngExt) {
+    let values = &file.workload.values;
+    if values.is_empty() || file.toggles.by_value.is_some() || !rng.random_bool(0.3) {
+        return;
+    }
+    let threshold = values[rng.random_range(0..values.len())];
+    file.toggles.by_value = Some(ByValue { threshold });
 }
 
 /// Two neighbouring steps that may run in parallel become a group (only

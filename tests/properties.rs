@@ -394,6 +394,7 @@ fn the_strategies_turn_every_workload_knob() {
             ),
             ("group", f.steps.iter().any(|s| s.group.is_some())),
             ("tied crash", f.faults.iter().any(|x| x.after.is_some())),
+            ("by value", t.by_value.is_some()),
         ] {
             *seen.entry(knob).or_insert(0) += 1;
         }
@@ -406,6 +407,7 @@ fn the_strategies_turn_every_workload_knob() {
         "fee",
         "group",
         "tied crash",
+        "by value",
     ] {
         for on in [true, false] {
             let n = seen.get(&(k, on)).copied().unwrap_or(0);

@@ -1,11 +1,13 @@
 //! The workload's knobs a property case turns (the swarm turns the same
 //! ones): a register in place of a counter, `reread_value`, a semantic
-//! compensation's fee, two neighbouring steps in a parallel group, and a
+//! compensation's fee, two neighbouring steps in a parallel group, a
 //! service crash tied to the first message of one protocol that reaches
-//! it. Each keeps the scenario valid and correct by contract: a register
-//! comes with `commutative_updates` or `version_file` (a bare one loses
-//! updates by design), and nothing turns `pessimistic_view` (its moved
-//! steps must never be refused, which a case's rejections would break).
+//! it, and locking by value (requests of values 1 and 2, the double ones
+//! risky). Each keeps the scenario valid and correct by contract: a
+//! register comes with `commutative_updates` or `version_file` (a bare one
+//! loses updates by design), and nothing turns `pessimistic_view` (its
+//! moved steps must never be refused, which a case's rejections would
+//! break).
 
 use crate::lab::scenario::format::ScenarioFile;
 use crate::protocols::Protocol;
@@ -33,6 +35,10 @@ pub struct Knobs {
     /// first message of a protocol (index in [`Protocol::ALL`]) reaches
     /// it, and restarts `down_ms` later.
     pub tied_crash: Option<(usize, usize, u64)>,
+    /// Requests alternate values 1 and 2 and `by_value` locks those of 2
+    /// (a per-request semantic lock: busy replies, releases, and every
+    /// amount of a double request scaled).
+    pub by_value: bool,
 }
 
 /// Knobs over a scenario with `steps` steps and `services` services.
@@ -44,14 +50,18 @@ pub fn knobs(steps: usize, services: usize) -> impl Strategy<Value = Knobs> {
         proptest::option::weighted(0.2, 0..steps),
         proptest::option::weighted(0.3, 0..steps),
         proptest::option::weighted(0.2, (0..services, 0..3usize, 10..300u64)),
+        proptest::bool::weighted(0.2),
     )
-        .prop_map(|(register, reread_value, fee, group, tied_crash)| Knobs {
-            register,
-            reread_value,
-            fee,
-            group,
-            tied_crash,
-        })
+        .prop_map(
+            |(register, reread_value, fee, group, tied_crash, by_value)| Knobs {
+                register,
+                reread_value,
+                fee,
+                group,
+                tied_crash,
+                by_value,
+            },
+        )
 }
 
 impl Knobs {
@@ -83,6 +93,11 @@ impl Knobs {
                 f.steps[i].group = Some(GROUP.into());
                 f.steps[i + 1].group = Some(GROUP.into());
             }
+        }
+        if self.by_value && f.workload.values.is_empty() {
+            // At most one value per transaction (validation's rule).
+            f.workload.values = (1..=f.workload.transactions.min(2)).collect();
+            f.toggles.by_value = Some(crate::protocols::countermeasure::ByValue { threshold: 2 });
         }
         if let Some((s, p, down_ms)) = self.tied_crash {
             if let Some(service) = f.services.get(s).map(|s| s.name.clone()) {
