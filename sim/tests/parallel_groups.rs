@@ -1,7 +1,10 @@
 //! Parallel groups: a group's latency is its slowest member's, a failure
 //! compensates exactly the members that completed (in reverse order of
-//! completion, for the orchestrator), recovery resumes a group, and the
-//! order checker catches an orchestrator that undoes a group forward.
+//! completion, for the orchestrator), recovery resumes a group, a
+//! choreographed member crashing between its step and its event still
+//! joins exactly once, groups of user services (`txlab_sim::custom`)
+//! compensate like the built-in ones, and the order checker catches an
+//! orchestrator that undoes a group forward.
 //!
 //! The numbers come from THEORY.md's latency section: with every hop d =
 //! 10 ms, a sequential stage costs 2d + its work, a parallel group 2d + its
@@ -320,4 +323,156 @@ fn a_member_crashing_between_its_step_and_its_event_still_joins_once() {
     let r = run(&s).report;
     assert_eq!(r.count(Outcome::Completed), 0, "{:?}", r.outcomes);
     assert_eq!(r.metrics.unfinished, 1);
+}
+
+/// A user's service (the issue-15 API): units taken by an action and given
+/// back by its compensation, idempotent by business key; `refuse` makes
+/// every action a business refusal.
+#[derive(Clone, Debug)]
+struct Units {
+    units: BTreeMap<String, i64>,
+    answered: BTreeMap<txlab_sim::custom::IdempotencyKey, txlab_sim::custom::Answer>,
+    refuse: bool,
+}
+
+impl txlab_sim::custom::ServiceLogic for Units {
+    fn handle(&mut self, req: &txlab_sim::custom::Request<'_>) -> txlab_sim::custom::Answer {
+        use txlab_sim::custom::{Answer, IdempotencyKey};
+        if let Some(previous) = self.answered.get(&req.key) {
+            return previous.clone();
+        }
+        let units = self.units.entry(req.resource.to_string()).or_insert(0);
+        let answer = match req.op {
+            Op::Action if self.refuse => Answer::Rejected("refused by the user's service".into()),
+            Op::Action => {
+                *units -= req.amount;
+                Answer::Done
+            }
+            Op::Compensation => {
+                let action = IdempotencyKey {
+                    op: Op::Action,
+                    ..req.key
+                };
+                if self.answered.get(&action) == Some(&Answer::Done) {
+                    *units += req.amount;
+                }
+                Answer::Done
+            }
+        };
+        self.answered.insert(req.key, answer.clone());
+        answer
+    }
+
+    fn amounts(&self) -> BTreeMap<String, i64> {
+        self.units.clone()
+    }
+}
+
+/// The group workload of [`workflow`] as a file whose four services are
+/// the user's (`logic = "units"`, b's `logic = "refusing"`).
+const PLUGGED: &str = r#"
+name = "plugged-group"
+seed = 1
+[network]
+latency = { kind = "uniform", min_ms = 10, max_ms = 10 }
+[timing]
+step_timeout_ms = 200
+[[services]]
+name = "shop"
+resources = { units = 10 }
+logic = "units"
+[[services]]
+name = "a"
+resources = { units = 10 }
+logic = "units"
+[[services]]
+name = "b"
+resources = { units = 10 }
+logic = "refusing"
+[[services]]
+name = "c"
+resources = { units = 10 }
+logic = "units"
+[[steps]]
+name = "step shop"
+service = "shop"
+resource = "units"
+amount = 1
+[[steps]]
+name = "step a"
+service = "a"
+resource = "units"
+amount = 1
+group = "g"
+[[steps]]
+name = "step b"
+service = "b"
+resource = "units"
+amount = 1
+group = "g"
+[[steps]]
+name = "step c"
+service = "c"
+resource = "units"
+amount = 1
+group = "g"
+[[failures]]
+step = "step a"
+reply_delay_ms = 5
+[[failures]]
+step = "step b"
+reply_delay_ms = 40
+[[failures]]
+step = "step c"
+reply_delay_ms = 60
+"#;
+
+/// Parallel groups of user services behave as the built-in ones: b's own
+/// logic refuses at 40 ms of work while a (5 ms) is done and c (60 ms) is
+/// still working. The orchestrator undoes exactly the members that
+/// completed, in reverse order of completion: c, then a, then reserve,
+/// never b (its action was refused: nothing to undo). The choreography
+/// undoes a and c (each on hearing b failed, in any order), then reserve.
+/// Every service ends where it started, and no checker complains.
+#[test]
+fn a_group_of_user_services_compensates_exactly_its_completed_members() {
+    use txlab_sim::custom::Registry;
+    use txlab_sim::lab::scenario::Scenario;
+    let units = |refuse: bool| {
+        move |start: &BTreeMap<String, i64>| Units {
+            units: start.clone(),
+            answered: BTreeMap::new(),
+            refuse,
+        }
+    };
+    let registry = Registry::new()
+        .register("units", units(false))
+        .register("refusing", units(true));
+    let mut s = Scenario::parse(PLUGGED.as_bytes(), "plugged-group.toml").unwrap();
+    registry.attach(&mut s).unwrap();
+    let orchestrated = compensations(&s.spec_for(Protocol::Orchestrated));
+    assert_eq!(orchestrated, vec![C, A, RESERVE]);
+    let choreographed = compensations(&s.spec_for(Protocol::Choreographed));
+    assert_eq!(choreographed.len(), 3, "{choreographed:?}");
+    assert_eq!(choreographed[2], RESERVE, "{choreographed:?}");
+    assert!(choreographed.contains(&A) && choreographed.contains(&C));
+    for p in SAGAS {
+        let r = run(&s.spec_for(p)).report;
+        for svc in ["shop", "a", "b", "c"] {
+            assert_eq!(r.final_state[svc]["units"], 10, "{p:?} {svc}");
+        }
+    }
+    // The same file with b's logic accepting: nothing is compensated (the
+    // refusal above came from the user's code, not from the file).
+    let mut ok = Scenario::parse(PLUGGED.as_bytes(), "plugged-group.toml").unwrap();
+    Registry::new()
+        .register("units", units(false))
+        .register("refusing", units(false))
+        .attach(&mut ok)
+        .unwrap();
+    for p in SAGAS {
+        let r = run(&ok.spec_for(p)).report;
+        assert_clean(&r);
+        assert_eq!(r.count(Outcome::Completed), 1, "{p:?}");
+    }
 }
