@@ -193,17 +193,22 @@ impl<T> EventQueue<T> {
         }
     }
 
-    /// The occupied slots, in slot order.
-    fn occupied_slots(&self) -> Vec<usize> {
-        let mut out = Vec::new();
-        for (w, word) in self.occupied.iter().enumerate() {
-            let mut bits = *word;
-            while bits != 0 {
-                out.push(w * 64 + bits.trailing_zeros() as usize);
+    /// The occupied slots, in slot order, as they are now. It reads a copy
+    /// of the bitmap, so the caller may change the ring while iterating; it
+    /// allocates nothing (a sweep clears and rewinds a queue every run).
+    fn occupied_slots(&self) -> impl Iterator<Item = usize> + use<T> {
+        let words = self.occupied;
+        (0..words.len()).flat_map(move |w| {
+            let mut bits = words[w];
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let slot = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-            }
-        }
-        out
+                Some(slot)
+            })
+        })
     }
 
     /// Slots from the current one to the next occupied one (wrapping):

@@ -17,6 +17,7 @@ use crate::protocols::saga_orchestrated::{Orchestrator, SagaService};
 use crate::protocols::two_pc::{Coordinator, Participant, ParticipantBug};
 use crate::protocols::workload::{ServiceId, Workflow};
 use crate::protocols::{LabNode, Outcome, Protocol, Timing, Toggles};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -238,23 +239,25 @@ pub fn drive(world: &mut World<LabNode>, spec: &RunSpec) {
 
 /// The final business state of every service; a node that ended crashed is
 /// rebuilt from its durable log, as its restart would.
-pub fn final_values(world: &World<LabNode>) -> Vec<BTreeMap<String, i64>> {
+pub fn final_values(world: &World<LabNode>) -> Vec<Cow<'_, BTreeMap<String, i64>>> {
     world
         .node_ids()
         .skip(1)
         .map(|id| {
-            let values = |n: &LabNode| n.service().map(|s| s.values.clone()).unwrap_or_default();
             if world.is_up(id) {
-                return values(world.node(id));
+                // Borrowed: a sweep judges thousands of runs, and most end
+                // with every node up.
+                return world
+                    .node(id)
+                    .service()
+                    .map_or_else(Cow::default, |s| Cow::Borrowed(&s.values));
             }
-            // Only a crashed node is copied: a sweep judges thousands of
-            // runs, and most end with every node up.
             let mut node = world.node(id).clone();
             let mut out = Vec::new();
             let mut r = rng::stream(0, rng::Stream::Node(id.0));
             let mut ctx = Ctx::new(world.now(), id, &mut r, &mut out);
             node.on_recover(world.durable_log(id), &mut ctx);
-            values(&node)
+            Cow::Owned(node.service().map(|s| s.values.clone()).unwrap_or_default())
         })
         .collect()
 }
@@ -343,7 +346,7 @@ pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
         .services
         .iter()
         .zip(&view.final_values)
-        .map(|(s, v)| (s.name.clone(), v.clone()))
+        .map(|(s, v)| (s.name.clone(), BTreeMap::clone(v)))
         .collect();
     RunReport {
         protocol: spec.protocol,

@@ -4,6 +4,7 @@
 use crate::engine::{AppliedFault, NodeId, Observation, SimTime};
 use crate::protocols::workload::{ServiceId, TxId, Workflow};
 use crate::protocols::{Obs, Outcome, Protocol};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// A finished run, as the checkers see it.
@@ -18,8 +19,9 @@ pub struct RunView<'a> {
     /// order (those past `end_index` are ignored).
     pub faults: &'a [AppliedFault],
     /// Final resource amounts by service (rebuilt from the log for nodes
-    /// that ended crashed).
-    pub final_values: Vec<BTreeMap<String, i64>>,
+    /// that ended crashed; borrowed from the world for the others, so a
+    /// sweep copies no maps to judge a run).
+    pub final_values: Vec<Cow<'a, BTreeMap<String, i64>>>,
     /// The outcome of every transaction.
     pub outcomes: BTreeMap<TxId, Outcome>,
     /// Every crashed node restarted, every partition healed and no fault

@@ -1,6 +1,7 @@
 //! 2PC atomicity: no participant commits a transaction that another aborts.
 
 use super::{RunView, Violation, violation};
+use crate::engine::NodeId;
 use crate::protocols::Obs;
 use crate::protocols::workload::TxId;
 use std::collections::BTreeMap;
@@ -10,11 +11,12 @@ pub const NAME: &str = "atomicity";
 
 /// Check it.
 pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    // First commit and first abort seen per transaction, with who and where.
-    let mut commits: BTreeMap<TxId, (u64, String)> = BTreeMap::new();
-    let mut aborts: BTreeMap<TxId, (u64, String)> = BTreeMap::new();
+    // First commit and first abort seen per transaction, with who and where
+    // (named only for a violation: a sweep judges thousands of runs).
+    let mut commits: BTreeMap<TxId, (u64, NodeId)> = BTreeMap::new();
+    let mut aborts: BTreeMap<TxId, (u64, NodeId)> = BTreeMap::new();
     for o in view.obs {
-        let who = o.node.to_string();
+        let who = o.node;
         match o.obs {
             Obs::Committed { tx } => {
                 commits.entry(tx).or_insert((o.index, who));

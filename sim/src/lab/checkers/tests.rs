@@ -65,7 +65,7 @@ fn judge(
         workflow: wf,
         obs: &log.0,
         faults: &[],
-        final_values: finals,
+        final_values: finals.into_iter().map(std::borrow::Cow::Owned).collect(),
         outcomes: BTreeMap::from([(T, outcome)]),
         healed,
         undelivered,
