@@ -24,8 +24,10 @@ pub mod case;
 mod check;
 mod files;
 pub mod knobs;
+mod trouble;
 
 pub use case::{Case, FaultCase, LatencyCase, LinkCase, Shape, SlowCase};
 pub use check::{Check, Failure, Passed};
 pub use files::{Replay, load, replay};
 pub use knobs::Knobs;
+pub use trouble::Trouble;
