@@ -77,9 +77,9 @@ fn the_fixed_service_passes_a_thousand_cases() {
 /// pays, though orders complete) is reported.
 #[test]
 fn a_false_invariant_trips() {
-    let never_pays = Invariant::new("sam_never_pays", |run| {
-        if run.count(Outcome::Completed) > 0 && run.amount("payment", "sam") != 1_000 {
-            Err(format!("Sam has ${}", run.amount("payment", "sam")))
+    let never_pays = Invariant::new("sam_never_pays", |facts| {
+        if facts.count(Outcome::Completed) > 0 && facts.amount("payment", "sam") != 1_000 {
+            Err(format!("Sam has ${}", facts.amount("payment", "sam")))
         } else {
             Ok(())
         }

@@ -105,21 +105,20 @@ impl std::fmt::Display for Failure {
         for (p, v) in &self.violations {
             writeln!(f, "  {}: {}: {}", p.name(), v.invariant, v.message)?;
         }
+        writeln!(f, "  with {}", self.case.setting())?;
         match self.trouble.len() {
-            0 => writeln!(
-                f,
-                "  shrunk to no faults: the case's network and workload alone break it (see the repro)"
-            )?,
+            0 => writeln!(f, "  shrunk to no faults: the above alone breaks it")?,
             n => {
-                let faults = if n == 1 {
-                    "1 fault"
-                } else {
-                    &format!("{n} faults")
-                };
-                writeln!(
-                    f,
-                    "  shrunk to {faults}, each needed (without any one of them it holds):"
-                )?;
+                match n {
+                    1 => writeln!(
+                        f,
+                        "  shrunk to 1 fault, needed (without it the case holds):"
+                    )?,
+                    n => writeln!(
+                        f,
+                        "  shrunk to {n} faults, each needed (without any one of them it holds):"
+                    )?,
+                }
                 for t in &self.trouble {
                     writeln!(f, "    - {t}")?;
                 }

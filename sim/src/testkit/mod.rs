@@ -11,7 +11,8 @@
 //!   own [`ServiceLogic`](crate::custom::ServiceLogic), under generated
 //!   cases with every built-in checker and your
 //!   [`Invariant`](crate::custom::Invariant)s, and on failure shrinks the
-//!   case, prints the seed and writes a repro file.
+//!   case until every piece of its [`Trouble`] is needed (1-minimal),
+//!   prints the seed and writes a repro file.
 //! - [`replay`] and [`load`]: read a repro back in the program that
 //!   registered its services (txlab's own binary refuses files that name
 //!   services it does not have); `txlab_tui::open` shows it in the UI.

@@ -89,6 +89,28 @@ impl Case {
             .collect()
     }
 
+    /// What the case sets that is not trouble, in words: latency, the
+    /// disk, FIFO links, an impatient client, the workload ("latency
+    /// 7–30 ms, forced writes 14 ms, client retries after 76 ms, 2
+    /// transactions 1 ms apart").
+    pub fn setting(&self) -> String {
+        let mut parts = vec![format!("latency {}", latency(&self.latency))];
+        if self.write_latency_ms > 0 {
+            parts.push(format!("forced writes {} ms", self.write_latency_ms));
+        }
+        if self.fifo {
+            parts.push("links in order".into());
+        }
+        if let Some(ms) = self.client_retry_ms {
+            parts.push(format!("client retries after {ms} ms"));
+        }
+        parts.push(match self.transactions {
+            1 => "1 transaction".into(),
+            n => format!("{n} transactions {} ms apart", self.interval_ms),
+        });
+        parts.join(", ")
+    }
+
     /// One piece of trouble in words.
     pub fn describe(&self, piece: Trouble, shape: &Shape) -> String {
         let n = |i: usize| shape.nodes[i % shape.nodes.len()].as_str();
@@ -261,6 +283,10 @@ mod tests {
     #[test]
     fn a_calm_case_has_no_trouble() {
         assert!(calm().trouble(&shape()).is_empty());
+        assert_eq!(
+            calm().setting(),
+            "latency 2–8 ms, 3 transactions 5 ms apart"
+        );
     }
 
     /// The words of issue 15's newcomer: no "0 ms late", no "1 times",
