@@ -123,26 +123,32 @@ pub enum MergeError {
         message: String,
     },
     /// Two summaries disagree on what they are about.
-    #[error(
-        "{file}: {what} is {theirs}, but {first} has {ours}; only sweeps of the same scenario by the same txlab version merge"
-    )]
+    #[error("{file}: {what}; {advice}")]
     Mismatch {
         /// The file that differs.
         file: String,
-        /// The first file.
-        first: String,
-        /// What differs.
-        what: &'static str,
-        /// The first file's value.
-        ours: String,
-        /// This file's value.
-        theirs: String,
+        /// What differs from the first file, in words.
+        what: String,
+        /// What to do about it.
+        advice: &'static str,
+    },
+    /// The same summary twice (its seeds would be counted twice).
+    #[error("{file}: {how}; give each shard's summary once")]
+    Repeated {
+        /// The file given again.
+        file: String,
+        /// Given twice, or the same as which earlier file.
+        how: String,
     },
     /// Two summaries share seeds (they would be counted twice).
-    #[error("{file}: seeds {from}..{to} are already in another summary; shards must not overlap")]
+    #[error(
+        "{file}: seeds {from}..{to} are also in {other}; shards must cover separate seed ranges (shard i of N-seed shards: --from i*N --seeds N)"
+    )]
     Overlap {
         /// The file.
         file: String,
+        /// The earlier file holding the same seeds.
+        other: String,
         /// First shared seed.
         from: u64,
         /// One past the last shared seed.
@@ -237,46 +243,97 @@ pub fn merge(parts: &[(String, SummaryJson)]) -> Result<SummaryJson, MergeError>
         return Err(MergeError::Empty);
     };
     let mut out = first.clone();
-    for (name, s) in &parts[1..] {
-        let mismatch = |what, ours: String, theirs: String| MergeError::Mismatch {
-            file: name.clone(),
-            first: first_name.clone(),
-            what,
-            ours,
-            theirs,
-        };
-        if s.txlab_version != first.txlab_version {
-            let (a, b) = (first.txlab_version.clone(), s.txlab_version.clone());
-            return Err(mismatch("the txlab version", a, b));
+    for (i, (name, s)) in parts.iter().enumerate().skip(1) {
+        if let Some(e) = mismatch(first_name, first, name, s) {
+            return Err(e);
         }
-        if s.scenario != first.scenario {
-            let show = |id: &ScenarioId| format!("{} (file hash {})", id.name, id.file_hash);
-            return Err(mismatch(
-                "the scenario",
-                show(&first.scenario),
-                show(&s.scenario),
-            ));
+        let earlier = &parts[..i];
+        if let Some((other, _)) = earlier.iter().find(|(n, e)| n == name || e == s) {
+            return Err(MergeError::Repeated {
+                file: name.clone(),
+                how: match other == name {
+                    true => "given twice".into(),
+                    false => format!("the same summary as {other}"),
+                },
+            });
         }
-        if s.swarm != first.swarm {
-            let (a, b) = (first.swarm.to_string(), s.swarm.to_string());
-            return Err(mismatch("swarm mode", a, b));
+        for (other, e) in earlier {
+            for r in &s.seed_ranges {
+                if let Some(o) = e.seed_ranges.iter().find(|o| r[0] < o[1] && o[0] < r[1]) {
+                    return Err(MergeError::Overlap {
+                        file: name.clone(),
+                        other: other.clone(),
+                        from: r[0].max(o[0]),
+                        to: r[1].min(o[1]),
+                    });
+                }
+            }
         }
-        add(&mut out, s, name)?;
+        add(&mut out, s);
     }
     Ok(out)
 }
 
-/// Add `s` (from `file`) into `out`.
-fn add(out: &mut SummaryJson, s: &SummaryJson, file: &str) -> Result<(), MergeError> {
-    for r in &s.seed_ranges {
-        if let Some(o) = out.seed_ranges.iter().find(|o| r[0] < o[1] && o[0] < r[1]) {
-            return Err(MergeError::Overlap {
-                file: file.into(),
-                from: r[0].max(o[0]),
-                to: r[1].min(o[1]),
-            });
-        }
-    }
+/// What makes `s` (from `file`) a sweep of something else than `first`
+/// (from `first_name`), in words with what to do.
+fn mismatch(
+    first_name: &str,
+    first: &SummaryJson,
+    file: &str,
+    s: &SummaryJson,
+) -> Option<MergeError> {
+    let (what, advice) = if s.txlab_version != first.txlab_version {
+        (
+            format!(
+                "the txlab version is {}, but {first_name} has {}",
+                s.txlab_version, first.txlab_version
+            ),
+            "another build may run the same seed differently: re-run every shard with one txlab version",
+        )
+    } else if s.scenario.name != first.scenario.name {
+        (
+            format!(
+                "the scenario is {}, but {first_name} has {}",
+                s.scenario.name, first.scenario.name
+            ),
+            "merge only the shards of one sweep",
+        )
+    } else if s.scenario.file_hash != first.scenario.file_hash {
+        (
+            format!(
+                "the scenario {} was swept with other settings than in {first_name} (file hash {}, not {})",
+                s.scenario.name, s.scenario.file_hash, first.scenario.file_hash
+            ),
+            "its file, --set or --write-latency-ms differ: re-run every shard with the same file and options",
+        )
+    } else if s.swarm != first.swarm {
+        let with = |on: bool| {
+            if on {
+                "with --swarm"
+            } else {
+                "without --swarm"
+            }
+        };
+        (
+            format!(
+                "swept {}, but {first_name} was swept {}",
+                with(s.swarm),
+                with(first.swarm)
+            ),
+            "re-run every shard with the same options, --swarm included",
+        )
+    } else {
+        return None;
+    };
+    Some(MergeError::Mismatch {
+        file: file.into(),
+        what,
+        advice,
+    })
+}
+
+/// Add `s` into `out` (their seeds checked apart).
+fn add(out: &mut SummaryJson, s: &SummaryJson) {
     out.seed_ranges.extend(s.seed_ranges.iter().copied());
     out.seed_ranges = coalesce(std::mem::take(&mut out.seed_ranges));
     out.seeds += s.seeds;
@@ -295,7 +352,6 @@ fn add(out: &mut SummaryJson, s: &SummaryJson, file: &str) -> Result<(), MergeEr
         .extend(s.violating_seeds.iter().cloned());
     out.violating_seeds.sort_by_key(|v| v.seed);
     out.violating_seeds.truncate(MAX_REPROS);
-    Ok(())
 }
 
 fn add_protocol(o: &mut ProtocolJson, p: &ProtocolJson) {
@@ -362,6 +418,107 @@ mod tests {
         assert_eq!(
             coalesce(vec![[10, 20], [0, 10], [30, 40]]),
             vec![[0, 20], [30, 40]]
+        );
+    }
+
+    /// A summary of `name` (file hash `hash`) over seeds `from..to`.
+    fn shard(name: &str, hash: &str, swarm: bool, from: u64, to: u64) -> SummaryJson {
+        SummaryJson {
+            schema: SCHEMA.into(),
+            txlab_version: VERSION.into(),
+            scenario: ScenarioId {
+                name: name.into(),
+                file_hash: hash.into(),
+            },
+            swarm,
+            seed_ranges: vec![[from, to]],
+            seeds: to - from,
+            violating_seed_count: 0,
+            skipped_draws: 0,
+            wall_seconds: 0.1,
+            protocols: BTreeMap::new(),
+            violating_seeds: Vec::new(),
+        }
+    }
+
+    fn merge_error(parts: &[(&str, SummaryJson)]) -> String {
+        let parts: Vec<(String, SummaryJson)> = parts
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.clone()))
+            .collect();
+        merge(&parts).expect_err("must be refused").to_string()
+    }
+
+    /// Negative control for the refusals below: shards of one sweep merge.
+    #[test]
+    fn shards_of_one_sweep_merge() {
+        let parts = [
+            ("a.json".to_string(), shard("pay", "01", true, 0, 10)),
+            ("b.json".to_string(), shard("pay", "01", true, 10, 20)),
+        ];
+        assert_eq!(merge(&parts).unwrap().seed_ranges, vec![[0, 20]]);
+    }
+
+    #[test]
+    fn swarm_mismatch_says_which_file_used_swarm_and_what_to_do() {
+        let e = merge_error(&[
+            ("shard-0.json", shard("pay", "01", false, 0, 10)),
+            ("shard-1.json", shard("pay", "01", true, 10, 20)),
+        ]);
+        assert_eq!(
+            e,
+            "shard-1.json: swept with --swarm, but shard-0.json was swept without --swarm; \
+             re-run every shard with the same options, --swarm included"
+        );
+    }
+
+    #[test]
+    fn same_name_other_settings_says_the_settings_differ() {
+        let e = merge_error(&[
+            ("a.json", shard("pay", "01", true, 0, 10)),
+            ("b.json", shard("pay", "02", true, 10, 20)),
+        ]);
+        assert!(
+            e.starts_with("b.json: the scenario pay was swept with other settings than in a.json"),
+            "{e}"
+        );
+        assert!(e.contains("--set or --write-latency-ms differ"), "{e}");
+    }
+
+    #[test]
+    fn other_scenario_says_merge_one_sweep() {
+        let e = merge_error(&[
+            ("a.json", shard("pay", "01", true, 0, 10)),
+            ("b.json", shard("book", "01", true, 10, 20)),
+        ]);
+        assert_eq!(
+            e,
+            "b.json: the scenario is book, but a.json has pay; merge only the shards of one sweep"
+        );
+    }
+
+    #[test]
+    fn a_file_given_twice_is_named_as_such() {
+        let a = shard("pay", "01", true, 0, 10);
+        let e = merge_error(&[("a.json", a.clone()), ("a.json", a.clone())]);
+        assert_eq!(e, "a.json: given twice; give each shard's summary once");
+        let e = merge_error(&[("a.json", a.clone()), ("copy.json", a)]);
+        assert_eq!(
+            e,
+            "copy.json: the same summary as a.json; give each shard's summary once"
+        );
+    }
+
+    #[test]
+    fn overlapping_shards_name_the_other_file_and_the_seeds() {
+        let e = merge_error(&[
+            ("a.json", shard("pay", "01", true, 0, 10)),
+            ("b.json", shard("pay", "01", true, 10, 20)),
+            ("c.json", shard("pay", "01", true, 15, 25)),
+        ]);
+        assert!(
+            e.starts_with("c.json: seeds 15..20 are also in b.json; shards must cover separate"),
+            "{e}"
         );
     }
 

@@ -43,15 +43,15 @@ pub fn registry_v1() -> Registry {
 /// Sam pays exactly the price of each completed order, and nothing for
 /// the others.
 pub fn sam_pays_per_order() -> Invariant {
-    Invariant::new("sam_pays_per_order", |run| {
-        let expected = START - PRICE * i64::from(run.count(Outcome::Completed));
-        let sam = run.amount("payment", "sam");
+    Invariant::new("sam_pays_per_order", |facts| {
+        let expected = START - PRICE * i64::from(facts.count(Outcome::Completed));
+        let sam = facts.amount("payment", "sam");
         if sam == expected {
             Ok(())
         } else {
             Err(format!(
                 "Sam has ${sam}, expected ${expected} after {} completed orders",
-                run.count(Outcome::Completed)
+                facts.count(Outcome::Completed)
             ))
         }
     })

@@ -1,7 +1,9 @@
 //! Replay a repro the testkit wrote, with this crate's services: in the
 //! terminal UI when run in a terminal, else as a printed summary.
 //!
-//! `cargo run -p payment-service -- target/txlab-repros/payment-seed-N.toml [--v1]`
+//! `cargo run -p payment-service -- target/tmp/bug/payment-seed-N.toml [--v1]`
+//! (the tests write their repros under `target/tmp/`, cargo's
+//! `CARGO_TARGET_TMPDIR`).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -71,15 +71,19 @@ fn the_fixed_service_passes_a_thousand_cases() {
         .cases(1_000)
         .assert();
     assert_eq!(passed.cases, 1_000);
+    assert_eq!(
+        passed.to_string(),
+        "the property held in all 1000 cases generated"
+    );
 }
 
 /// Negative control for user invariants: one that is false (Sam never
 /// pays, though orders complete) is reported.
 #[test]
 fn a_false_invariant_trips() {
-    let never_pays = Invariant::new("sam_never_pays", |run| {
-        if run.count(Outcome::Completed) > 0 && run.amount("payment", "sam") != 1_000 {
-            Err(format!("Sam has ${}", run.amount("payment", "sam")))
+    let never_pays = Invariant::new("sam_never_pays", |facts| {
+        if facts.count(Outcome::Completed) > 0 && facts.amount("payment", "sam") != 1_000 {
+            Err(format!("Sam has ${}", facts.amount("payment", "sam")))
         } else {
             Ok(())
         }
@@ -100,6 +104,22 @@ fn a_false_invariant_trips() {
     );
     // Nothing else was needed to break it: shrunk to no trouble at all.
     assert!(failure.trouble.is_empty(), "{failure}");
+    // In words, with how many cases held first (at most the 19 others).
+    assert!(failure.passed_before < 20, "{failure}");
+    let text = failure.to_string();
+    let held = match failure.passed_before {
+        0 => "(the first case generated failed)".to_string(),
+        1 => "(1 case held, then one failed)".to_string(),
+        n => format!("({n} cases held, then one failed)"),
+    };
+    assert!(
+        text.starts_with(&format!(
+            "txlab testkit: property failed {held}; reproduce with seed="
+        )),
+        "{text}"
+    );
+    assert!(text.contains("shrunk to no faults"), "{text}");
+    assert!(!text.contains("Failure {"), "{text}");
 }
 
 /// txlab's own binary cannot run the user's service: the file names a

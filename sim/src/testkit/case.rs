@@ -378,8 +378,13 @@ pub fn case_with_knobs(
 }
 
 impl Case {
-    /// `base` with this case's network, workload, failures, faults and
-    /// toggles (its expectations and narration dropped).
+    /// `base` with this case's seed, network (all of `[network]`: latency,
+    /// loss, duplication, FIFO, write latency, per-link overrides), client
+    /// retry, workload size (`transactions`, `interval_ms`), toggles and
+    /// fault schedule (`[[faults]]`) in place of the base's. The base's
+    /// planned `[[failures]]` are kept (a transaction beyond the case's
+    /// count dropped from their `txs`) and the case's added after them.
+    /// Expectations and narration are dropped.
     pub fn apply(&self, base: &ScenarioFile) -> ScenarioFile {
         let shape = Shape::of(base);
         let mut f = base.clone();
@@ -396,7 +401,19 @@ impl Case {
         f.workload.transactions = self.transactions;
         f.workload.interval_ms = self.interval_ms;
         f.toggles = self.toggles.clone();
-        f.failures = self.failure_files(&shape);
+        // The base's planned failures are part of the user's scenario
+        // (a charge refused on purpose), not trouble to vary.
+        f.failures = base
+            .failures
+            .iter()
+            .filter_map(|fl| {
+                let mut fl = fl.clone();
+                let all = fl.txs.is_empty();
+                fl.txs.retain(|t| *t < self.transactions);
+                (all || !fl.txs.is_empty()).then_some(fl)
+            })
+            .chain(self.failure_files(&shape))
+            .collect();
         f.faults = self.fault_files(&shape);
         self.knobs.apply(&mut f);
         f
@@ -502,20 +519,9 @@ impl Case {
                     at_ms,
                     for_ms,
                 } => {
-                    let names = |ns: &[usize]| -> Vec<String> {
-                        let mut v: Vec<String> = ns.iter().map(|i| n(*i)).collect();
-                        v.sort();
-                        v.dedup();
-                        v
-                    };
-                    let a = names(nodes);
-                    if a.len() == shape.nodes.len() {
+                    let Some((a, b)) = partition_sides(shape, nodes, others) else {
                         continue;
-                    }
-                    let b: Vec<String> = names(others)
-                        .into_iter()
-                        .filter(|x| !a.contains(x))
-                        .collect();
+                    };
                     let name = format!("cut{i}");
                     out.push(FaultFile {
                         at_ms: *at_ms,
@@ -538,54 +544,32 @@ impl Case {
         out.sort_by_key(|f| f.at_ms);
         out
     }
+}
 
-    /// Each fault and piece of trouble of the case, in words: crashes and
-    /// partitions, lossy or duplicating networks, link overrides, slow or
-    /// silent steps, planned rejections, transient and failing
-    /// compensations. Its length is the size of the fault schedule a
-    /// shrunk failure is judged by.
-    pub fn trouble(&self, shape: &Shape) -> Vec<String> {
-        let mut out = Vec::new();
-        let n = |i: usize| shape.nodes[i % shape.nodes.len()].as_str();
-        let step = |i: usize| shape.steps[i.min(shape.steps.len() - 1)].as_str();
-        if self.loss > 0.0 {
-            out.push(format!("loss {}", self.loss));
-        }
-        if self.duplicate > 0.0 {
-            out.push(format!("duplicate {}", self.duplicate));
-        }
-        for l in &self.links {
-            out.push(format!("link {} → {} overridden", n(l.from), n(l.to)));
-        }
-        for s in &self.slow {
-            out.push(format!(
-                "{} replies {} ms late, silent {} times",
-                step(s.step),
-                s.reply_delay_ms,
-                s.silent_replies
-            ));
-        }
-        if let Some(s) = self.reject_step {
-            out.push(format!("{} refused for T0", step(s)));
-        }
-        if self.transient > 0.0 {
-            out.push(format!("{} transient {}", step(usize::MAX), self.transient));
-        }
-        if self.stuck {
-            out.push(format!("{} compensation always fails", step(0)));
-        }
-        for f in &self.faults {
-            out.push(match f {
-                FaultCase::Crash {
-                    node,
-                    at_ms,
-                    down_ms,
-                } => format!("crash {} at {at_ms} ms for {down_ms} ms", n(*node)),
-                FaultCase::Partition { at_ms, for_ms, .. } => {
-                    format!("partition at {at_ms} ms for {for_ms} ms")
-                }
-            });
-        }
-        out
+/// The two sides of a partition of `nodes` from `others` over `shape`'s
+/// names, sorted, without repeats; `b` empty means everyone else. `None`
+/// when `nodes` is every node (nothing is left to cut it from).
+pub(super) fn partition_sides(
+    shape: &Shape,
+    nodes: &[usize],
+    others: &[usize],
+) -> Option<(Vec<String>, Vec<String>)> {
+    let names = |ns: &[usize]| -> Vec<String> {
+        let mut v: Vec<String> = ns
+            .iter()
+            .map(|i| shape.nodes[i % shape.nodes.len()].clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let a = names(nodes);
+    if a.len() == shape.nodes.len() {
+        return None;
     }
+    let b = names(others)
+        .into_iter()
+        .filter(|x| !a.contains(x))
+        .collect();
+    Some((a, b))
 }

@@ -11,7 +11,8 @@
 //!   own [`ServiceLogic`](crate::custom::ServiceLogic), under generated
 //!   cases with every built-in checker and your
 //!   [`Invariant`](crate::custom::Invariant)s, and on failure shrinks the
-//!   case, prints the seed and writes a repro file.
+//!   case until every piece of its [`Trouble`] is needed (1-minimal),
+//!   prints the seed and writes a repro file.
 //! - [`replay`] and [`load`]: read a repro back in the program that
 //!   registered its services (txlab's own binary refuses files that name
 //!   services it does not have); `txlab_tui::open` shows it in the UI.
@@ -24,8 +25,10 @@ pub mod case;
 mod check;
 mod files;
 pub mod knobs;
+mod trouble;
 
 pub use case::{Case, FaultCase, LatencyCase, LinkCase, Shape, SlowCase};
 pub use check::{Check, Failure, Passed};
 pub use files::{Replay, load, replay};
 pub use knobs::Knobs;
+pub use trouble::Trouble;

@@ -5,6 +5,7 @@
 use super::{RunView, Violation, violation};
 use crate::protocols::Obs;
 use crate::protocols::service::Reply;
+use crate::protocols::workload::Op;
 use std::collections::BTreeMap;
 
 /// The invariant's name.
@@ -29,12 +30,17 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             let n = applied.entry((*tx, *step, *op)).or_insert(0u32);
             *n += 1;
             if *n == 2 {
-                let name = &view.workflow.step(*step).name;
+                let spec = view.workflow.step(*step);
+                let what = match op {
+                    Op::Action => spec.name.clone(),
+                    Op::Compensation => format!("compensation of {}", spec.name),
+                };
+                let moved = format!("{} {} each time", delta.abs(), spec.resource);
                 out.push(violation(
                     NAME,
                     Some(*tx),
                     o.index,
-                    format!("{tx}: {name} {op:?} applied twice (delta {delta})"),
+                    format!("{tx}: {what} applied twice ({moved})"),
                 ));
             }
         }

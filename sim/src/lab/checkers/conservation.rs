@@ -40,10 +40,17 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                 NAME,
                 Some(*tx),
                 *index,
-                format!(
-                    "{tx}: {} moved {} {} in all; expected 0 or {}",
-                    spec.name, -sum, spec.resource, spec.amount
-                ),
+                // The step's action takes its amount (a negative change).
+                match -sum {
+                    took if took > 0 => format!(
+                        "{tx}: {} took {took} {} in all; expected 0 or {}",
+                        spec.name, spec.resource, spec.amount
+                    ),
+                    took => format!(
+                        "{tx}: {} gave back {} {} more than it took; expected 0 or {}",
+                        spec.name, -took, spec.resource, spec.amount
+                    ),
+                },
             ));
         }
     }

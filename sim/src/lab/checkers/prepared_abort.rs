@@ -22,8 +22,13 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             Obs::Aborted { tx, why }
                 if why != AbortWhy::Decision && prepared.contains(&(o.node, tx)) =>
             {
+                let why = match why {
+                    AbortWhy::VotedNo => "as if it had voted no",
+                    AbortWhy::BeforeVote => "as if it had not voted",
+                    _ => "unilaterally",
+                };
                 let msg = format!(
-                    "{tx}: {} aborted on its own ({why:?}) after voting yes",
+                    "{tx}: {} aborted on its own ({why}) after voting yes",
                     o.node
                 );
                 out.push(violation(NAME, Some(tx), o.index, msg));

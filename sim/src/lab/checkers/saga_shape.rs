@@ -83,10 +83,23 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             }
             Outcome::Compensated => {
                 if let Some(step) = wf.step_ids().find(|st| applied(*st)) {
-                    bad(format!(
-                        "{tx} compensated but {} is still applied",
-                        wf.step(step).name
-                    ));
+                    // A counter left moved the way its compensation moves
+                    // it was undone more often than done, not left applied.
+                    let spec = wf.step(step);
+                    let net = s.net.get(&step).copied().unwrap_or(0);
+                    let over = spec.amount != 0
+                        && !wf.is_register(step)
+                        && net.signum() == spec.amount.signum();
+                    bad(match over {
+                        true => format!(
+                            "{tx} compensated, but {} was undone more often than done \
+                             (it gave back {} {} more than it took)",
+                            spec.name,
+                            net.abs(),
+                            spec.resource
+                        ),
+                        false => format!("{tx} compensated but {} is still applied", spec.name),
+                    });
                 }
                 if wf.has_groups() {
                     if let Some(msg) = group_order(wf, s) {
@@ -98,9 +111,14 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                 let k = s.compensation_order.first().map_or(0, |s| s.0 + 1);
                 let expected: Vec<StepId> = (0..k).rev().map(StepId).collect();
                 if s.compensation_order != expected {
+                    let names = |v: &[StepId]| -> String {
+                        let v: Vec<&str> = v.iter().map(|x| wf.step(*x).name.as_str()).collect();
+                        v.join(", ")
+                    };
                     bad(format!(
-                        "{tx} compensated out of reverse order: {:?}",
-                        s.compensation_order
+                        "{tx} compensated out of reverse order: undid {}; expected {}",
+                        names(&s.compensation_order),
+                        names(&expected)
                     ));
                 }
             }
