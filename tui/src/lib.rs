@@ -9,8 +9,8 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact); [`folder`] folds it one event at a time and
 //!   [`checkpoints`] keeps folder states so a jump folds a short distance.
-//! - [`tally`]: the metrics as running totals ([`doubt`]: 2PC's
-//!   uncertain and blocked time among them).
+//! - the metrics are the simulator's running totals
+//!   (`txlab_sim::lab::tally`), kept by the fold.
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
@@ -30,7 +30,6 @@ pub mod app;
 mod branch;
 pub mod checkpoints;
 pub mod counterexample;
-pub mod doubt;
 pub mod export;
 pub mod fold;
 pub mod folder;
@@ -39,7 +38,8 @@ pub mod moments;
 pub mod quiz;
 pub mod recording;
 pub mod stock;
-pub mod tally;
+#[cfg(test)]
+mod tally;
 pub mod terminal;
 mod transactions;
 pub mod view;
