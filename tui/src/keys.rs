@@ -59,7 +59,7 @@ impl App {
             Action::TogglePace => {
                 self.sim_pace = !self.sim_pace;
                 self.speed = self.speed.min(self.rates() - 1);
-                self.clock = self.now();
+                self.sync_clock();
                 self.status = format!("playback: {}", self.pace());
             }
             Action::ToggleBackground => {

@@ -36,18 +36,29 @@ impl std::fmt::Display for Pace {
 }
 
 impl App {
-    /// The time at the cursor.
+    /// The cursor's time: that of the last event shown (zero at the
+    /// start). Play resumes from here when the clock is behind it.
     pub fn now(&self) -> SimTime {
         self.rec.time_at(self.cursor)
     }
 
-    /// The time to show: the play clock while playing in simulated time
-    /// (it runs through quiet stretches), else the cursor's.
+    /// The screen's "now", the one time every part of the screen shows
+    /// (the title, the inspect box, the banners, an export): the play
+    /// clock, never behind the cursor. Every move by hand sets the clock
+    /// to the cursor's time, so this is the cursor's time, except where
+    /// the clock has run on past the last event: while (or after) playing
+    /// in simulated time through a quiet stretch, and at a question tied
+    /// to a time (`at_ms`), which the run stops at. What is drawn is the
+    /// state at that time: no event falls between the cursor's and it.
     pub fn shown_time(&self) -> SimTime {
-        if self.playing && self.sim_pace {
-            self.clock.max(self.now())
-        } else {
-            self.now()
+        self.clock.max(self.now())
+    }
+
+    /// Set the play clock to the cursor's time after a move by hand,
+    /// unless the move opened a question, whose own time the clock holds.
+    pub(crate) fn sync_clock(&mut self) {
+        if self.quiz.asking.is_none() {
+            self.clock = self.now();
         }
     }
 
@@ -71,19 +82,26 @@ impl App {
     /// Move the cursor by hand: the play clock follows it.
     pub(crate) fn seek(&mut self, cursor: usize) {
         self.jump(cursor);
-        self.clock = self.now();
+        self.sync_clock();
     }
 
     /// Move the cursor, leaving the play clock where it is.
     pub(crate) fn jump(&mut self, cursor: usize) {
         let to = cursor.min(self.rec.steps.len());
         // Quiz mode holds the cursor at an open question.
+        let asked = self.quiz.asking;
         let to = self.quiz.hold(self.cursor, to, &self.rec.question_at);
         if self.quiz.asking.is_some() {
             self.playing = false;
         }
         self.cursor = to;
         self.refresh();
+        if let Some(q) = self.quiz.asking.filter(|q| asked != Some(*q)) {
+            // The screen's time is the question's: a question at 2 ms is
+            // asked at 2 ms, with only what happened before it on screen.
+            let at = self.question_times()[q].unwrap_or(SimTime::ZERO);
+            self.clock = at.max(self.now());
+        }
     }
 
     /// One playback tick: in simulated-time mode the clock moves on by the
@@ -100,7 +118,16 @@ impl App {
                 let frame_us = FRAME.as_micros() as u64;
                 self.clock = self.clock.max(self.now()) + SimTime(u64::from(ms) * frame_us / 1_000);
                 let clock = self.clock;
-                let to = self.rec.steps.partition_point(|s| s.time <= clock);
+                let mut to = self.rec.steps.partition_point(|s| s.time <= clock);
+                // A question tied to a time the clock has passed stops the
+                // run there, even with no event soon after it.
+                let times = self.question_times();
+                if let Some(c) = self
+                    .quiz
+                    .due(self.cursor, clock, &self.rec.question_at, &times)
+                {
+                    to = to.max(c + 1);
+                }
                 if to > self.cursor {
                     self.jump(to);
                 }
@@ -162,7 +189,7 @@ impl App {
                 c -= 1;
             }
         }
-        self.clock = self.now();
+        self.sync_clock();
     }
 
     /// Jump to the next (or previous) moment.
