@@ -28,9 +28,9 @@ pub struct ExportState {
 pub const EXTENSIONS: [&str; 3] = ["svg", "txt", "mmd"];
 
 impl App {
-    /// The suggested name: the lesson and the time at the cursor.
+    /// The suggested name: the lesson and the screen's time.
     pub fn default_export_name(&self) -> String {
-        let ms = self.now().as_micros() / 1_000;
+        let ms = self.shown_time().as_micros() / 1_000;
         format!("{}-{ms}ms", self.rec.scenario.name())
     }
 
@@ -99,7 +99,7 @@ pub fn write_exports(app: &App, size: Rect, base: &str) -> String {
     let title = format!(
         "txlab: {} at {}",
         app.rec.scenario.name(),
-        crate::view::pane::short_time(app.now())
+        crate::view::pane::short_time(app.shown_time())
     );
     let files = [
         (EXTENSIONS[0], svg(&buf, app.theme, &title)),
@@ -165,7 +165,7 @@ pub fn mermaid(app: &App) -> String {
         "{head}\n    %% txlab {}: {} up to {}\n{rest}",
         app.rec.scenario.name(),
         run.protocol.name(),
-        crate::view::pane::short_time(app.now())
+        crate::view::pane::short_time(app.shown_time())
     )
 }
 

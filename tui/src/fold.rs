@@ -8,6 +8,7 @@ use crate::recording::PaneRun;
 use std::collections::BTreeMap;
 use txlab_sim::engine::{DropReason, EventKind, MsgId, NodeId, SimTime, TraceEvent};
 use txlab_sim::lab::anomaly::Anomaly;
+use txlab_sim::lab::tally::MetricsTally;
 use txlab_sim::lab::{Metrics, RunView};
 use txlab_sim::protocols::Protocol;
 use txlab_sim::protocols::workload::TxId;
@@ -267,7 +268,7 @@ pub(crate) struct Parts<'a> {
     pub(crate) blocked_since: Option<SimTime>,
     pub(crate) started: usize,
     pub(crate) stock: Vec<crate::stock::Holding>,
-    pub(crate) tally: &'a crate::tally::Tally,
+    pub(crate) tally: &'a MetricsTally,
 }
 
 /// Build the view: label the newest rows and the wire, and compute the

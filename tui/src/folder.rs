@@ -9,6 +9,7 @@ use crate::recording::PaneRun;
 use crate::stock::Holding;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use txlab_sim::engine::{EventKind, MsgId, NodeId, Observation, SimTime, Stats, TraceEvent};
+use txlab_sim::lab::tally::MetricsTally;
 use txlab_sim::protocols::service::Reply;
 use txlab_sim::protocols::workload::{Op, TxId};
 use txlab_sim::protocols::{Obs, Outcome, Protocol};
@@ -374,8 +375,8 @@ pub struct Folder {
     doubt: BTreeMap<(TxId, NodeId), SimTime>,
     started: BTreeSet<TxId>,
     stock: Vec<Holding>,
-    /// The metrics' running totals.
-    tally: crate::tally::Tally,
+    /// The metrics' running totals (the simulator's own definition).
+    tally: MetricsTally,
     /// Applied faults passed (those of the applied events).
     faults_end: usize,
 }
@@ -401,7 +402,7 @@ impl Folder {
             doubt: BTreeMap::new(),
             started: BTreeSet::new(),
             stock: crate::stock::start(&run.spec.workflow),
-            tally: crate::tally::Tally::new(nodes),
+            tally: MetricsTally::new(nodes),
             faults_end: 0,
         }
     }

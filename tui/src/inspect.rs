@@ -17,6 +17,10 @@ use txlab_sim::protocols::{LabNode, Record};
 const LOG_LINES: usize = 10;
 
 /// Lines describing node `id` after the first `shown` events of `run`.
+/// They say no time: the box is titled with the screen's time
+/// ([`App::shown_time`](crate::app::App::shown_time)), the one the title
+/// shows, not the time of this pane's last event, which is earlier
+/// whenever another pane's event is the newest on screen.
 pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
     let mut world = build_world(&run.spec);
     // Re-run to the cursor: the run is deterministic, so this is the state
@@ -30,10 +34,9 @@ pub fn node_details(run: &PaneRun, shown: usize, id: NodeId) -> Vec<String> {
             .join(", ")
     };
     let mut out = vec![format!(
-        "{} ({}) at {}: {}",
+        "{} ({}): {}",
         world.name(id),
         role(world.node(id)),
-        world.now(),
         if world.is_up(id) {
             "up"
         } else {

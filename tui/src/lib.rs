@@ -9,13 +9,15 @@
 //! - [`fold`]: what a pane shows after N events (a pure function, so
 //!   stepping back is exact); [`folder`] folds it one event at a time and
 //!   [`checkpoints`] keeps folder states so a jump folds a short distance.
-//! - [`tally`]: the metrics as running totals ([`doubt`]: 2PC's
-//!   uncertain and blocked time among them).
+//! - the metrics are the simulator's running totals
+//!   (`txlab_sim::lab::tally`), kept by the fold.
 //! - [`stock`]: balances and stock as the services applied them.
 //! - [`moments`]: the places `n` / `N` jump between.
 //! - [`quiz`]: quiz mode (questions asked before the reveal).
-//! - [`app`]: the state and `update(Action)`; no terminal types (fault
-//!   injection and saving a branch live in `branch`).
+//! - [`app`]: the state; no terminal types. What changes it, one noun a
+//!   file: `keys` (`update(Action)`), `playback` (play, steps, jumps and
+//!   the time shown), `sweep` (the sweep overlay), `branch` (fault
+//!   injection and saving a branch); `theme`: the colour themes.
 //! - [`counterexample`]: the status line for a repro the explorer wrote.
 //! - [`action`]: keys to actions, and the keymap the help is made from.
 //! - [`export`]: the screen as SVG and text, the diagram as Mermaid.
@@ -30,17 +32,21 @@ pub mod app;
 mod branch;
 pub mod checkpoints;
 pub mod counterexample;
-pub mod doubt;
 pub mod export;
 pub mod fold;
 pub mod folder;
 pub mod inspect;
+mod keys;
 pub mod moments;
+mod playback;
 pub mod quiz;
 pub mod recording;
 pub mod stock;
-pub mod tally;
+mod sweep;
+#[cfg(test)]
+mod tally;
 pub mod terminal;
+mod theme;
 mod transactions;
 pub mod view;
 pub mod words;

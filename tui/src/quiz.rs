@@ -5,6 +5,11 @@
 //! and a key per choice (`1`, `2`, ...) answers it. The answer is then
 //! revealed, right or wrong, with the explanation, and the run goes on.
 //!
+//! A question is asked *before* what it is about is on screen: the run
+//! stops just before the event it is tied to (`on`), or with every event
+//! before its time shown and the clock at that time (`at_ms`), so the
+//! room predicts, and the answer is the next thing it sees.
+//!
 //! An answered question is not asked again when the cursor passes it a
 //! second time (the room has seen the answer); turning quiz mode off and on
 //! again forgets the answers, so a replay for another room asks them all.
@@ -55,9 +60,10 @@ impl Quiz {
     }
 
     /// Where a move of the cursor from `from` to `to` really ends, given
-    /// the cursor `at` which each question is asked: at the first
-    /// unanswered question it passes (which opens), never past an open
-    /// one. A move back before an open question closes it.
+    /// the cursor `at` which each question is asked (the cursor just
+    /// before its event): at the first unanswered question whose event
+    /// the move would show (which opens, `from <= at < to`), never past an
+    /// open one. A move back before an open question closes it.
     pub(crate) fn hold(&mut self, from: usize, to: usize, at: &[Option<usize>]) -> usize {
         let end = self.hold_at(from, to, at);
         if end != from {
@@ -90,7 +96,7 @@ impl Quiz {
             .enumerate()
             .filter(|(q, _)| self.answers.get(*q).is_some_and(Option::is_none))
             .filter_map(|(q, c)| c.map(|c| (c, q)))
-            .filter(|(c, _)| *c > from && *c <= to)
+            .filter(|(c, _)| *c >= from && *c < to)
             .min();
         match next {
             Some((c, q)) => {
@@ -102,8 +108,36 @@ impl Quiz {
     }
 }
 
+impl Quiz {
+    /// The stop (as [`Quiz::hold`] takes them) of the first unanswered
+    /// question at or after the cursor `from` whose time (`times`, for
+    /// questions tied to one) the play clock has reached: play must stop
+    /// there even when no event follows the time closely.
+    pub(crate) fn due(
+        &self,
+        from: usize,
+        clock: SimTime,
+        at: &[Option<usize>],
+        times: &[Option<SimTime>],
+    ) -> Option<usize> {
+        if !self.on || self.asking.is_some() {
+            return None;
+        }
+        at.iter()
+            .zip(times)
+            .zip(&self.answers)
+            .filter_map(|((c, t), a)| match (c, t, a) {
+                (Some(c), Some(t), None) if *c >= from && *t <= clock => Some(*c),
+                _ => None,
+            })
+            .min()
+    }
+}
+
 /// The cursor at which each question is asked (`None`: its moment never
-/// comes in this run): the same trigger rules as narration.
+/// comes in this run): just before the step at which narration with the
+/// same trigger would appear, so the event (or everything from its time
+/// on) is not yet on screen.
 pub fn question_cursors(
     scenario: &Scenario,
     panes: &[PaneRun],
@@ -123,6 +157,7 @@ pub fn question_cursors(
                 cursor_of,
                 times,
             )
+            .map(|c| c - 1)
         })
         .collect()
 }
@@ -172,6 +207,18 @@ impl App {
             (true, 1) => "quiz mode on: the run stops at its question".into(),
             (true, n) => format!("quiz mode on: the run stops at each of its {n} questions"),
         };
+    }
+
+    /// Per question, the time it is tied to (`at_ms`; `None` for one
+    /// tied to an event).
+    pub(crate) fn question_times(&self) -> Vec<Option<SimTime>> {
+        self.rec
+            .scenario
+            .file
+            .question
+            .iter()
+            .map(|q| q.at_ms.map(SimTime::from_millis))
+            .collect()
     }
 
     /// The open question, if any.
@@ -239,8 +286,9 @@ impl App {
         };
         self.quiz.answers[q] = Some(k);
         self.quiz.asking = None;
-        // Play resumes from the question, not from where the clock ran on.
-        self.clock = self.now();
+        // Play resumes from the question's time (the clock holds it since
+        // the question opened), not from where the clock ran on.
+        self.clock = self.shown_time();
         self.quiz.revealed = Some(q);
     }
 }
@@ -273,5 +321,22 @@ mod tests {
         assert_eq!(q.hold(0, 9, &[Some(4)]), 4);
         assert_eq!(q.hold(4, 9, &[None]), 9);
         assert_eq!(q.asking, None);
+    }
+
+    /// A question's stop is the cursor just before its event: a move that
+    /// ends there does not ask it yet (the event is not shown), a move
+    /// from there on asks it without moving (it would show the event).
+    #[test]
+    fn a_question_is_asked_by_the_move_that_would_show_its_event() {
+        let at = [Some(5)];
+        let mut q = Quiz::new(1);
+        q.on = true;
+        assert_eq!(q.hold(0, 5, &at), 5);
+        assert_eq!(q.asking, None, "its event is not on screen yet");
+        assert_eq!(q.hold(5, 6, &at), 5);
+        assert_eq!(q.asking, Some(0));
+        q.answers[0] = Some(0);
+        q.asking = None;
+        assert_eq!(q.hold(5, 6, &at), 6, "answered: the event shows");
     }
 }

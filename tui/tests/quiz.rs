@@ -81,6 +81,78 @@ fn play_stops_at_the_question_and_hides_the_table_until_answered() {
     assert_eq!(a.cursor, at, "a click on the timeline holds too");
 }
 
+/// A question tied to an event is asked before the event is on screen
+/// (the room predicts, then sees it): the 2PC pane shows every event up
+/// to the crash but not the crash; one step after the answer shows it.
+#[test]
+fn a_question_on_an_event_is_asked_before_the_event_shows() {
+    let mut a = quiz_app();
+    let crash = a.rec.panes[0]
+        .world
+        .trace()
+        .events()
+        .iter()
+        .position(|e| matches!(e.kind, txlab_sim::engine::EventKind::Crash { .. }))
+        .expect("the coordinator crashes");
+    a.update(Action::TogglePlay);
+    for _ in 0..10_000 {
+        a.update(Action::Tick);
+        if !a.playing {
+            break;
+        }
+    }
+    assert_eq!(a.quiz.asking, Some(0));
+    assert_eq!(
+        a.panes[0].shown, crash,
+        "every event before the crash, not it"
+    );
+    a.update(Action::Answer(1));
+    a.update(Action::StepForward);
+    assert_eq!(a.panes[0].shown, crash + 1, "the next step shows the crash");
+}
+
+/// A question tied to a time is asked at that time: with every event
+/// before it on screen, none at or after it, and the title at that time.
+/// `parallel-fan-out` asks at 1 ms and 2 ms; its requests arrive at 1 ms
+/// and the next events are a 10 ms hop later, at 11 ms. Played in
+/// simulated time, and stepped by event.
+#[test]
+fn a_question_at_a_time_is_asked_at_that_time() {
+    let text = std::fs::read_to_string(format!("{LESSONS}/parallel-fan-out.toml")).unwrap();
+    let s = Scenario::parse(text.as_bytes(), "parallel-fan-out").unwrap();
+    for play in [true, false] {
+        let mut a = App::new(s.clone(), Vec::new());
+        a.set_quiz(true);
+        for (q, ms) in [(0, 1), (1, 2)] {
+            let at = txlab_sim::engine::SimTime::from_millis(ms);
+            if play {
+                a.update(Action::TogglePlay);
+            }
+            for _ in 0..10_000 {
+                a.update(if play {
+                    Action::Tick
+                } else {
+                    Action::StepForward
+                });
+                if a.quiz.asking.is_some() {
+                    break;
+                }
+            }
+            assert_eq!(a.quiz.asking, Some(q), "play: {play}");
+            assert!(a.now() < at, "play: {play}: {:?} is shown", a.now());
+            assert!(a.rec.steps[a.cursor].time >= at, "play: {play}");
+            assert_eq!(a.shown_time(), at, "play: {play}");
+            let s = screen(&a, 200, 50);
+            assert!(s.contains(&format!("t={ms}.0ms")), "{s}");
+            a.update(Action::Answer(1));
+            assert_eq!(a.shown_time(), at, "the answer keeps the time");
+        }
+        // Both answered: the run goes on to 11 ms and beyond.
+        a.update(Action::StepForward);
+        assert!(a.now() >= txlab_sim::engine::SimTime::from_millis(11));
+    }
+}
+
 /// The control: at the same cursor without quiz mode, the table is there.
 #[test]
 fn without_quiz_mode_the_table_shows_at_the_same_place() {

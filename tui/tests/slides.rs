@@ -132,6 +132,26 @@ fn idempotent_consumers_charge_once_and_nothing_differs() {
     assert!(!row.contains('≠'), "{row}");
 }
 
+/// `parallel-fan-out`'s six services each hold "units": the row names
+/// each figure by its service, or the room sees six alike. All 20 requests
+/// complete under every protocol (the lesson's expectations), each taking
+/// one unit of each service: 100 - 20 = 80 everywhere. A name only one
+/// service holds stays as it is (Sam's account, in the control).
+#[test]
+fn resources_of_the_same_name_are_named_by_their_service() {
+    let mut a = app("parallel-fan-out");
+    a.update(Action::JumpEnd);
+    let row = stock_row(&render(&a, 200, 50));
+    for s in 1..=6 {
+        assert!(row.contains(&format!("s{s} units 80 / 80 / 80")), "{row}");
+    }
+    let mut a = app("duplicate-payment");
+    a.update(Action::JumpEnd);
+    let row = stock_row(&render(&a, 200, 50));
+    assert!(row.contains(" sam $"), "{row}");
+    assert!(!row.contains("payment sam"), "{row}");
+}
+
 /// Guards against a row that cannot fit simply being cut: at the smallest
 /// screen the figures that differ stay, and the rest is counted.
 #[test]

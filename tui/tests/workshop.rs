@@ -254,6 +254,74 @@ fn a_sent_message_is_drawn_in_flight() {
 
 // ---- readability ----
 
+/// The word after `key` on the screen (up to a blank).
+fn word_after(screen: &str, key: &str) -> String {
+    let at = screen
+        .find(key)
+        .unwrap_or_else(|| panic!("{key:?} on screen:\n{screen}"));
+    screen[at + key.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The inspect box and the title say one time, the screen's "now": at a
+/// cursor whose newest event is another pane's (the box used to print the
+/// focused pane's last event time, earlier), and after playing in
+/// simulated time and pausing in a quiet stretch (the clock has run on
+/// past the last event).
+#[test]
+fn the_inspect_box_says_the_titles_time() {
+    let mut a = app("coordinator-crash-after-prepare");
+    let trace0 = a.rec.panes[0].world.trace().events().to_vec();
+    // A step of another pane, later than the focused pane's last event.
+    let k = (0..a.rec.steps.len())
+        .find(|&k| {
+            let s = a.rec.steps[k];
+            s.pane != 0 && s.shown[0] > 0 && trace0[s.shown[0] as usize - 1].time < s.time
+        })
+        .expect("panes drift apart");
+    for _ in 0..=k {
+        a.update(Action::StepForward);
+    }
+    assert_eq!(a.focus, 0);
+    let pane_time = trace0[a.rec.steps[k].shown[0] as usize - 1].time;
+    assert!(
+        pane_time < a.now(),
+        "the focused pane's last event is earlier"
+    );
+    a.update(Action::Inspect);
+    assert!(matches!(a.overlay, Overlay::Inspect(_)));
+    let s = text(&render(&a, 200, 50));
+    let title = word_after(&s, "t=");
+    assert_eq!(word_after(&s, "inspect at "), title, "{s}");
+    a.update(Action::Back);
+    // Play in simulated time, pause between events.
+    a.update(Action::JumpStart);
+    a.update(Action::TogglePlay);
+    let mut paused_between = false;
+    for _ in 0..10_000 {
+        a.update(Action::Tick);
+        if a.clock > a.now() {
+            a.update(Action::TogglePlay);
+            paused_between = true;
+            break;
+        }
+    }
+    assert!(paused_between, "play reaches a quiet stretch");
+    a.update(Action::Inspect);
+    let s = text(&render(&a, 200, 50));
+    let title = word_after(&s, "t=");
+    assert_eq!(word_after(&s, "inspect at "), title, "{s}");
+    assert_eq!(title, txlab_tui::view::pane::short_time(a.clock));
+    assert_ne!(
+        title,
+        txlab_tui::view::pane::short_time(a.now()),
+        "the stopped clock, not the last event's time"
+    );
+}
+
 /// Inspect speaks in words: no Rust debug text for any node of any lesson.
 #[test]
 fn inspect_shows_no_debug_text_for_any_node_of_any_lesson() {

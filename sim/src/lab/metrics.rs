@@ -1,12 +1,11 @@
 //! Metrics computed from the observations and the engine's counters.
 
-use super::report::{Metrics, Percentiles, ServiceTimes};
-use super::uncertainty::{self, Doubt};
+use super::report::{Metrics, ServiceTimes};
+use super::tally::MetricsTally;
+use super::uncertainty::Doubt;
 use super::view::RunView;
 use crate::engine::{NodeId, SimTime, Stats};
-use crate::protocols::service::Reply;
-use crate::protocols::workload::{Op, TxId};
-use crate::protocols::{Obs, Outcome};
+use crate::protocols::workload::TxId;
 use std::collections::BTreeMap;
 
 /// Compute the run's metrics; `latencies` are the per-transaction
@@ -20,165 +19,21 @@ pub fn metrics(view: &RunView<'_>, stats: Stats, latencies: &BTreeMap<TxId, f64>
     m
 }
 
-/// [`metrics`] without the isolation anomalies (left empty): the UI
-/// recomputes the rest at every cursor move, and the anomaly detectors
-/// cost more than the whole remainder on a long trace.
+/// [`metrics`] without the isolation anomalies (left empty): the run's
+/// observations and faults folded through a [`MetricsTally`], the one
+/// definition of these numbers (the UI keeps the same tally as running
+/// totals; the anomaly detectors cost more than the whole remainder on a
+/// long trace, so it runs them only on request).
 pub fn metrics_without_anomalies(
     view: &RunView<'_>,
     stats: Stats,
     latencies: &BTreeMap<TxId, f64>,
 ) -> Metrics {
-    let lat: Vec<f64> = latencies.values().copied().collect();
-    let mut m = Metrics {
-        messages_sent: stats.sent,
-        messages_delivered: stats.delivered,
-        messages_dropped: stats.dropped,
-        messages_duplicated: stats.duplicated,
-        forced_log_writes: stats.forced_writes,
-        latency_ms: Percentiles::of(&lat),
-        unfinished: u64::from(view.workflow.transactions).saturating_sub(lat.len() as u64),
-        events: stats.steps,
-        duration_ms: view.end.as_millis_f64(),
-        ..Metrics::default()
-    };
-    let locks = spans(
-        view,
-        |o| matches!(o, Obs::LocksHeld { .. }),
-        |o| matches!(o, Obs::LocksFreed { .. }),
-    );
-    let doubt = uncertainty::per_node(view);
-    m.lock_hold_ms = total(locks.values().copied());
-    m.in_doubt_ms = total(doubt.values().map(|d| d.uncertain));
-    m.blocked_ms = total(doubt.values().map(|d| d.blocked));
-    m.per_service = per_service(view, &locks, &doubt);
-    for o in view.obs {
-        match &o.obs {
-            Obs::Retry { .. } => m.retries += 1,
-            Obs::Read { .. } => m.reads += 1,
-            Obs::Local {
-                op: Op::Compensation,
-                delta,
-                ..
-            } if *delta != 0 => m.compensations += 1,
-            Obs::Local {
-                reply: Reply::NullCompensation,
-                ..
-            } => m.null_compensations += 1,
-            Obs::Local {
-                reply: Reply::RefusedLate,
-                ..
-            } => m.refused_late += 1,
-            _ => {}
-        }
-    }
-    // One path for every protocol: 2PC's zero is measured on the same
-    // auditor reads and decisions as the sagas' counts.
-    let undone = undone_at(view);
-    m.dirty_decisions = dirty_decisions(view, &undone);
-    m.dirty_reads = dirty_reads(view, &undone);
-    m
-}
-
-/// When each transaction whose changes never became real ended (trace
-/// index): a saga compensated, or a 2PC transaction aborted. Read from what
-/// the client-facing role reported, so a partial trace (the UI's cursor)
-/// counts what has happened so far.
-fn undone_at(view: &RunView<'_>) -> BTreeMap<TxId, u64> {
-    view.obs
-        .iter()
-        .filter_map(|o| match o.obs {
-            Obs::TxFinished { tx, outcome } | Obs::ClientTold { tx, outcome }
-                if matches!(outcome, Outcome::Compensated | Outcome::Aborted) =>
-            {
-                Some((tx, o.index))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// Auditor reads whose values included a change that was later undone
-/// (compensated or aborted): state that never became real.
-fn dirty_reads(view: &RunView<'_>, undone_at: &BTreeMap<TxId, u64>) -> u64 {
-    view.obs
-        .iter()
-        .map(|o| match &o.obs {
-            Obs::Read { visible, .. } => visible
-                .iter()
-                .filter(|tx| undone_at.get(tx).is_some_and(|at| *at > o.index))
-                .count() as u64,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// A service acted for one transaction on a resource whose value then
-/// included another's change that was later undone. The decision (accept,
-/// reject as sold out) read state that never became real. A 2PC
-/// participant applies a change only once it is committed, behind its
-/// locks, so in a correct run there is none to see.
-fn dirty_decisions(view: &RunView<'_>, undone_at: &BTreeMap<TxId, u64>) -> u64 {
-    let wf = view.workflow;
-    // Per resource: sagas with an applied, not yet undone, action on it.
-    let mut live: BTreeMap<(u16, &str), Vec<TxId>> = BTreeMap::new();
-    let mut count = 0;
-    for o in view.obs {
-        let Obs::Local {
-            tx,
-            step,
-            op,
-            delta,
-            ..
-        } = &o.obs
-        else {
-            continue;
-        };
-        let spec = wf.step(*step);
-        let key = (spec.service.0, spec.resource.as_str());
-        let holders = live.entry(key).or_default();
-        if *op == Op::Action {
-            count += holders
-                .iter()
-                .filter(|h| **h != *tx && undone_at.get(h).is_some_and(|at| *at > o.index))
-                .count() as u64;
-            if *delta != 0 {
-                holders.push(*tx);
-            }
-        } else if *delta != 0 {
-            holders.retain(|h| h != tx);
-        }
-    }
-    count
-}
-
-/// Time between an opening and a closing observation, summed per node over
-/// its transactions; an open span runs to the end of the run.
-fn spans(
-    view: &RunView<'_>,
-    open: impl Fn(&Obs) -> bool,
-    close: impl Fn(&Obs) -> bool,
-) -> BTreeMap<NodeId, SimTime> {
-    let mut opened: BTreeMap<(NodeId, TxId), SimTime> = BTreeMap::new();
-    let mut per_node: BTreeMap<NodeId, SimTime> = BTreeMap::new();
-    for o in view.obs {
-        let key = (o.node, o.obs.tx());
-        if open(&o.obs) {
-            opened.entry(key).or_insert(o.time);
-        } else if close(&o.obs) {
-            if let Some(t) = opened.remove(&key) {
-                *per_node.entry(o.node).or_default() += o.time - t;
-            }
-        }
-    }
-    for ((node, _), t) in opened {
-        *per_node.entry(node).or_default() += view.end - t;
-    }
-    per_node
+    MetricsTally::of(view).metrics_with(view, stats, latencies)
 }
 
 /// Per-service lock-hold, uncertain and blocked times, keyed by service
-/// name (also used by the UI's running totals, so both agree by
-/// construction).
+/// name.
 pub fn per_service(
     view: &RunView<'_>,
     locks: &BTreeMap<NodeId, SimTime>,
@@ -212,8 +67,8 @@ pub fn total(times: impl Iterator<Item = SimTime>) -> f64 {
 mod tests {
     use super::*;
     use crate::engine::Observation;
-    use crate::protocols::Protocol;
     use crate::protocols::workload::{ServiceId, Workflow};
+    use crate::protocols::{Obs, Outcome, Protocol};
 
     /// A finished, healed run of `wf` whose observations are `obs`.
     fn view<'a>(protocol: Protocol, wf: &'a Workflow, obs: &'a [Observation<Obs>]) -> RunView<'a> {

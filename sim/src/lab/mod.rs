@@ -5,6 +5,7 @@
 //!   [`runner`]: many seeds of one spec on one reused world (sweeps).
 //! - [`checkers`]: one checker per invariant.
 //! - [`metrics`], [`outcome`]: measurements and per-transaction outcomes;
+//!   [`tally`]: the metrics as running totals (their one definition);
 //!   [`uncertainty`]: 2PC's uncertain and blocked time.
 //! - [`report`]: the serializable [`RunReport`].
 //! - [`scenario`]: scenario files: parsing, validation, expectations.
@@ -28,6 +29,7 @@ pub mod run;
 pub mod runner;
 pub mod scenario;
 pub mod script;
+pub mod tally;
 pub mod tracker;
 pub mod uncertainty;
 pub mod view;

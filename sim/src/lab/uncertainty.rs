@@ -10,9 +10,20 @@
 //! *blocks* while the coordinator is down or cut off from that participant
 //! by a partition (either direction: the question or the answer is lost),
 //! which the simulator knows from the applied faults.
+//!
+//! One definition, kept one event at a time: [`UncertaintyTally`] is fed
+//! the observations and applied faults in trace order, and [`per_node`]
+//! is that tally folded over a whole run (the UI keeps one per pane and
+//! asks it at every cursor move). It needs no look-ahead: a window that
+//! has closed overlaps only what happened before it closed (an
+//! unreachable stretch still open then runs at least to the window's end,
+//! whatever closes it later), so a closed window's share is final, and
+//! only the windows and the stretch still open are measured against the
+//! end of the prefix.
 
+use super::tally::{Event, in_trace_order};
 use super::view::RunView;
-use crate::engine::{Fault, NodeId, PartitionId, SimTime};
+use crate::engine::{AppliedFault, Fault, NodeId, Observation, PartitionId, SimTime};
 use crate::protocols::Obs;
 use crate::protocols::workload::TxId;
 use std::collections::BTreeMap;
@@ -27,21 +38,44 @@ pub struct Doubt {
     pub blocked: SimTime,
 }
 
-/// Uncertain and blocked time per participant node.
+/// Uncertain and blocked time per participant node over the whole view
+/// (its observations, and its faults before `end_index`).
 pub fn per_node(view: &RunView<'_>) -> BTreeMap<NodeId, Doubt> {
-    let mut out: BTreeMap<NodeId, Doubt> = BTreeMap::new();
-    let mut cut: BTreeMap<NodeId, Vec<(SimTime, SimTime)>> = BTreeMap::new();
-    for (node, from, to) in windows(view) {
-        let cut = cut.entry(node).or_insert_with(|| unreachable(view, node));
-        let blocked = cut
-            .iter()
-            .map(|(a, b)| overlap((from, to), (*a, *b)))
-            .fold(SimTime::ZERO, |x, y| x + y);
-        let d = out.entry(node).or_default();
-        d.uncertain += to - from;
-        d.blocked += blocked;
+    // Only nodes that report have windows, so these are all it tracks.
+    let nodes = view.obs.iter().map(|o| o.node.index() + 1).max();
+    let mut t = UncertaintyTally::new(nodes.unwrap_or(0));
+    for e in in_trace_order(view) {
+        match e {
+            Event::Obs(o) => t.observe(o),
+            Event::Fault(f) => t.fault(f),
+        }
     }
-    out
+    t.per_node(view.end)
+}
+
+/// When one participant could not reach the coordinator.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Reach {
+    /// Partitions by id: whether each separates this node from the
+    /// coordinator.
+    parts: BTreeMap<PartitionId, bool>,
+    /// Cut off since.
+    since: Option<SimTime>,
+    /// Stretches cut off, closed.
+    cut: Vec<(SimTime, SimTime)>,
+}
+
+impl Reach {
+    /// Blocked time within `(from, to)`, the open stretch running to `to`
+    /// at least.
+    fn blocked(&self, from: SimTime, to: SimTime) -> SimTime {
+        let open = self.since.map(|s| (s, to.max(s)));
+        self.cut
+            .iter()
+            .chain(open.iter())
+            .map(|(a, b)| overlap((from, to), (*a, *b)))
+            .fold(SimTime::ZERO, |x, y| x + y)
+    }
 }
 
 fn overlap(x: (SimTime, SimTime), y: (SimTime, SimTime)) -> SimTime {
@@ -50,99 +84,122 @@ fn overlap(x: (SimTime, SimTime), y: (SimTime, SimTime)) -> SimTime {
     if to > from { to - from } else { SimTime::ZERO }
 }
 
-/// Every uncertainty period, as (participant, from, to).
-fn windows(view: &RunView<'_>) -> Vec<(NodeId, SimTime, SimTime)> {
-    let mut open: BTreeMap<(NodeId, TxId), SimTime> = BTreeMap::new();
-    let mut out = Vec::new();
-    let mut faults = view
-        .faults
-        .iter()
-        .filter(|f| f.index < view.end_index)
-        .peekable();
-    for o in view.obs {
-        // Crashes before this observation end their node's windows.
-        while let Some(f) = faults.next_if(|f| f.index < o.index) {
-            if let Fault::Crash(n) = f.fault {
-                close_node(&mut open, &mut out, n, f.time);
-            }
+/// Uncertainty windows and reachability over a prefix of a run, per
+/// participant: fed one observation and one applied fault at a time, in
+/// trace order; cheap to clone (the UI keeps copies as checkpoints).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UncertaintyTally {
+    /// Windows open, per (participant, transaction): since when.
+    open: BTreeMap<(NodeId, TxId), SimTime>,
+    /// Closed windows' totals per participant.
+    closed: BTreeMap<NodeId, Doubt>,
+    /// The coordinator is down.
+    down: bool,
+    /// Reachability per node (by index).
+    reach: Vec<Reach>,
+}
+
+impl UncertaintyTally {
+    /// Nothing seen yet, for a run of `nodes` nodes (a node past them is
+    /// taken as never cut off).
+    pub fn new(nodes: usize) -> Self {
+        UncertaintyTally {
+            reach: vec![Reach::default(); nodes],
+            ..UncertaintyTally::default()
         }
+    }
+
+    /// Add one observation (in trace order, with the faults before it
+    /// added first).
+    pub fn observe(&mut self, o: &Observation<Obs>) {
         let key = (o.node, o.obs.tx());
         match o.obs {
             Obs::Prepared { .. } | Obs::InDoubt { .. } => {
-                open.entry(key).or_insert(o.time);
+                self.open.entry(key).or_insert(o.time);
             }
             Obs::Committed { .. } | Obs::Aborted { .. } => {
-                if let Some(from) = open.remove(&key) {
-                    out.push((o.node, from, o.time));
+                if let Some(from) = self.open.remove(&key) {
+                    self.close(o.node, from, o.time);
                 }
             }
             _ => {}
         }
     }
-    for f in faults {
+
+    fn close(&mut self, node: NodeId, from: SimTime, to: SimTime) {
+        let blocked = self
+            .reach
+            .get(node.index())
+            .map_or(SimTime::ZERO, |r| r.blocked(from, to));
+        let d = self.closed.entry(node).or_default();
+        d.uncertain += to - from;
+        d.blocked += blocked;
+    }
+
+    /// Add one applied fault (in trace order, after the observations made
+    /// before it).
+    pub fn fault(&mut self, f: &AppliedFault) {
+        let central = RunView::CENTRAL;
+        // A crash ends the crashed node's windows.
         if let Fault::Crash(n) = f.fault {
-            close_node(&mut open, &mut out, n, f.time);
+            let keys: Vec<(NodeId, TxId)> =
+                self.open.keys().filter(|k| k.0 == n).copied().collect();
+            for k in keys {
+                if let Some(from) = self.open.remove(&k) {
+                    self.close(n, from, f.time.max(from));
+                }
+            }
         }
-    }
-    for ((node, _), from) in open {
-        out.push((node, from, view.end.max(from)));
-    }
-    out
-}
-
-fn close_node(
-    open: &mut BTreeMap<(NodeId, TxId), SimTime>,
-    out: &mut Vec<(NodeId, SimTime, SimTime)>,
-    node: NodeId,
-    at: SimTime,
-) {
-    let keys: Vec<(NodeId, TxId)> = open.keys().filter(|k| k.0 == node).copied().collect();
-    for k in keys {
-        if let Some(from) = open.remove(&k) {
-            out.push((node, from, at.max(from)));
-        }
-    }
-}
-
-/// The intervals during which `node` cannot reach the coordinator or hear
-/// from it: the coordinator is down, or a partition separates them.
-fn unreachable(view: &RunView<'_>, node: NodeId) -> Vec<(SimTime, SimTime)> {
-    let central = RunView::CENTRAL;
-    let mut down = false;
-    let mut parts: BTreeMap<PartitionId, bool> = BTreeMap::new();
-    let mut since: Option<SimTime> = None;
-    let mut out = Vec::new();
-    for f in view.faults.iter().filter(|f| f.index < view.end_index) {
         match &f.fault {
-            Fault::Crash(n) if *n == central => down = true,
-            Fault::Restart(n) if *n == central => down = false,
-            // A one-way partition cuts only a → b, but either lost
-            // direction leaves the question or its answer undelivered.
-            Fault::Partition { id, a, b, .. } => {
-                let separated = (a.contains(&node) && b.contains(&central))
-                    || (b.contains(&node) && a.contains(&central));
-                parts.insert(*id, separated);
-            }
-            Fault::Heal(id) => {
-                parts.remove(id);
-            }
-            Fault::HealAll => parts.clear(),
-            _ => continue,
+            Fault::Crash(n) if *n == central => self.down = true,
+            Fault::Restart(n) if *n == central => self.down = false,
+            Fault::Partition { .. } | Fault::Heal(_) | Fault::HealAll => {}
+            _ => return,
         }
-        let cut = down || parts.values().any(|c| *c);
-        match (cut, since) {
-            (true, None) => since = Some(f.time),
-            (false, Some(from)) => {
-                out.push((from, f.time));
-                since = None;
+        for (i, r) in self.reach.iter_mut().enumerate() {
+            let node = NodeId(i as u32);
+            match &f.fault {
+                // A one-way partition cuts only a → b, but either lost
+                // direction leaves the question or its answer undelivered.
+                Fault::Partition { id, a, b, .. } => {
+                    let separated = (a.contains(&node) && b.contains(&central))
+                        || (b.contains(&node) && a.contains(&central));
+                    r.parts.insert(*id, separated);
+                }
+                Fault::Heal(id) => {
+                    r.parts.remove(id);
+                }
+                Fault::HealAll => r.parts.clear(),
+                _ => {}
             }
-            _ => {}
+            let cut = self.down || r.parts.values().any(|c| *c);
+            match (cut, r.since) {
+                (true, None) => r.since = Some(f.time),
+                (false, Some(from)) => {
+                    r.cut.push((from, f.time));
+                    r.since = None;
+                }
+                _ => {}
+            }
         }
     }
-    if let Some(from) = since {
-        out.push((from, view.end.max(from)));
+
+    /// Uncertain and blocked time per participant, the windows still open
+    /// running to `end` (the time of the prefix's last event).
+    pub fn per_node(&self, end: SimTime) -> BTreeMap<NodeId, Doubt> {
+        let mut out = self.closed.clone();
+        for ((node, _), from) in &self.open {
+            let to = end.max(*from);
+            let blocked = self
+                .reach
+                .get(node.index())
+                .map_or(SimTime::ZERO, |r| r.blocked(*from, to));
+            let d = out.entry(*node).or_default();
+            d.uncertain += to - *from;
+            d.blocked += blocked;
+        }
+        out
     }
-    out
 }
 
 #[cfg(test)]

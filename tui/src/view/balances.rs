@@ -33,12 +33,25 @@ fn figures(app: &App, compact: bool) -> Vec<Figure> {
                 .map(|h| format_amount(h.value, h.money))
                 .collect();
             Figure {
-                text: format!("{} {}", all[0].resource, values.join(sep)),
+                text: format!("{} {}", name(&first.stock, k), values.join(sep)),
                 differs: all.iter().any(|h| h.value != all[0].value),
                 changed: all.iter().any(|h| h.value != h.start),
             }
         })
         .collect()
+}
+
+/// Resource `k` of `stock` as the row names it: by its own name ("sam",
+/// "seats") where that is unique, else with its service's name first
+/// ("s1 units"): six services that each hold "units" would otherwise show
+/// six figures the room cannot tell apart.
+fn name(stock: &[Holding], k: usize) -> String {
+    let h = &stock[k];
+    if stock.iter().filter(|o| o.resource == h.resource).count() > 1 {
+        format!("{} {}", h.service, h.resource)
+    } else {
+        h.resource.clone()
+    }
 }
 
 /// Which figures fit in `room` columns (each takes its text, a marker and

@@ -285,9 +285,14 @@ fn inspect(app: &App, what: &Inspect, area: Rect, buf: &mut Buffer) {
         },
     };
     let text: Vec<Line> = lines.into_iter().map(Line::from).collect();
+    // The screen's time, as the title shows it.
+    let title = format!(
+        " inspect at {} (esc to close) ",
+        super::pane::short_time(app.shown_time())
+    );
     Paragraph::new(text)
         .wrap(Wrap { trim: false })
-        .block(Block::bordered().title(" inspect (esc to close) "))
+        .block(Block::bordered().title(title))
         .render(r, buf);
 }
 
