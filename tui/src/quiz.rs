@@ -5,10 +5,12 @@
 //! and a key per choice (`1`, `2`, ...) answers it. The answer is then
 //! revealed, right or wrong, with the explanation, and the run goes on.
 //!
-//! A question is asked *before* what it is about is on screen: the run
-//! stops just before the event it is tied to (`on`), or with every event
-//! before its time shown and the clock at that time (`at_ms`), so the
-//! room predicts, and the answer is the next thing it sees.
+//! A question is asked *before* its answer is on screen. One tied to an
+//! event (`on`) stops the run with that event shown and nothing after it:
+//! the event is the question's premise ("the coordinator crashed after
+//! PREPARE: what do the participants do?"), what follows is the answer.
+//! One tied to a time (`at_ms`) stops with every event before that time
+//! shown, none at or after it, and the clock at that time.
 //!
 //! An answered question is not asked again when the cursor passes it a
 //! second time (the room has seen the answer); turning quiz mode off and on
@@ -135,9 +137,9 @@ impl Quiz {
 }
 
 /// The cursor at which each question is asked (`None`: its moment never
-/// comes in this run): just before the step at which narration with the
-/// same trigger would appear, so the event (or everything from its time
-/// on) is not yet on screen.
+/// comes in this run): for `on`, where narration with the same trigger
+/// appears (the event shown, nothing after it); for `at_ms`, just before
+/// the first event at or after that time.
 pub fn question_cursors(
     scenario: &Scenario,
     panes: &[PaneRun],
@@ -157,7 +159,7 @@ pub fn question_cursors(
                 cursor_of,
                 times,
             )
-            .map(|c| c - 1)
+            .map(|c| if q.at_ms.is_some() { c - 1 } else { c })
         })
         .collect()
 }
@@ -327,16 +329,16 @@ mod tests {
     /// ends there does not ask it yet (the event is not shown), a move
     /// from there on asks it without moving (it would show the event).
     #[test]
-    fn a_question_is_asked_by_the_move_that_would_show_its_event() {
+    fn a_question_is_asked_by_the_move_past_its_stop() {
         let at = [Some(5)];
         let mut q = Quiz::new(1);
         q.on = true;
         assert_eq!(q.hold(0, 5, &at), 5);
-        assert_eq!(q.asking, None, "its event is not on screen yet");
+        assert_eq!(q.asking, None, "nothing past its stop is on screen yet");
         assert_eq!(q.hold(5, 6, &at), 5);
         assert_eq!(q.asking, Some(0));
         q.answers[0] = Some(0);
         q.asking = None;
-        assert_eq!(q.hold(5, 6, &at), 6, "answered: the event shows");
+        assert_eq!(q.hold(5, 6, &at), 6, "answered: the run goes on");
     }
 }

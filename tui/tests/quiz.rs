@@ -81,11 +81,12 @@ fn play_stops_at_the_question_and_hides_the_table_until_answered() {
     assert_eq!(a.cursor, at, "a click on the timeline holds too");
 }
 
-/// A question tied to an event is asked before the event is on screen
-/// (the room predicts, then sees it): the 2PC pane shows every event up
-/// to the crash but not the crash; one step after the answer shows it.
+/// A question tied to an event is asked with that event on screen (its
+/// premise: "the coordinator crashed after PREPARE") and nothing after it
+/// (the answer): the 2PC pane shows every event up to and including the
+/// crash; after the answer, stepping goes on.
 #[test]
-fn a_question_on_an_event_is_asked_before_the_event_shows() {
+fn a_question_on_an_event_is_asked_with_the_event_shown_and_nothing_after() {
     let mut a = quiz_app();
     let crash = a.rec.panes[0]
         .world
@@ -103,12 +104,14 @@ fn a_question_on_an_event_is_asked_before_the_event_shows() {
     }
     assert_eq!(a.quiz.asking, Some(0));
     assert_eq!(
-        a.panes[0].shown, crash,
-        "every event before the crash, not it"
+        a.panes[0].shown,
+        crash + 1,
+        "every event up to the crash, the crash included, none after"
     );
+    let held = a.cursor;
     a.update(Action::Answer(1));
     a.update(Action::StepForward);
-    assert_eq!(a.panes[0].shown, crash + 1, "the next step shows the crash");
+    assert_eq!(a.cursor, held + 1, "answered: the next step goes on");
 }
 
 /// A question tied to a time is asked at that time: with every event
