@@ -22,7 +22,7 @@
 
 use stateright::{Checker, Model as SrModel, Property};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 use txlab_sim::explore::{Model, Options, Strategy, TwoPhase, TwoPhaseAction, explore};
 use txlab_sim::lab::explore_model::WorldModel;
@@ -32,29 +32,45 @@ use txlab_sim::protocols::Protocol;
 /// The system allocator, counting the bytes live now and at the peak.
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated less bytes freed while counting was on (signed: a block
+/// allocated before may be freed meanwhile), and the highest it reached.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+/// Counting is on only while the lab world is measured, so the TwoPhase
+/// comparison pays nothing for it (stateright allocates more per state).
+static COUNTING: AtomicBool = AtomicBool::new(false);
 
 // SAFETY: forwards every call to `System` unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        if !COUNTING.load(Ordering::Relaxed) {
+            // SAFETY: the caller's contract is `System`'s.
+            return unsafe { System.alloc(layout) };
+        }
+        let size = layout.size() as isize;
+        let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
         PEAK.fetch_max(live, Ordering::Relaxed);
         // SAFETY: the caller's contract is `System`'s.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        if COUNTING.load(Ordering::Relaxed) {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        }
         // SAFETY: the caller's contract is `System`'s.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !COUNTING.load(Ordering::Relaxed) {
+            // SAFETY: the caller's contract is `System`'s.
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
         if new_size > layout.size() {
-            let more = new_size - layout.size();
+            let more = (new_size - layout.size()) as isize;
             let live = LIVE.fetch_add(more, Ordering::Relaxed) + more;
             PEAK.fetch_max(live, Ordering::Relaxed);
         } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            LIVE.fetch_sub((layout.size() - new_size) as isize, Ordering::Relaxed);
         }
         // SAFETY: the caller's contract is `System`'s.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -90,8 +106,35 @@ impl SrModel for Sr {
     }
 }
 
-/// One timed search: distinct states and seconds.
-type Timed = (u64, f64);
+/// One timed search: distinct states, wall-clock seconds and the CPU
+/// seconds of the whole process (every thread). On a machine shared with
+/// other work the CPU figure is the steadier one.
+type Timed = (u64, f64, f64);
+
+/// CPU seconds this process has used (user and system, all threads), from
+/// /proc/self/stat in clock ticks of 1/100 s; 0 where there is no /proc.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime the 12th and stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 / 100.0
+}
+
+/// Time `search`, which returns the distinct states it counted.
+fn time(search: impl FnOnce() -> u64) -> Timed {
+    let (wall, cpu) = (Instant::now(), cpu_seconds());
+    let states = search();
+    (states, wall.elapsed().as_secs_f64(), cpu_seconds() - cpu)
+}
 
 /// A named search to time.
 type Run = (&'static str, Box<dyn Fn() -> Timed>);
@@ -102,25 +145,27 @@ fn txlab(rms: u32, strategy: Strategy, threads: usize) -> Timed {
         threads,
         ..Options::default()
     };
-    let start = Instant::now();
-    let r = explore(&TwoPhase::new(rms), &options, &|_| {});
-    assert!(r.violations.is_empty() && r.complete);
-    (r.distinct_states, start.elapsed().as_secs_f64())
+    time(|| {
+        let r = explore(&TwoPhase::new(rms), &options, &|_| {});
+        assert!(r.violations.is_empty() && r.complete);
+        r.distinct_states
+    })
 }
 
 fn stateright(rms: u32, dfs: bool, threads: usize) -> Timed {
-    let start = Instant::now();
-    let builder = Sr(TwoPhase::new(rms)).checker().threads(threads);
-    let states = if dfs {
-        let c = builder.spawn_dfs().join();
-        c.assert_properties();
-        c.unique_state_count()
-    } else {
-        let c = builder.spawn_bfs().join();
-        c.assert_properties();
-        c.unique_state_count()
-    };
-    (states as u64, start.elapsed().as_secs_f64())
+    time(|| {
+        let builder = Sr(TwoPhase::new(rms)).checker().threads(threads);
+        let states = if dfs {
+            let c = builder.spawn_dfs().join();
+            c.assert_properties();
+            c.unique_state_count()
+        } else {
+            let c = builder.spawn_bfs().join();
+            c.assert_properties();
+            c.unique_state_count()
+        };
+        states as u64
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -129,11 +174,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Run `f` `reps` times; the distinct states (the same every time) and
-/// the median seconds.
+/// the median wall and CPU seconds.
 fn timed(reps: usize, mut f: impl FnMut() -> Timed) -> Timed {
     let runs: Vec<Timed> = (0..reps).map(|_| f()).collect();
     assert!(runs.iter().all(|r| r.0 == runs[0].0), "counts differ");
-    (runs[0].0, median(runs.iter().map(|r| r.1).collect()))
+    (
+        runs[0].0,
+        median(runs.iter().map(|r| r.1).collect()),
+        median(runs.iter().map(|r| r.2).collect()),
+    )
+}
+
+/// States per second, or a dash when the time is below the clock's grain.
+fn rate(states: u64, secs: f64) -> String {
+    if secs < 0.005 {
+        "-".into()
+    } else {
+        format!("{:.0}", states as f64 / secs)
+    }
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -146,8 +204,8 @@ fn env(name: &str, default: usize) -> usize {
 fn two_phase(reps: usize, max_rms: u32) {
     println!("TwoPhase: distinct states/s, median of {reps} (higher is better)");
     println!(
-        "{:>4} {:>10}  {:>26} {:>14} {:>14}",
-        "RMs", "states", "checker", "seconds", "states/s"
+        "{:>4} {:>10}  {:>26} {:>9} {:>12} {:>9} {:>12}",
+        "RMs", "states", "checker", "wall s", "states/s", "CPU s", "per CPU s"
     );
     for rms in [3, 5, max_rms] {
         let expected = 4u64.pow(rms) + 2u64.pow(rms) + 6u64.pow(rms);
@@ -182,11 +240,12 @@ fn two_phase(reps: usize, max_rms: u32) {
             ),
         ];
         for (name, run) in runs {
-            let (states, secs) = timed(reps, run);
+            let (states, wall, cpu) = timed(reps, run);
             assert_eq!(states, expected, "{name}: {rms} RMs");
             println!(
-                "{rms:>4} {states:>10}  {name:>26} {secs:>14.4} {:>14.0}",
-                states as f64 / secs
+                "{rms:>4} {states:>10}  {name:>26} {wall:>9.3} {:>12} {cpu:>9.2} {:>12}",
+                rate(states, wall),
+                rate(states, cpu)
             );
         }
     }
@@ -205,19 +264,20 @@ fn lab_world(reps: usize) {
             model
         };
         let mut peaks = Vec::new();
-        let (states, secs) = timed(reps, || {
+        let (states, wall, cpu) = timed(reps, || {
             let before = LIVE.load(Ordering::Relaxed);
             PEAK.store(before, Ordering::Relaxed);
-            let start = Instant::now();
-            let r = explore(&model, &Options::default(), &|_| {});
-            let secs = start.elapsed().as_secs_f64();
+            COUNTING.store(true, Ordering::Relaxed);
+            let t = time(|| explore(&model, &Options::default(), &|_| {}).distinct_states);
+            COUNTING.store(false, Ordering::Relaxed);
             peaks.push(PEAK.load(Ordering::Relaxed) - before);
-            (r.distinct_states, secs)
+            t
         });
-        let peak = peaks.iter().max().copied().unwrap_or(0);
+        let peak = peaks.iter().max().copied().unwrap_or(0).max(0);
         println!(
-            "  {label:<10} {states:>8} states {secs:>8.3} s {:>10.0} states/s, peak heap {:>8.0} bytes/state",
-            states as f64 / secs,
+            "  {label:<10} {states:>8} states, wall {wall:.3} s ({} states/s), CPU {cpu:.2} s ({} states/s), peak heap {:.0} bytes/state",
+            rate(states, wall),
+            rate(states, cpu),
             peak as f64 / states as f64
         );
     }
