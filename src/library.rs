@@ -51,6 +51,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         include_str!("../scenarios/partition-after-vote.toml"),
     ),
     (
+        "explore-2pc-three-participants",
+        include_str!("../scenarios/explore-2pc-three-participants.toml"),
+    ),
+    (
         "duplicate-payment",
         include_str!("../scenarios/duplicate-payment.toml"),
     ),

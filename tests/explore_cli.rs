@@ -232,3 +232,47 @@ fn bad_input_is_exit_2() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(err.contains("bad.toml:") && err.contains("nobody"), "{err}");
 }
+
+/// A repro step that is not possible where it stands (hand-edited, or
+/// made for another version of the scenario) is an error naming the step
+/// and what it expected, exit 2: it is not skipped, which would replay
+/// another path than the one written.
+#[test]
+fn an_impossible_repro_step_is_an_error_not_a_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let repro = |steps: &str| {
+        format!(
+            "{}\n[explore]\nprotocol = \"orchestrated\"\npath = [{steps}]\n",
+            one_service(false)
+        )
+    };
+    // Positive control: the client's arrival timer, then its request.
+    let good = write(
+        dir.path(),
+        "good.toml",
+        &repro(r#""timer client 128849018880", "deliver #0""#),
+    );
+    let o = txlab(&["run", &good, "--protocol", "orchestrated"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_ne!(o.status.code(), Some(2), "{err}");
+
+    // Message #7 was never sent: step 2 cannot happen.
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &repro(r#""timer client 128849018880", "deliver #7""#),
+    );
+    let o = txlab(&["run", &bad, "--protocol", "orchestrated"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for needle in [
+        "explore.path[1]",
+        "step 2",
+        "deliver #7",
+        "message #7 is not in flight",
+        "#0 client→orchestrator",
+        "bad.toml:",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+}

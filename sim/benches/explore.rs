@@ -3,12 +3,13 @@
 //! - Gray & Lamport's TwoPhase with 8 RMs (1,745,408 distinct states), on
 //!   one and two threads: distinct states per second.
 //! - The lab world: 2PC over three participants with one fault (the
-//!   docs/examples/explore-2pc-three-participants.toml), states per second, and the
+//!   lesson scenarios/explore-2pc-three-participants.toml), states per second, and the
 //!   peak memory per million states (from the process's peak resident size,
 //!   read once after the runs; printed, not timed).
 //!
 //! Run with `cargo bench -p txlab-sim --bench explore`. (A side-by-side
-//! run of stateright's DFS on the same TwoPhase model is not built yet.)
+//! run of stateright on the same TwoPhase model: `cargo bench --bench explore`
+//! in the root package.)
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -17,7 +18,7 @@ use txlab_sim::lab::explore_model::WorldModel;
 use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::protocols::Protocol;
 
-const LESSON: &str = include_str!("../../docs/examples/explore-2pc-three-participants.toml");
+const LESSON: &str = include_str!("../../scenarios/explore-2pc-three-participants.toml");
 
 fn options(threads: usize) -> Options {
     Options {

@@ -10,7 +10,7 @@ use txlab_sim::lab::scenario::Scenario;
 use txlab_sim::lab::script::Script;
 use txlab_sim::protocols::Protocol;
 
-const LESSON: &str = include_str!("../../docs/examples/explore-2pc-three-participants.toml");
+const LESSON: &str = include_str!("../../scenarios/explore-2pc-three-participants.toml");
 
 fn lesson() -> Scenario {
     Scenario::parse(LESSON.as_bytes(), "explore-2pc-three-participants").unwrap()

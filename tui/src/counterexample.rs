@@ -40,7 +40,7 @@ amount = 100
         let plain = Scenario::parse(FILE.as_bytes(), "plain").unwrap();
         assert_eq!(status(&plain), None);
         let text = format!(
-            "{FILE}[explore]\nprotocol = \"orchestrated\"\ninvariant = \"at_most_once\"\npath = [\"timer client 1\", \"crash orchestrator\"]\n"
+            "{FILE}[explore]\nprotocol = \"orchestrated\"\ninvariant = \"at_most_once\"\npath = [\"timer client 128849018880\", \"crash orchestrator\"]\n"
         );
         let repro = Scenario::parse(text.as_bytes(), "repro").unwrap();
         assert_eq!(

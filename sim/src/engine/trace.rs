@@ -203,7 +203,9 @@ pub struct Trace<N: Node> {
     hasher: StableHasher,
     events: Vec<TraceEvent>,
     messages: Vec<N::Msg>,
-    observations: Vec<Observation<N::Obs>>,
+    /// Shared until appended to (copy on write), so that cloning a world,
+    /// as the explorer does per transition, does not copy them.
+    observations: std::sync::Arc<Vec<Observation<N::Obs>>>,
     faults: Vec<AppliedFault>,
 }
 
@@ -220,7 +222,7 @@ impl<N: Node> Trace<N> {
             hasher: StableHasher::new(Self::HASH_SEED),
             events: Vec::new(),
             messages: Vec::new(),
-            observations: Vec::new(),
+            observations: std::sync::Arc::default(),
             faults: Vec::new(),
         }
     }
@@ -231,7 +233,10 @@ impl<N: Node> Trace<N> {
         self.hasher = StableHasher::new(Self::HASH_SEED);
         self.events.clear();
         self.messages.clear();
-        self.observations.clear();
+        match std::sync::Arc::get_mut(&mut self.observations) {
+            Some(obs) => obs.clear(),
+            None => self.observations = std::sync::Arc::default(),
+        }
         self.faults.clear();
     }
 
@@ -343,7 +348,7 @@ impl<N: Node> Trace<N> {
         obs.hash(&mut self.hasher);
         let n = u32::try_from(self.observations.len()).expect("fewer than 2^32 observations");
         let index = self.push(time, EventKind::Observe { node, obs: n });
-        self.observations.push(Observation {
+        std::sync::Arc::make_mut(&mut self.observations).push(Observation {
             index,
             time,
             node,

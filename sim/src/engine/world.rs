@@ -91,11 +91,14 @@ pub(super) struct Slot<N: Node> {
     /// Shared, never changed: cloning a world (the explorer does, for
     /// every state) does not copy it.
     pub(super) boot: std::sync::Arc<N>,
-    pub(super) state: N,
+    /// Shared until changed (copy on write): a cloned world (the explorer
+    /// clones one per transition) copies only the nodes that then act.
+    pub(super) state: std::sync::Arc<N>,
     pub(super) up: bool,
     /// Bumped on each crash, so work scheduled before it is discarded.
     pub(super) incarnation: u32,
-    pub(super) durable: Vec<N::Record>,
+    /// Shared until appended to, like `state`.
+    pub(super) durable: std::sync::Arc<Vec<N::Record>>,
     /// Armed timers and the token of their live schedule.
     pub(super) timers: BTreeMap<TimerId, u64>,
     /// A forced write is outstanding: the node is inside `fsync` and
@@ -159,11 +162,11 @@ impl<N: Node> World<N> {
             .enumerate()
             .map(|(i, (name, boot))| Slot {
                 name: name.into(),
-                state: boot.clone(),
+                state: std::sync::Arc::new(boot.clone()),
                 boot: std::sync::Arc::new(boot),
                 up: true,
                 incarnation: 0,
-                durable: Vec::new(),
+                durable: std::sync::Arc::default(),
                 timers: BTreeMap::new(),
                 blocked: false,
                 inbox: VecDeque::new(),
@@ -429,7 +432,7 @@ impl<N: Node> World<N> {
             self.trace.push(self.now, EventKind::Start { node: id });
             let slot = &mut self.nodes[i];
             let mut ctx = Ctx::new(self.now, id, &mut slot.rng, &mut self.outbox);
-            slot.state.on_start(&mut ctx);
+            std::sync::Arc::make_mut(&mut slot.state).on_start(&mut ctx);
             self.flush(id);
         }
     }
@@ -503,7 +506,7 @@ impl<N: Node> World<N> {
         };
         let slot = &mut self.nodes[to.index()];
         let mut ctx = Ctx::new(self.now, to, &mut slot.rng, &mut self.outbox);
-        slot.state.on_message(from, msg, &mut ctx);
+        std::sync::Arc::make_mut(&mut slot.state).on_message(from, msg, &mut ctx);
         self.flush(to);
         self.apply_fired(fired);
     }
@@ -525,7 +528,7 @@ impl<N: Node> World<N> {
         self.trace.push(self.now, EventKind::Timer { node, timer });
         let slot = &mut self.nodes[node.index()];
         let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
-        slot.state.on_timer(timer, &mut ctx);
+        std::sync::Arc::make_mut(&mut slot.state).on_timer(timer, &mut ctx);
         self.flush(node);
     }
 
@@ -628,7 +631,7 @@ impl<N: Node> World<N> {
         } else {
             self.triggers.written::<N>(node, &record, forced)
         };
-        self.nodes[node.index()].durable.push(record);
+        std::sync::Arc::make_mut(&mut self.nodes[node.index()].durable).push(record);
         self.apply_fired(fired);
     }
 
@@ -668,7 +671,7 @@ impl<N: Node> World<N> {
         slot.blocked = false;
         let lost = std::mem::take(&mut slot.inbox);
         // Volatile state is gone; show the boot image until the restart.
-        slot.state = N::clone(&slot.boot);
+        slot.state = std::sync::Arc::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Crash { node });
         for input in lost {
             if let Input::Message { id, from, .. } = input {
@@ -685,11 +688,11 @@ impl<N: Node> World<N> {
             return;
         }
         slot.up = true;
-        slot.state = N::clone(&slot.boot);
+        slot.state = std::sync::Arc::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Restart { node });
         let slot = &mut self.nodes[node.index()];
         let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
-        slot.state.on_recover(&slot.durable, &mut ctx);
+        std::sync::Arc::make_mut(&mut slot.state).on_recover(&slot.durable, &mut ctx);
         self.flush(node);
     }
 

@@ -104,14 +104,18 @@ fn merge<S, A: Clone>(
     }
     tree.transitions += exp.transitions;
     for (action, state, fp) in exp.successors {
-        if visited.contains(&fp) {
+        // One lookup: `insert` says whether the state is new. A state the
+        // bounds then keep out stays marked seen, which changes nothing:
+        // once a bound keeps one state out it keeps every later one out
+        // too (the state bound stays reached; the depth bound holds for
+        // the whole last level).
+        if !visited.insert(fp) {
             continue;
         }
         if !deeper_allowed || tree.len() >= room {
             tree.complete = false;
             continue;
         }
-        visited.insert(fp);
         next.push((tree.add(Some(idx), Some(action)), state));
     }
 }

@@ -262,6 +262,58 @@ impl Model for WorldModel {
     }
 }
 
+/// Replay `spec`'s `[explore]` path in the chosen world it was found in,
+/// and name the first step that is not possible where it stands: its index
+/// in `explore.path` and what it expected. A repro edited by hand, or made
+/// for another version of the scenario, would otherwise lose steps without
+/// a word, and replay something else than the counterexample.
+pub fn check_path(spec: &RunSpec) -> Result<(), (usize, String)> {
+    let Some(script) = &spec.script else {
+        return Ok(());
+    };
+    let mut spec = spec.with_protocol(script.protocol);
+    spec.script = None;
+    let mut world = build_chosen_world(&spec);
+    world.start();
+    for (i, choice) in script.choices.iter().enumerate() {
+        let words = choice_words(choice, &world);
+        if !world.choose(*choice) {
+            let why = not_possible(choice, &world);
+            return Err((
+                i,
+                format!("step {} (\"{words}\") is not possible there: {why}", i + 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why `choice` is not enabled in `world`, in words.
+fn not_possible(choice: &Choice, world: &World<LabNode>) -> String {
+    let name = |n: NodeId| world.name(n).to_string();
+    match *choice {
+        Choice::Deliver(id) | Choice::Drop(id) | Choice::Duplicate(id) => {
+            let wire: Vec<String> = world
+                .in_flight()
+                .iter()
+                .map(|m| format!("#{} {}→{}", m.id.0, name(m.from), name(m.to)))
+                .collect();
+            let wire = if wire.is_empty() {
+                "nothing".to_string()
+            } else {
+                wire.join(", ")
+            };
+            format!("message #{} is not in flight (in flight: {wire})", id.0)
+        }
+        Choice::Timer { node, timer } => {
+            format!("{} has no timer {} armed", name(node), timer.0)
+        }
+        Choice::Write(node) => format!("{} has no log write pending", name(node)),
+        Choice::Crash(node) => format!("{} is already down", name(node)),
+        Choice::Restart(node) => format!("{} is running", name(node)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,10 +20,17 @@ impl<N: Node> World<N> {
         }
         let base = seeded(seed);
         for (i, slot) in self.nodes.iter_mut().enumerate() {
-            slot.state.clone_from(&*slot.boot);
+            // Reuse the allocations unless a clone shares them.
+            match std::sync::Arc::get_mut(&mut slot.state) {
+                Some(state) => state.clone_from(&*slot.boot),
+                None => slot.state = std::sync::Arc::clone(&slot.boot),
+            }
             slot.up = true;
             slot.incarnation = 0;
-            slot.durable.clear();
+            match std::sync::Arc::get_mut(&mut slot.durable) {
+                Some(log) => log.clear(),
+                None => slot.durable = std::sync::Arc::default(),
+            }
             slot.timers.clear();
             slot.blocked = false;
             slot.inbox.clear();

@@ -118,6 +118,16 @@ impl Scenario {
         }
         .spec()?;
         spec.plugins = plugins(&file, origin)?;
+        // An `[explore]` step that is not possible where it stands is an
+        // error, not a silent skip: the replay would not be the path.
+        if let Err((i, message)) = crate::lab::explore_model::check_path(&spec) {
+            return Err(ScenarioError::Invalid {
+                file: origin.into(),
+                field: format!("explore.path[{i}]"),
+                message,
+                position: None,
+            });
+        }
         Ok(Scenario {
             file,
             origin: origin.to_string(),
