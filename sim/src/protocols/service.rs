@@ -90,6 +90,15 @@ pub struct Service {
     /// Resource → sagas whose action here is applied but not yet final (the
     /// semantic lock's "pending" marks).
     pending: BTreeMap<String, std::collections::BTreeSet<TxId>>,
+    /// Marks are held until the saga's end is announced (the semantic lock
+    /// or by value is on), not dropped at a compensation: a saga that
+    /// changed a resource at two steps still has the earlier change
+    /// pending after the later one is undone.
+    pub marks_until_release: bool,
+    /// Sagas whose end was announced here: a late duplicate of one of
+    /// their actions (idempotency off) must not set a mark nothing would
+    /// ever release.
+    released: std::collections::BTreeSet<TxId>,
 }
 
 impl Service {
@@ -108,6 +117,8 @@ impl Service {
                 ..Registers::default()
             },
             pending: BTreeMap::new(),
+            marks_until_release: false,
+            released: Default::default(),
         }
     }
 
@@ -120,6 +131,7 @@ impl Service {
             cfg.toggles.idempotency,
         );
         s.semantic_lock = cfg.toggles.semantic_lock;
+        s.marks_until_release = cfg.toggles.releases_marks();
         s.accept_late_actions = cfg.broken.accept_late_actions;
         let wf = &cfg.workflow;
         s.regs.steps = Arc::new(wf.steps.clone());
@@ -310,10 +322,10 @@ impl Service {
             .get_mut(&commit.resource)
             .expect("inserted above");
         match (commit.key.op, &commit.reply) {
-            (Op::Action, Reply::Done) => {
+            (Op::Action, Reply::Done) if !self.released.contains(&commit.key.tx) => {
                 marks.insert(commit.key.tx);
             }
-            (Op::Compensation, _) => {
+            (Op::Compensation, _) if !self.marks_until_release => {
                 marks.remove(&commit.key.tx);
             }
             _ => {}
@@ -352,6 +364,7 @@ impl Service {
         for marks in self.pending.values_mut() {
             marks.remove(&tx);
         }
+        self.released.insert(tx);
     }
 
     /// Sagas other than `tx` with a pending (not yet final) effect on
@@ -428,6 +441,51 @@ mod tests {
             "saga 2's mark survives saga 1's release"
         );
         assert_eq!(s.pending_others("sam", TxId(1)), vec![TxId(2)]);
+    }
+
+    /// A saga that changed a resource at two steps still has the first
+    /// change pending when the second is undone: under the semantic lock
+    /// its mark stays until its end is announced (a compensation used to
+    /// drop it, letting others read a change about to be undone).
+    #[test]
+    fn a_compensation_keeps_the_mark_until_the_saga_is_released() {
+        let (mut s, step) = payment();
+        s.semantic_lock = true;
+        s.marks_until_release = true;
+        for id in [StepId(1), StepId(3)] {
+            let act = s.plan(TxId(1), id, &step, Op::Action, false);
+            s.apply(&act);
+        }
+        let comp = s.plan(TxId(1), StepId(3), &step, Op::Compensation, false);
+        s.apply(&comp);
+        assert_eq!(s.pending_others("sam", TxId(9)), vec![TxId(1)]);
+        s.release(TxId(1));
+        assert!(s.pending_others("sam", TxId(9)).is_empty());
+        // Without the lock a compensation still drops the mark (nothing
+        // reads marks then, and nothing would release them).
+        let (mut bare, step) = payment();
+        let act = bare.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        bare.apply(&act);
+        let comp = bare.plan(TxId(1), StepId(3), &step, Op::Compensation, false);
+        bare.apply(&comp);
+        assert!(!bare.holds_marks(TxId(1)));
+    }
+
+    /// A duplicate of an action that arrives after its saga was released
+    /// (idempotency off applies it again) sets no mark: nothing would
+    /// ever release it, and every later saga would wait "busy" forever.
+    #[test]
+    fn a_late_duplicate_after_the_release_sets_no_mark() {
+        let (mut s, step) = payment();
+        s.idempotency = false;
+        s.semantic_lock = true;
+        s.marks_until_release = true;
+        let act = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        s.apply(&act);
+        s.release(TxId(1));
+        let again = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        s.apply(&again);
+        assert!(!s.holds_marks(TxId(1)));
     }
 
     #[test]
