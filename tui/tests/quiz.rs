@@ -523,3 +523,29 @@ fn the_help_explains_the_transaction_ids() {
     let s = screen(&a, 200, 60);
     assert!(s.contains("T0 = the one transaction (book"), "{s}");
 }
+
+/// At 120×30 a long narration is shown whole (the box grows to five
+/// lines): `countermeasure-by_value`'s compensation line is 554
+/// characters, five lines at 120 columns, and its last words say what
+/// the lesson is about (order 5 refused, never oversold). The box used to
+/// hold three lines and cut it mid-sentence.
+#[test]
+fn a_long_narration_is_shown_whole_at_120_by_30() {
+    let text = std::fs::read_to_string(format!("{LESSONS}/countermeasure-by_value.toml")).unwrap();
+    let s = Scenario::parse(text.as_bytes(), "countermeasure-by_value").unwrap();
+    let mut a = App::new(s, Vec::new());
+    let mut shown = false;
+    while a.cursor < a.rec.steps.len() && !shown {
+        a.update(Action::StepForward);
+        let narration = a.narration().unwrap_or_default();
+        if narration.starts_with("Order 1, a double order") {
+            let flat = screen(&a, 120, 30)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(flat.contains("never oversold."), "{flat}");
+            shown = true;
+        }
+    }
+    assert!(shown, "the compensation narration appears");
+}

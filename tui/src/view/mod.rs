@@ -70,7 +70,13 @@ pub fn areas(area: Rect, app: &App) -> Areas {
         12 + violation_lines(app)
     };
     let banner_h = if app.present { 3 } else { 0 };
-    let narration_h = if area.height < 24 { 2 } else { 3 };
+    // Room for the whole narration where the screen has it: a line cut
+    // off mid-sentence loses the story the room is following.
+    let narration_h = match area.height {
+        0..24 => 2,
+        24..30 => 3,
+        _ => wrapped_lines(&narration_text(app), area.width).clamp(3, 5),
+    };
     let [
         title,
         panes,
@@ -362,25 +368,59 @@ fn panes(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn narration(app: &App, area: Rect, buf: &mut Buffer) {
-    // In quiz mode the description would give the answers away.
-    let text = app.narration().unwrap_or_else(|| {
+/// The narration line's words: the lesson's narration at the cursor, or
+/// its description (in quiz mode a hint instead, since the description
+/// would give the answers away).
+fn narration_words(app: &App) -> String {
+    app.narration().unwrap_or_else(|| {
         if app.quiz.on && app.quiz.answers.iter().any(Option::is_none) {
             "Quiz mode: the run stops at each question; the room answers with 1, 2, 3…".into()
         } else {
             app.rec.scenario.file.description.clone()
         }
-    });
-    let status = if app.status.is_empty() {
+    })
+}
+
+/// The status shown after the narration, if any.
+fn narration_status(app: &App) -> String {
+    if app.status.is_empty() {
         String::new()
     } else {
         format!("  [{}]", app.status)
-    };
+    }
+}
+
+/// Everything the narration box shows, as one string.
+fn narration_text(app: &App) -> String {
+    format!("» {}{}", narration_words(app), narration_status(app))
+}
+
+/// How many lines `text` takes wrapped at word boundaries to `width`
+/// columns (as the narration's paragraph wraps it; a word longer than a
+/// line is cut across lines).
+fn wrapped_lines(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let (mut lines, mut used) = (1usize, 0usize);
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else {
+            // On a new line unless this one is still empty, then cut.
+            lines += usize::from(used > 0) + (w - 1) / width;
+            used = (w - 1) % width + 1;
+        }
+    }
+    u16::try_from(lines).unwrap_or(u16::MAX)
+}
+
+fn narration(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(Line::from(vec![
         Span::styled("» ", Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(text),
+        Span::raw(narration_words(app)),
         Span::styled(
-            status,
+            narration_status(app),
             style::text(app.theme).add_modifier(Modifier::ITALIC),
         ),
     ]))
@@ -610,4 +650,22 @@ fn keybar(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped_lines;
+
+    #[test]
+    fn wrapping_counts_lines_as_a_paragraph_fills_them() {
+        assert_eq!(wrapped_lines("", 10), 1);
+        assert_eq!(wrapped_lines("aaaa bbbb", 9), 1, "exactly full");
+        assert_eq!(wrapped_lines("aaaa bbbbb", 9), 2, "one column over");
+        assert_eq!(wrapped_lines("aaaa bbbb cccc dddd", 9), 2);
+        assert_eq!(
+            wrapped_lines("aaaaaaaaaaaaaaaaaaaa", 9),
+            3,
+            "a long word is cut"
+        );
+    }
 }
