@@ -40,6 +40,33 @@ pub struct ByValue {
     pub threshold: u32,
 }
 
+/// `by_value` as written: a table, or `false` for off (`true` says
+/// nothing about the threshold, so it is refused with the table's form).
+/// A table goes to [`ByValue`]'s own reading, so a misspelt key is named.
+pub fn by_value_or_off<'de, D>(d: D) -> Result<Option<ByValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Written;
+    impl<'de> serde::de::Visitor<'de> for Written {
+        type Value = Option<ByValue>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("by_value as a table, `by_value = { threshold = 2 }`, or false for off")
+        }
+        fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<Self::Value, E> {
+            if on {
+                Err(E::invalid_value(serde::de::Unexpected::Bool(true), &self))
+            } else {
+                Ok(None)
+            }
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            ByValue::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    d.deserialize_any(Written)
+}
+
 impl ByValue {
     /// Whether request `tx` of `wf` is risky.
     pub fn risky(self, wf: &Workflow, tx: TxId) -> bool {
@@ -111,6 +138,30 @@ pub fn pessimistic_view(wf: &Workflow) -> Workflow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `by_value` reads a table or `false` (off, so `--set
+    /// toggles.by_value=false` compares a lesson with its switch off), and
+    /// refuses `true` and other types.
+    #[test]
+    fn by_value_is_a_table_or_false() {
+        let read =
+            |v: &str| toml::from_str::<crate::protocols::Toggles>(&format!("by_value = {v}"));
+        assert_eq!(read("false").unwrap().by_value, None);
+        assert_eq!(
+            read("{ threshold = 3 }").unwrap().by_value,
+            Some(ByValue { threshold: 3 })
+        );
+        assert!(read("true").is_err());
+        assert!(read("2").is_err());
+        let typo = read("{ treshold = 3 }").unwrap_err().to_string();
+        assert!(typo.contains("treshold"), "{typo}");
+        assert_eq!(
+            toml::from_str::<crate::protocols::Toggles>("")
+                .unwrap()
+                .by_value,
+            None
+        );
+    }
 
     #[test]
     fn writing_steps_move_after_the_pivot_and_become_retriable() {

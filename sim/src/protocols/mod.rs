@@ -175,7 +175,12 @@ pub struct Toggles {
     /// Countermeasure: requests whose value reaches the threshold run
     /// under the semantic lock, the others as the bare saga
     /// (`by_value = { threshold = N }`; see [`countermeasure::ByValue`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `by_value = false` is the same as leaving it out, so `--set
+    /// toggles.by_value=false` turns a lesson's switch off.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "countermeasure::by_value_or_off"
+    )]
     pub by_value: Option<countermeasure::ByValue>,
 }
 

@@ -26,9 +26,10 @@ impl Validator<'_> {
             return self.err(
                 format!("workload.values[{}]", w.transactions),
                 format!(
-                    "{} values for {} transactions: give at most one per transaction (they are cycled)",
+                    "{} values for {} transaction{}: give at most one per transaction (they are cycled)",
                     w.values.len(),
-                    w.transactions
+                    w.transactions,
+                    if w.transactions == 1 { "" } else { "s" }
                 ),
             );
         }
