@@ -81,7 +81,15 @@ fn syntax_and_type_errors_give_file_line_and_column() {
     assert_bad(dir.path(), &typo, &["s.toml:15:1", "servce"]);
     // A wrong type on line 23.
     let wrong_type = VALID.replace("amount = 100", "amount = \"lots\"");
-    assert_bad(dir.path(), &wrong_type, &["s.toml:23:10", "invalid type"]);
+    assert_bad(
+        dir.path(),
+        &wrong_type,
+        &[
+            "s.toml:23:10",
+            "wrong kind of value",
+            "expected a whole number",
+        ],
+    );
     assert_bad(dir.path(), "name = [", &["s.toml:1:"]);
 }
 

@@ -214,7 +214,7 @@ fn syntax(origin: &str, text: &str, e: &toml::de::Error) -> ScenarioError {
         file: origin.into(),
         line,
         column,
-        message: e.message().trim().to_string(),
+        message: super::words::in_words(e.message().trim()),
     }
 }
 

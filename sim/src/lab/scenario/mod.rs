@@ -19,6 +19,7 @@ pub mod overrides;
 pub mod question;
 mod tied;
 mod validate;
+mod words;
 
 pub use tied::EVENTS;
 

@@ -32,9 +32,12 @@ pub fn apply(scenario: &Scenario, sets: &[String]) -> Result<Scenario, ScenarioE
         let slot = slot(&mut doc, path.trim()).map_err(|m| bad(set, m))?;
         *slot = parse_value(value.trim());
     }
-    let file = doc
-        .try_into()
-        .map_err(|e: toml::de::Error| bad(&sets.join(" --set "), e.message().trim().to_string()))?;
+    let file = doc.try_into().map_err(|e: toml::de::Error| {
+        bad(
+            &sets.join(" --set "),
+            super::words::in_words(e.message().trim()),
+        )
+    })?;
     Scenario::from_file(file, origin, Limits::default()).map_err(|e| match e {
         ScenarioError::Invalid { field, message, .. } => ScenarioError::Invalid {
             file: origin.clone(),
