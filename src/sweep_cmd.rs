@@ -148,7 +148,16 @@ pub(crate) fn merge_cmd(files: &[PathBuf]) -> Result<ExitCode, BadInput> {
     let mut parts = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = std::fs::read_to_string(f).map_err(|e| BadInput(format!("{name}: {e}")))?;
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "not allowed to read it".to_string(),
+                std::io::ErrorKind::InvalidData => "not text (a summary is JSON)".to_string(),
+                std::io::ErrorKind::IsADirectory => "a directory, not a summary file".to_string(),
+                _ => format!("cannot read it ({e})"),
+            };
+            BadInput(format!("{name}: {why}"))
+        })?;
         parts.push((name.clone(), summary::SummaryJson::parse(&text, &name)?));
     }
     let merged = summary::merge(&parts)?;

@@ -551,6 +551,12 @@ fn merge_refuses_other_scenarios_versions_and_overlaps() {
         "{}",
         stderr(&o)
     );
+    // A file that is not there, in words (not the OS's "(os error 2)").
+    let o = txlab(&["merge", &a, "no-such-summary.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("no-such-summary.json: no such file"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
 }
 
 /// A file naming a user's service logic runs only in the program that
