@@ -168,12 +168,21 @@ impl Participant {
     }
 
     fn try_prepare(&mut self, tx: TxId, coordinator: NodeId, peers: Vec<NodeId>, ctx: C) {
-        let holders: Vec<TxId> = self
-            .resources()
-            .iter()
-            .filter_map(|r| self.locks.get(r).copied())
-            .filter(|holder| *holder != tx && !self.cfg.broken.ignore_locks)
-            .collect();
+        // Looked up by borrowed name: a prepare copies no string.
+        let wf = &self.cfg.workflow;
+        let mut holders: Vec<TxId> = Vec::new();
+        for s in wf
+            .step_ids()
+            .filter(|s| wf.step(*s).service == self.service.id)
+        {
+            let holder = self.locks.get(&wf.step(s).resource).copied();
+            match holder {
+                Some(h) if h != tx && !self.cfg.broken.ignore_locks && !holders.contains(&h) => {
+                    holders.push(h)
+                }
+                _ => {}
+            }
+        }
         if !holders.is_empty() {
             // Under wait-die only a transaction older than every holder waits.
             let older = holders.iter().all(|h| tx < *h);
