@@ -63,7 +63,7 @@ impl From<two_pc::Record> for Record {
 }
 
 /// A node in a txlab world: one role of one protocol.
-#[derive(Clone, Debug, Hash)]
+#[derive(Debug, Hash)]
 pub enum LabNode {
     /// 2PC coordinator.
     Coordinator(two_pc::Coordinator),
@@ -95,6 +95,33 @@ impl LabNode {
             | LabNode::Broker(_)
             | LabNode::Auditor(_)
             | LabNode::Client(_) => None,
+        }
+    }
+}
+
+impl Clone for LabNode {
+    fn clone(&self) -> Self {
+        match self {
+            LabNode::Coordinator(x) => LabNode::Coordinator(x.clone()),
+            LabNode::Participant(x) => LabNode::Participant(x.clone()),
+            LabNode::Orchestrator(x) => LabNode::Orchestrator(x.clone()),
+            LabNode::SagaService(x) => LabNode::SagaService(x.clone()),
+            LabNode::Broker(x) => LabNode::Broker(x.clone()),
+            LabNode::ChoreoService(x) => LabNode::ChoreoService(x.clone()),
+            LabNode::Auditor(x) => LabNode::Auditor(x.clone()),
+            LabNode::Client(x) => LabNode::Client(x.clone()),
+        }
+    }
+
+    /// In place when the role is the same (a sweep's reset copies each
+    /// node's boot image over it after every seed): the services keep
+    /// their resources' strings instead of freeing and copying them.
+    fn clone_from(&mut self, src: &Self) {
+        match (self, src) {
+            (LabNode::Participant(a), LabNode::Participant(b)) => a.clone_from(b),
+            (LabNode::SagaService(a), LabNode::SagaService(b)) => a.clone_from(b),
+            (LabNode::ChoreoService(a), LabNode::ChoreoService(b)) => a.clone_from(b),
+            (me, _) => *me = src.clone(),
         }
     }
 }

@@ -51,7 +51,7 @@ pub struct LocalCommit {
 /// What a service knows about registers, reads and the countermeasures.
 /// What never changes during a run is shared (`Arc`), so copying a service
 /// (a crash's boot image, a sweep's reset) copies only what it changes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Registers {
     /// The resources that are registers.
     pub names: Arc<std::collections::BTreeSet<String>>,
@@ -71,7 +71,7 @@ pub struct Registers {
 }
 
 /// A service's resources and idempotency table.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Service {
     /// Which service.
     pub id: ServiceId,
@@ -382,6 +382,95 @@ impl Service {
     }
 }
 
+impl Clone for Registers {
+    fn clone(&self) -> Self {
+        Registers {
+            names: Arc::clone(&self.names),
+            initial: Arc::clone(&self.initial),
+            steps: Arc::clone(&self.steps),
+            checks: Arc::clone(&self.checks),
+            values: Arc::clone(&self.values),
+            rules: self.rules,
+            memory: self.memory.clone(),
+        }
+    }
+
+    /// The shared parts are usually the very same already (a reset copies
+    /// the boot image of the same service): then nothing is touched.
+    fn clone_from(&mut self, src: &Self) {
+        let Registers {
+            names,
+            initial,
+            steps,
+            checks,
+            values,
+            rules,
+            memory,
+        } = src;
+        share(&mut self.names, names);
+        share(&mut self.initial, initial);
+        share(&mut self.steps, steps);
+        share(&mut self.checks, checks);
+        share(&mut self.values, values);
+        self.rules = *rules;
+        self.memory.clone_from(memory);
+    }
+}
+
+/// Point `mine` at `theirs` unless it already does (a copy of an `Arc`
+/// without touching its counts when nothing changes).
+pub(crate) fn share<T>(mine: &mut Arc<T>, theirs: &Arc<T>) {
+    if !Arc::ptr_eq(mine, theirs) {
+        *mine = Arc::clone(theirs);
+    }
+}
+
+impl Clone for Service {
+    fn clone(&self) -> Self {
+        Service {
+            id: self.id,
+            values: self.values.clone(),
+            idempotency: self.idempotency,
+            semantic_lock: self.semantic_lock,
+            accept_late_actions: self.accept_late_actions,
+            table: self.table.clone(),
+            regs: self.regs.clone(),
+            pending: self.pending.clone(),
+        }
+    }
+
+    /// In place: a sweep's reset copies a node's boot image over the same
+    /// service after every seed, and the resources' names are the same
+    /// then, so only their amounts are copied (no string is allocated or
+    /// freed).
+    fn clone_from(&mut self, src: &Self) {
+        let Service {
+            id,
+            values,
+            idempotency,
+            semantic_lock,
+            accept_late_actions,
+            table,
+            regs,
+            pending,
+        } = src;
+        self.id = *id;
+        if self.values.len() == values.len() && self.values.keys().eq(values.keys()) {
+            for (mine, theirs) in self.values.values_mut().zip(values.values()) {
+                *mine = *theirs;
+            }
+        } else {
+            self.values.clone_from(values);
+        }
+        self.idempotency = *idempotency;
+        self.semantic_lock = *semantic_lock;
+        self.accept_late_actions = *accept_late_actions;
+        self.table.clone_from(table);
+        self.regs.clone_from(regs);
+        self.pending.clone_from(pending);
+    }
+}
+
 /// The explorer's fingerprint: what changes as a run goes on (the memory);
 /// the rest is configuration, the same in every state of one exploration.
 impl std::hash::Hash for Registers {
@@ -485,6 +574,31 @@ mod tests {
         s.release(TxId(1));
         let again = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
         s.apply(&again);
+        assert!(!s.holds_marks(TxId(1)));
+    }
+
+    #[test]
+    fn clone_from_a_boot_image_undoes_a_run_in_place() {
+        let (boot, step) = payment();
+        let mut s = boot.clone();
+        s.semantic_lock = true;
+        for tx in [TxId(1), TxId(2)] {
+            let act = s.plan(tx, StepId(3), &step, Op::Action, false);
+            s.apply(&act);
+        }
+        // A resource the boot image does not have: the names differ.
+        let mut other = step.clone();
+        other.resource = "elsewhere".into();
+        let late = s.plan(TxId(3), StepId(3), &other, Op::Action, false);
+        s.apply(&late);
+        assert_ne!(s, boot);
+        s.clone_from(&boot);
+        assert_eq!(s, boot, "names differed: a full copy");
+        let act = s.plan(TxId(1), StepId(3), &step, Op::Action, false);
+        s.apply(&act);
+        s.clone_from(&boot);
+        assert_eq!(s, boot, "same names: amounts copied in place");
+        assert_eq!(s.table().count(), 0);
         assert!(!s.holds_marks(TxId(1)));
     }
 

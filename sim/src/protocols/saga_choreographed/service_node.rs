@@ -18,7 +18,7 @@ const DUAL_WRITE: u64 = 1 << 58;
 type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 
 /// A choreographed service.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ChoreoService {
     cfg: Arc<Config>,
     /// The business state.
@@ -40,6 +40,50 @@ pub struct ChoreoService {
     next_dual: u64,
     /// A user's logic in place of the built-in one.
     custom: Option<Plugged>,
+}
+
+impl Clone for ChoreoService {
+    fn clone(&self) -> Self {
+        ChoreoService {
+            cfg: self.cfg.clone(),
+            service: self.service.clone(),
+            inbox: self.inbox.clone(),
+            outbox: self.outbox.clone(),
+            attempts: self.attempts.clone(),
+            held: self.held.clone(),
+            joins: self.joins.clone(),
+            dual_writes: self.dual_writes.clone(),
+            next_dual: self.next_dual,
+            custom: self.custom.clone(),
+        }
+    }
+
+    /// Field by field, so the service is reset in place (see
+    /// [`Service::clone_from`]).
+    fn clone_from(&mut self, src: &Self) {
+        let ChoreoService {
+            cfg,
+            service,
+            inbox,
+            outbox,
+            attempts,
+            held,
+            joins,
+            dual_writes,
+            next_dual,
+            custom,
+        } = src;
+        crate::protocols::service::share(&mut self.cfg, cfg);
+        self.service.clone_from(service);
+        self.inbox.clone_from(inbox);
+        self.outbox.clone_from(outbox);
+        self.attempts.clone_from(attempts);
+        self.held.clone_from(held);
+        self.joins.clone_from(joins);
+        self.dual_writes.clone_from(dual_writes);
+        self.next_dual = *next_dual;
+        self.custom.clone_from(custom);
+    }
 }
 
 impl ChoreoService {

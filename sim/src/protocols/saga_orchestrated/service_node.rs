@@ -18,7 +18,7 @@ type C<'a, 'b> = &'a mut Ctx<'b, LabNode>;
 const DELAYED: u64 = 1 << 56;
 
 /// A service in an orchestrated saga.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct SagaService {
     cfg: Arc<Config>,
     /// The business state.
@@ -28,6 +28,35 @@ pub struct SagaService {
     next_delay: u64,
     /// A user's logic in place of the built-in one.
     custom: Option<Plugged>,
+}
+
+impl Clone for SagaService {
+    fn clone(&self) -> Self {
+        SagaService {
+            cfg: self.cfg.clone(),
+            service: self.service.clone(),
+            delayed: self.delayed.clone(),
+            next_delay: self.next_delay,
+            custom: self.custom.clone(),
+        }
+    }
+
+    /// Field by field, so the service is reset in place (see
+    /// [`Service::clone_from`]).
+    fn clone_from(&mut self, src: &Self) {
+        let SagaService {
+            cfg,
+            service,
+            delayed,
+            next_delay,
+            custom,
+        } = src;
+        crate::protocols::service::share(&mut self.cfg, cfg);
+        self.service.clone_from(service);
+        self.delayed.clone_from(delayed);
+        self.next_delay = *next_delay;
+        self.custom.clone_from(custom);
+    }
 }
 
 impl SagaService {

@@ -56,7 +56,7 @@ pub enum ParticipantPhase {
 }
 
 /// A 2PC participant.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Participant {
     cfg: Arc<Config>,
     /// The business state.
@@ -73,6 +73,44 @@ pub struct Participant {
     /// or not written at all): forced before they are revealed to a peer.
     unforced_aborts: BTreeSet<TxId>,
     bug: Option<ParticipantBug>,
+}
+
+impl Clone for Participant {
+    fn clone(&self) -> Self {
+        Participant {
+            cfg: self.cfg.clone(),
+            service: self.service.clone(),
+            phases: self.phases.clone(),
+            locks: self.locks.clone(),
+            waiting: self.waiting.clone(),
+            slow_votes: self.slow_votes.clone(),
+            unforced_aborts: self.unforced_aborts.clone(),
+            bug: self.bug,
+        }
+    }
+
+    /// Field by field, so the service is reset in place (see
+    /// [`Service::clone_from`]).
+    fn clone_from(&mut self, src: &Self) {
+        let Participant {
+            cfg,
+            service,
+            phases,
+            locks,
+            waiting,
+            slow_votes,
+            unforced_aborts,
+            bug,
+        } = src;
+        crate::protocols::service::share(&mut self.cfg, cfg);
+        self.service.clone_from(service);
+        self.phases.clone_from(phases);
+        self.locks.clone_from(locks);
+        self.waiting.clone_from(waiting);
+        self.slow_votes.clone_from(slow_votes);
+        self.unforced_aborts.clone_from(unforced_aborts);
+        self.bug = *bug;
+    }
 }
 
 impl Participant {
@@ -130,12 +168,21 @@ impl Participant {
     }
 
     fn try_prepare(&mut self, tx: TxId, coordinator: NodeId, peers: Vec<NodeId>, ctx: C) {
-        let holders: Vec<TxId> = self
-            .resources()
-            .iter()
-            .filter_map(|r| self.locks.get(r).copied())
-            .filter(|holder| *holder != tx && !self.cfg.broken.ignore_locks)
-            .collect();
+        // Looked up by borrowed name: a prepare copies no string.
+        let wf = &self.cfg.workflow;
+        let mut holders: Vec<TxId> = Vec::new();
+        for s in wf
+            .step_ids()
+            .filter(|s| wf.step(*s).service == self.service.id)
+        {
+            let holder = self.locks.get(&wf.step(s).resource).copied();
+            match holder {
+                Some(h) if h != tx && !self.cfg.broken.ignore_locks && !holders.contains(&h) => {
+                    holders.push(h)
+                }
+                _ => {}
+            }
+        }
         if !holders.is_empty() {
             // Under wait-die only a transaction older than every holder waits.
             let older = holders.iter().all(|h| tx < *h);
