@@ -436,6 +436,8 @@ impl Clone for Service {
             table: self.table.clone(),
             regs: self.regs.clone(),
             pending: self.pending.clone(),
+            marks_until_release: self.marks_until_release,
+            released: self.released.clone(),
         }
     }
 
@@ -453,6 +455,8 @@ impl Clone for Service {
             table,
             regs,
             pending,
+            marks_until_release,
+            released,
         } = src;
         self.id = *id;
         if self.values.len() == values.len() && self.values.keys().eq(values.keys()) {
@@ -468,6 +472,8 @@ impl Clone for Service {
         self.table.clone_from(table);
         self.regs.clone_from(regs);
         self.pending.clone_from(pending);
+        self.marks_until_release = *marks_until_release;
+        self.released.clone_from(released);
     }
 }
 
