@@ -154,7 +154,9 @@ enum Command {
         #[arg(long)]
         max_states: Option<u64>,
         /// Depth-first instead of breadth-first (counterexamples may then
-        /// be longer than the shortest).
+        /// be longer than the shortest, and with --depth it can miss states
+        /// breadth-first finds: a state first reached deep is not expanded
+        /// again when reached shallower).
         #[arg(long)]
         dfs: bool,
         /// Where to write counterexamples.
@@ -385,6 +387,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
         }) => {
             if threads == 0 {
                 return Err(BadInput("--threads must be at least 1".into()));
+            }
+            if max_states == Some(0) {
+                return Err(BadInput("--max-states must be at least 1".into()));
             }
             // A lab world's state takes KBs; the abstract model's a few bytes.
             let explore_default_bound = model

@@ -219,6 +219,8 @@ fn bad_input_is_exit_2() {
         vec!["explore", "--model", "nope"],
         vec!["explore", "no-such-lesson"],
         vec!["explore"],
+        vec!["explore", "happy-path", "--max-states", "0"],
+        vec!["explore", "happy-path", "--threads", "0"],
     ] {
         let o = txlab(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
