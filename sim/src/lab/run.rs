@@ -315,10 +315,30 @@ pub fn view<'a>(spec: &'a RunSpec, world: &'a World<LabNode>) -> RunView<'a> {
     }
 }
 
+/// Whether `world` followed an explorer's path (`[explore]`) that ends
+/// with steps still possible.
+fn replays_a_path_that_stops_early(spec: &RunSpec, world: &World<LabNode>) -> bool {
+    let scripted = spec
+        .script
+        .as_ref()
+        .is_some_and(|s| s.protocol == spec.protocol);
+    scripted && {
+        let mut left = Vec::new();
+        world.choices(&mut left);
+        !left.is_empty()
+    }
+}
+
 /// Judge a world that `spec` ran: outcomes, metrics, violations.
 pub fn judge(spec: &RunSpec, world: &World<LabNode>) -> RunReport {
     let view = view(spec, world);
-    let violations = check_all(&view);
+    let mut violations = check_all(&view);
+    if replays_a_path_that_stops_early(spec, world) {
+        // A repro ends where the explorer found its violation, not where
+        // the run would end: liveness is judged, as the explorer judges
+        // it, only where nothing at all can happen any more.
+        violations.retain(|v| v.invariant != "termination");
+    }
     let lat = super::outcome::latencies(&view);
     let metrics = metrics(&view, world.stats(), &lat);
     let mut counts: BTreeMap<String, u32> = Outcome::ALL
