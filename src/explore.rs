@@ -306,6 +306,33 @@ pub struct ExploreArgs {
     pub options: Options,
 }
 
+/// What of `spec` the explorer leaves out, in words, if anything: it
+/// chooses faults itself (up to `--faults`), so the scenario's own faults
+/// and its network's loss and duplication do not apply, and a user who
+/// wrote them must not think they were explored.
+pub fn ignored_by_explore(spec: &txlab_sim::lab::RunSpec) -> Option<String> {
+    let mut left_out = Vec::new();
+    if !spec.faults.is_empty() {
+        left_out.push("timed faults and partitions");
+    }
+    if !spec.planned.is_empty() {
+        left_out.push("event-tied faults");
+    }
+    let links = std::iter::once(&spec.net.default).chain(spec.net.links.values());
+    if links.clone().any(|l| l.loss_probability > 0.0) {
+        left_out.push("network message loss");
+    }
+    if links.clone().any(|l| l.duplicate_probability > 0.0) {
+        left_out.push("network duplication");
+    }
+    (!left_out.is_empty()).then(|| {
+        format!(
+            "the scenario's own faults are left out of the search ({}): the explorer chooses faults itself (--faults K: drops, duplicates, crashes, restarts)",
+            left_out.join(", ")
+        )
+    })
+}
+
 /// Run `txlab explore`: exit 0 when nothing is violated, 1 when something
 /// is; bad input is an error (exit 2).
 pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
@@ -343,6 +370,11 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
                 return Err(BadInput("--rms goes with --model two-phase".into()));
             }
             let scenario = crate::source::load(arg)?;
+            if let Some(p) = a.protocols.first() {
+                if let Some(note) = ignored_by_explore(&scenario.spec_for(*p)) {
+                    eprintln!("txlab explore: {note}");
+                }
+            }
             let mut parts = Vec::new();
             for &p in &a.protocols {
                 let s = explore_world(&scenario, p, &a).map_err(BadInput)?;

@@ -282,3 +282,23 @@ fn an_impossible_repro_step_is_an_error_not_a_skip() {
         assert!(err.contains(needle), "{needle:?} in {err}");
     }
 }
+
+/// The explorer chooses faults itself: a scenario's own timed faults and
+/// network duplication are left out of the search, and it says so on
+/// stderr (it used to explore `partition-after-vote` as fault-free
+/// without a word). A scenario without any says nothing.
+#[test]
+fn the_scenarios_own_faults_are_said_to_be_left_out() {
+    let o = txlab(&["explore", "partition-after-vote", "--faults", "0"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("left out of the search (timed faults and partitions)"),
+        "{err}"
+    );
+    let o = txlab(&["explore", "duplicate-payment", "--faults", "0"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("(network duplication)"), "{err}");
+    let o = txlab(&["explore", "happy-path", "--faults", "0"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("left out"), "{err}");
+}
