@@ -549,11 +549,34 @@ fn run_cmd(
         }
     };
     print(&text);
+    if let Some(note) = repro_missed(&scenario, &reports) {
+        eprintln!("txlab: {note}");
+    }
     let violated = reports.iter().any(|r| !r.violations.is_empty());
     Ok(if violated {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// For a repro (`[explore]` naming the invariant its path breaks) whose
+/// replay does not break that invariant, a warning in words: the path
+/// was edited, or the protocols changed since it was found, and what the
+/// run shows is then not the counterexample.
+fn repro_missed(scenario: &Scenario, reports: &[RunReport]) -> Option<String> {
+    let script = scenario.spec.script.as_ref()?;
+    let report = reports.iter().find(|r| r.protocol == script.protocol)?;
+    let reached = report
+        .violations
+        .iter()
+        .any(|v| v.invariant == script.invariant);
+    (!script.invariant.is_empty() && !reached).then(|| {
+        format!(
+            "this repro's path no longer breaks {} in the {} run: it was edited, or the protocol changed since it was found",
+            script.invariant,
+            script.protocol.name()
+        )
     })
 }
 

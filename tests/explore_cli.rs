@@ -302,3 +302,36 @@ fn the_scenarios_own_faults_are_said_to_be_left_out() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(!err.contains("left out"), "{err}");
 }
+
+/// A repro whose replay no longer breaks the invariant it names (its path
+/// cut short here, as a hand edit would) says so on stderr; the repro as
+/// written says nothing of the kind.
+#[test]
+fn a_repro_that_no_longer_breaks_its_invariant_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "broken.toml", &one_service(false));
+    let out = dir.path().join("repros");
+    let (_, json) = explore_json(&file, &out, &[]);
+    let v = json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["invariant"] == "at_most_once")
+        .unwrap_or_else(|| panic!("at_most_once found: {json}"));
+    let repro = v["repro"].as_str().unwrap();
+    let o = txlab(&["run", repro, "--protocol", "orchestrated"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("no longer breaks"), "{err}");
+    // Cut the path before its last step (the second delivery, which
+    // applies the duplicate).
+    let text = std::fs::read_to_string(repro).unwrap();
+    let path_line = text.lines().find(|l| l.starts_with("path = [")).unwrap();
+    let cut = match path_line.rfind(", \"") {
+        Some(i) => format!("{}]", &path_line[..i]),
+        None => "path = []".to_string(),
+    };
+    let edited = write(dir.path(), "edited.toml", &text.replace(path_line, &cut));
+    let o = txlab(&["run", &edited, "--protocol", "orchestrated"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("no longer breaks at_most_once"), "{err}");
+}
