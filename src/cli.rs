@@ -150,7 +150,7 @@ enum Command {
         /// Visit at most this many distinct states, then stop and report
         /// the search incomplete (default for scenarios: 100,000, which
         /// keeps memory to a few GB even where a state takes tens of KB;
-        /// none for --model two-phase).
+        /// 20,000,000 for --model two-phase).
         #[arg(long)]
         max_states: Option<u64>,
         /// Depth-first instead of breadth-first (counterexamples may then
@@ -392,9 +392,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
                 return Err(BadInput("--max-states must be at least 1".into()));
             }
             // A lab world's state takes KBs; the abstract model's a few bytes.
-            let explore_default_bound = model
-                .is_none()
-                .then_some(crate::explore::DEFAULT_MAX_STATES);
+            let explore_default_bound = Some(if model.is_none() {
+                crate::explore::DEFAULT_MAX_STATES
+            } else {
+                crate::explore::MODEL_MAX_STATES
+            });
             crate::explore::explore_cmd(crate::explore::ExploreArgs {
                 scenario,
                 protocols: protocol.protocols(),

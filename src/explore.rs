@@ -235,6 +235,12 @@ fn two_phase_words(a: &TwoPhaseAction) -> String {
 /// `--max-states` says otherwise.
 pub const DEFAULT_MAX_STATES: u64 = 100_000;
 
+/// The state bound for `--model two-phase` unless `--max-states` says
+/// otherwise: its states take a few bytes, so 8 RMs (1,745,408 states)
+/// and 9 are explored whole, while 15 RMs (hundreds of billions) stop
+/// within a few GB instead of growing until memory runs out.
+pub const MODEL_MAX_STATES: u64 = 20_000_000;
+
 /// The summary as text.
 pub fn render(title: &str, parts: &[(String, Summary)]) -> String {
     let mut s = format!("{title}\n");
