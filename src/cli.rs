@@ -147,8 +147,8 @@ enum Command {
         /// Worker threads (the result does not depend on it).
         #[arg(long, default_value_t = 1)]
         threads: usize,
-        /// Visit at most this many distinct states, then stop and report
-        /// the search incomplete (default for scenarios: 100,000, which
+        /// Visit at most this many distinct states per protocol, then stop
+        /// and report that search incomplete (default for scenarios: 100,000, which
         /// keeps memory to a few GB even where a state takes tens of KB;
         /// 20,000,000 for --model two-phase).
         #[arg(long)]
