@@ -17,6 +17,20 @@ fn stdout(o: &Output) -> String {
 }
 
 /// One service, one step: small enough to explore in a debug build.
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// The at_most_once violation in `json` (an explore summary); it must be there.
+fn at_most_once(json: &serde_json::Value) -> &serde_json::Value {
+    json["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["invariant"] == "at_most_once")
+        .unwrap_or_else(|| panic!("at_most_once found: {json}"))
+}
+
 fn one_service(idempotency: bool) -> String {
     format!(
         r#"
@@ -91,12 +105,7 @@ fn a_broken_saga_is_found_and_its_repro_replays() {
         assert!(json.get(key).is_some(), "JSON key {key}: {json}");
     }
     assert_eq!(json["complete"], true);
-    let v = json["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["invariant"] == "at_most_once")
-        .unwrap_or_else(|| panic!("at_most_once found: {json}"));
+    let v = at_most_once(&json);
     assert_eq!(v["protocol"], "orchestrated");
     let repro = v["repro"].as_str().unwrap();
     let text = std::fs::read_to_string(repro).unwrap();
@@ -235,7 +244,7 @@ fn bad_input_is_exit_2() {
     let file = write(dir.path(), "bad.toml", &text);
     let o = txlab(&["run", &file]);
     assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(err.contains("bad.toml:") && err.contains("nobody"), "{err}");
 }
 
@@ -259,7 +268,7 @@ fn an_impossible_repro_step_is_an_error_not_a_skip() {
         &repro(r#""timer client 128849018880", "deliver #0""#),
     );
     let o = txlab(&["run", &good, "--protocol", "orchestrated"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert_ne!(o.status.code(), Some(2), "{err}");
 
     // Message #7 was never sent: step 2 cannot happen.
@@ -269,7 +278,7 @@ fn an_impossible_repro_step_is_an_error_not_a_skip() {
         &repro(r#""timer client 128849018880", "deliver #7""#),
     );
     let o = txlab(&["run", &bad, "--protocol", "orchestrated"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     for needle in [
         "explore.path[1]",
@@ -290,16 +299,16 @@ fn an_impossible_repro_step_is_an_error_not_a_skip() {
 #[test]
 fn the_scenarios_own_faults_are_said_to_be_left_out() {
     let o = txlab(&["explore", "partition-after-vote", "--faults", "0"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(
         err.contains("left out of the search (timed faults and partitions)"),
         "{err}"
     );
     let o = txlab(&["explore", "duplicate-payment", "--faults", "0"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(err.contains("(network duplication)"), "{err}");
     let o = txlab(&["explore", "happy-path", "--faults", "0"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(!err.contains("left out"), "{err}");
 }
 
@@ -312,15 +321,9 @@ fn a_repro_that_no_longer_breaks_its_invariant_says_so() {
     let file = write(dir.path(), "broken.toml", &one_service(false));
     let out = dir.path().join("repros");
     let (_, json) = explore_json(&file, &out, &[]);
-    let v = json["violations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["invariant"] == "at_most_once")
-        .unwrap_or_else(|| panic!("at_most_once found: {json}"));
-    let repro = v["repro"].as_str().unwrap();
+    let repro = at_most_once(&json)["repro"].as_str().unwrap();
     let o = txlab(&["run", repro, "--protocol", "orchestrated"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(!err.contains("no longer breaks"), "{err}");
     // Cut the path before its last step (the second delivery, which
     // applies the duplicate).
@@ -332,6 +335,6 @@ fn a_repro_that_no_longer_breaks_its_invariant_says_so() {
     };
     let edited = write(dir.path(), "edited.toml", &text.replace(path_line, &cut));
     let o = txlab(&["run", &edited, "--protocol", "orchestrated"]);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = stderr(&o);
     assert!(err.contains("no longer breaks at_most_once"), "{err}");
 }

@@ -4,7 +4,7 @@
 
 // Determinism: this hash set never reaches a trace or a result (see
 // `Visited`: fixed hasher, only `insert`/`contains`, never iterated).
-use std::collections::HashSet;
+use std::collections::HashSet; // deterministic: fixed hasher, never iterated (see Visited)
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A hasher that passes a `u64` through unchanged.
@@ -31,7 +31,7 @@ impl Hasher for IdentityHasher {
 /// the explorer only asks it `insert` and `contains`, never iterates it, so
 /// its internal order is never observed. A sorted set would cost a log
 /// factor on the explorer's hottest line.
-pub type Visited = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
+pub type Visited = HashSet<u64, BuildHasherDefault<IdentityHasher>>; // membership only: order never observed
 
 /// An empty set with room for `n` fingerprints.
 pub fn visited_with_capacity(n: usize) -> Visited {
