@@ -6,6 +6,10 @@
 //! says about them (which outcomes appear, that 2PC blocks, that a
 //! duplicate without idempotency charges twice) is tested in
 //! `explore_world.rs`; the lesson's own numbers in `explore_lesson.rs`.
+//!
+//! The end-state tallies were re-pinned once, on purpose, when end states
+//! became "no protocol step left, each configuration once" instead of
+//! "every state at rest": the states, transitions and depths did not move.
 
 use std::collections::BTreeMap;
 use txlab_sim::engine::Choice;
@@ -56,7 +60,7 @@ fn two_pc_over_three_participants_without_faults() {
 fn orchestrated_saga_over_three_services_with_one_crash() {
     let spec = scenario(LESSON).spec_for(Protocol::Orchestrated);
     let model = WorldModel::new(&spec, 1).crashes_only();
-    let ends = [("completed", 6), ("unfinished", 200)];
+    let ends = [("completed", 6), ("unfinished", 14)];
     assert_pinned(&search(&model), (585, 816, 31, &ends, &[]));
 }
 
@@ -64,7 +68,7 @@ fn orchestrated_saga_over_three_services_with_one_crash() {
 fn orchestrated_saga_over_three_services_with_one_fault() {
     let spec = scenario(LESSON).spec_for(Protocol::Orchestrated);
     let model = WorldModel::new(&spec, 1);
-    let ends = [("completed", 13), ("unfinished", 249)];
+    let ends = [("completed", 6), ("unfinished", 14)];
     assert_pinned(&search(&model), (1_016, 1_512, 31, &ends, &[]));
 }
 
@@ -78,7 +82,7 @@ fn duplicate_payment_two_pc_without_faults() {
 fn duplicate_payment_orchestrated_with_one_fault() {
     let spec = scenario(DUPLICATE).spec_for(Protocol::Orchestrated);
     let model = WorldModel::new(&spec, 1);
-    let ends = [("completed", 13), ("unfinished", 313)];
+    let ends = [("completed", 6), ("unfinished", 14)];
     let found = [("at_most_once", 5)];
     assert_pinned(&search(&model), (944, 1_205, 25, &ends, &found));
 }

@@ -115,6 +115,26 @@ fn without_faults_two_pc_only_commits() {
     assert_eq!(ends, ["committed"], "{:?}", r.terminal);
 }
 
+/// End states are counted by configuration, not by the path to them. In
+/// this lesson, without its crash, participants' inquiry timers may fire
+/// while the coordinator's forced COMMIT is on its way to disk, so paths
+/// differ in which participant asked and how often (what they observed,
+/// the explorer's retry counts). Everyone still commits, and everyone ends
+/// in the same state: one end state, as THEORY.md's failure-free 2PC says.
+#[test]
+fn one_ending_reached_after_different_retries_is_one_end_state() {
+    let text = include_str!("../../scenarios/coordinator-crash-after-commit-logged.toml");
+    let s = Scenario::parse(text.as_bytes(), "commit-logged").unwrap();
+    let r = search(&quiet(&s.spec_for(Protocol::TwoPc), 0), Strategy::Bfs, 1);
+    assert!(
+        r.complete && r.violations.is_empty(),
+        "{:?}",
+        invariants(&r)
+    );
+    let ends: Vec<(&str, u64)> = r.terminal.iter().map(|(o, n)| (o.as_str(), *n)).collect();
+    assert_eq!(ends, [("committed", 1)]);
+}
+
 /// Negative control: nodes that answer while their forced write is still
 /// outstanding (the write-ahead bug) are caught, and the counterexample,
 /// followed by a plain run, breaks the same invariant.

@@ -289,8 +289,40 @@ impl<N: Node> World<N> {
     {
         let mut h = StableHasher::new(0x0065_7870_6c6f_7265); // "explore"
         self.now.hash(&mut h);
+        self.hash_configuration(&mut h);
+        let mut obs: Vec<u64> = self
+            .trace
+            .observations()
+            .iter()
+            .map(|o| stable_hash(&(o.node, &o.obs)))
+            .collect();
+        obs.sort_unstable();
+        obs.dedup();
+        obs.hash(&mut h);
+        h.finish()
+    }
+
+    /// A stable hash of the world's configuration: what [`Self::fingerprint`]
+    /// hashes except the history (the clock and the observations recorded
+    /// on the way). Two runs that end with the same nodes, logs, armed
+    /// timers and pending events end in the same configuration, however
+    /// they got there: the explorer counts end states by it.
+    pub fn configuration(&self) -> u64
+    where
+        N: Hash,
+    {
+        let mut h = StableHasher::new(0x0065_6e64); // "end"
+        self.hash_configuration(&mut h);
+        h.finish()
+    }
+
+    /// Each node's slot, the pending events as a multiset, the partitions.
+    fn hash_configuration(&self, h: &mut StableHasher)
+    where
+        N: Hash,
+    {
         for slot in &self.nodes {
-            hash_slot(slot, &mut h);
+            hash_slot(slot, h);
         }
         let mut pending: Vec<u64> = self
             .pool
@@ -303,20 +335,10 @@ impl<N: Node> World<N> {
             })
             .collect();
         pending.sort_unstable();
-        pending.hash(&mut h);
+        pending.hash(h);
         for p in self.net.active_partitions() {
-            p.hash(&mut h);
+            p.hash(h);
         }
-        let mut obs: Vec<u64> = self
-            .trace
-            .observations()
-            .iter()
-            .map(|o| stable_hash(&(o.node, &o.obs)))
-            .collect();
-        obs.sort_unstable();
-        obs.dedup();
-        obs.hash(&mut h);
-        h.finish()
     }
 }
 

@@ -91,8 +91,8 @@ fn merge<S, A: Clone>(
     room: u64,
     next: &mut Vec<(u32, S)>,
 ) {
-    if let Some(outcome) = exp.outcome {
-        tree.ended(outcome);
+    if let Some((outcome, key)) = exp.outcome {
+        tree.ended(outcome, key);
     }
     if !exp.violations.is_empty() {
         // A state that breaks an invariant is an error state: report it,

@@ -85,8 +85,8 @@ fn push<S, A: Clone>(
     depth: u32,
     exp: Expansion<S, A>,
 ) {
-    if let Some(outcome) = exp.outcome {
-        tree.ended(outcome);
+    if let Some((outcome, key)) = exp.outcome {
+        tree.ended(outcome, key);
     }
     if !exp.violations.is_empty() {
         for v in exp.violations {

@@ -9,8 +9,8 @@ use super::visited::Visited;
 pub(super) struct Expansion<S, A> {
     /// Invariants the state breaks (empty: none).
     pub(super) violations: Vec<String>,
-    /// Its outcome, if it is an end state.
-    pub(super) outcome: Option<String>,
+    /// Its outcome and end key, if it is an end state.
+    pub(super) outcome: Option<(String, u64)>,
     /// Transitions out of it (including to states already seen).
     pub(super) transitions: u64,
     /// Successors not in `seen` when it was expanded, with their
@@ -44,7 +44,9 @@ pub(super) fn expand<M: Model>(
     model.violations(state, terminal, &mut violations);
     Expansion {
         violations,
-        outcome: model.outcome(state, terminal),
+        outcome: model
+            .outcome(state, terminal)
+            .map(|o| (o, model.end_key(state))),
         transitions,
         successors,
     }

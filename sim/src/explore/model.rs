@@ -36,7 +36,17 @@ pub trait Model: Sync {
 
     /// How `state` ended, in a word ("committed", "blocked", ...), if it
     /// is an end state: one tallied under "terminal". `terminal` is true
-    /// when no action is enabled; a model may also count states at rest
-    /// that still have actions (a world where only retry timers are left).
+    /// when no action is enabled; a model may also count states where
+    /// only faults are left (the run has ended; the environment could
+    /// still crash a node).
     fn outcome(&self, state: &Self::State, terminal: bool) -> Option<String>;
+
+    /// What identifies an end state's configuration: end states with the
+    /// same key are tallied once. By default the fingerprint; a model whose
+    /// fingerprint also holds bookkeeping of the search (how often a timer
+    /// fired on the way) leaves that out here, so that one ending is not
+    /// counted once per history that led to it.
+    fn end_key(&self, state: &Self::State) -> u64 {
+        self.fingerprint(state)
+    }
 }

@@ -27,7 +27,8 @@ pub struct Explored<A> {
     /// budget), an invariant that held is then proven.
     pub complete: bool,
     /// End states by outcome: states with no action enabled, and states
-    /// the model counts as at rest (see [`super::Model::outcome`]).
+    /// the model counts as ended (see [`super::Model::outcome`]), each
+    /// distinct end configuration once (see [`super::Model::end_key`]).
     pub terminal: BTreeMap<String, u64>,
     /// One entry per broken invariant, with the first path found, in the
     /// order the invariants were first found broken.

@@ -3,7 +3,7 @@
 //! as a path. Also the running tallies every search keeps.
 
 use super::result::{Explored, Found};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// No parent: an initial state.
 const ROOT: u32 = u32::MAX;
@@ -14,7 +14,8 @@ pub(super) struct Tree<A> {
     pub(super) transitions: u64,
     pub(super) max_depth: u32,
     pub(super) complete: bool,
-    pub(super) terminal: BTreeMap<String, u64>,
+    /// End states by outcome, each by its end key.
+    terminal: BTreeMap<String, BTreeSet<u64>>,
     violations: Vec<(String, u32)>,
 }
 
@@ -52,9 +53,10 @@ impl<A: Clone> Tree<A> {
         }
     }
 
-    /// Note a terminal state's outcome.
-    pub(super) fn ended(&mut self, outcome: String) {
-        *self.terminal.entry(outcome).or_insert(0) += 1;
+    /// Note an end state's outcome; one with an end key seen before is
+    /// not counted again.
+    pub(super) fn ended(&mut self, outcome: String, key: u64) {
+        self.terminal.entry(outcome).or_default().insert(key);
     }
 
     fn path(&self, mut idx: u32) -> Vec<A> {
@@ -87,7 +89,11 @@ impl<A: Clone> Tree<A> {
             transitions: self.transitions,
             max_depth: self.max_depth,
             complete: self.complete,
-            terminal: self.terminal,
+            terminal: self
+                .terminal
+                .iter()
+                .map(|(outcome, keys)| (outcome.clone(), keys.len() as u64))
+                .collect(),
             violations,
         }
     }

@@ -9,13 +9,17 @@
 //!
 //! Invariants: the checkers that judge a run in progress (atomicity,
 //! decisions, agreement, at most once, ...) run in every state; the others
-//! run in every state at rest (nothing on the wire or on its way to disk,
-//! only timers left), as they would at the end of a run. Termination, a
-//! liveness property, is judged in terminal states (nothing at all left to
-//! happen) in which every node is up: a transaction still open there will
-//! never end. (A run that loops forever, such as a participant asking a
-//! crashed coordinator again and again, has no terminal state: it shows as
-//! "blocked" among the states at rest, and is not a violation.)
+//! compare what a finished run applied with its outcome, and run in
+//! terminal states (no step at all left, faults included). Termination, a
+//! liveness property, is judged only where nothing is pending at all, not
+//! where the retry bound alone switched the last timers off.
+//!
+//! End states, tallied by outcome: states where the protocol has no step
+//! left (nothing on the wire or on its way to disk, no timer with firings
+//! left), whether or not the fault budget would still allow a crash; each
+//! distinct configuration of the world once (nodes, logs, what is armed),
+//! however it was reached. A 2PC transaction left in doubt only at nodes
+//! that are down is "down in doubt", not "blocked": nobody waits on it.
 
 use super::checkers::CHECKERS;
 use super::outcome::outcomes;
@@ -23,7 +27,8 @@ use super::run::{RunSpec, build_chosen_world, view};
 use super::script::choice_words;
 use crate::engine::{Choice, NodeId, TimerId, World, stable_hash};
 use crate::explore::Model;
-use crate::protocols::{LabNode, Obs};
+use crate::protocols::workload::TxId;
+use crate::protocols::{LabNode, Obs, Outcome};
 use std::collections::BTreeMap;
 
 /// Checkers whose invariant must hold at every step of a run, not only at
@@ -167,8 +172,33 @@ impl WorldModel {
         if o.is_empty() {
             return "nothing started".into();
         }
-        let names: Vec<&str> = o.values().map(|x| x.name()).collect();
+        let names: Vec<&str> = o
+            .iter()
+            .map(|(tx, outcome)| match outcome {
+                // Blocked means someone is in doubt at the end. When every
+                // such participant is down, nobody is waiting: each learns
+                // the decision when it restarts (the coordinator keeps it
+                // until the last ACK). THEORY.md reports the two apart.
+                Outcome::Blocked if in_doubt_only_down(world, *tx) => "down in doubt",
+                _ => outcome.name(),
+            })
+            .collect();
         names.join(", ")
+    }
+
+    fn protocol_steps(&self, s: &WorldState, out: &mut Vec<Choice>) {
+        s.world.choices(out);
+        // A timer that has fired its quota is off on this path.
+        out.retain(|c| match c {
+            Choice::Timer { node, timer } => {
+                s.fired.get(&(*node, *timer)).copied().unwrap_or(0) < self.retries
+            }
+            _ => true,
+        });
+        let is_timer = |c: &Choice| matches!(c, Choice::Timer { .. });
+        if self.timers == Timers::WhenQuiet && out.iter().any(|c| !is_timer(c)) {
+            out.retain(|c| !is_timer(c));
+        }
     }
 }
 
@@ -187,18 +217,7 @@ impl Model for WorldModel {
     }
 
     fn actions(&self, s: &WorldState, out: &mut Vec<Choice>) {
-        s.world.choices(out);
-        // A timer that has fired its quota is off on this path.
-        out.retain(|c| match c {
-            Choice::Timer { node, timer } => {
-                s.fired.get(&(*node, *timer)).copied().unwrap_or(0) < self.retries
-            }
-            _ => true,
-        });
-        let is_timer = |c: &Choice| matches!(c, Choice::Timer { .. });
-        if self.timers == Timers::WhenQuiet && out.iter().any(|c| !is_timer(c)) {
-            out.retain(|c| !is_timer(c));
-        }
+        self.protocol_steps(s, out);
         if s.faults < self.max_faults {
             let mut faults = Vec::new();
             s.world.fault_choices(&mut faults);
@@ -259,12 +278,48 @@ impl Model for WorldModel {
         }
     }
 
-    fn outcome(&self, s: &WorldState, terminal: bool) -> Option<String> {
-        // Before the client has sent every request (the start, or a pause
-        // between arrivals) the world may be at rest without having ended.
-        let ended = (terminal || s.world.at_rest()) && self.all_requested(&s.world);
+    fn outcome(&self, s: &WorldState, _terminal: bool) -> Option<String> {
+        // A run has ended where the protocol has no step left: nothing on
+        // the wire or on its way to disk, no timer with firings left. A
+        // fault may still be possible there (the budget is the
+        // environment's, not the protocol's), so this counts the
+        // fault-free ending too. Before the client has sent every request
+        // (the start, or a pause between arrivals) the world may be at
+        // rest without having ended.
+        let ended = s.world.at_rest()
+            && {
+                let mut left = Vec::new();
+                self.protocol_steps(s, &mut left);
+                left.is_empty()
+            }
+            && self.all_requested(&s.world);
         ended.then(|| self.outcome_words(&s.world))
     }
+
+    fn end_key(&self, s: &WorldState) -> u64 {
+        // What the nodes hold, their logs, what is armed: not the history
+        // (what was observed on the way, the clock) nor the explorer's
+        // bookkeeping (faults spent, how often each timer fired), which
+        // would count one ending once per path to it.
+        s.world.configuration()
+    }
+}
+
+/// Whether every 2PC participant left in doubt about `tx` (prepared, with
+/// no outcome observed after) is down.
+fn in_doubt_only_down(world: &World<LabNode>, tx: TxId) -> bool {
+    let mut last: BTreeMap<NodeId, bool> = BTreeMap::new();
+    for o in world.trace().observations() {
+        let in_doubt = match o.obs {
+            Obs::Prepared { tx: t } if t == tx => true,
+            Obs::Committed { tx: t } | Obs::Aborted { tx: t, .. } if t == tx => false,
+            _ => continue,
+        };
+        last.insert(o.node, in_doubt);
+    }
+    last.iter()
+        .filter(|(_, in_doubt)| **in_doubt)
+        .all(|(node, _)| !world.is_up(*node))
 }
 
 /// Replay `spec`'s `[explore]` path in the chosen world it was found in,
