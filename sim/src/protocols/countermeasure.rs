@@ -87,7 +87,10 @@ pub fn busy(cfg: &Config, service: &Service, resource: &str, tx: TxId) -> bool {
         _ if t.semantic_lock => !others.is_empty(),
         Some(b) => {
             let wf = &cfg.workflow;
-            !others.is_empty() && (b.risky(wf, tx) || others.iter().any(|o| b.risky(wf, *o)))
+            // Broken on purpose (negative controls): a risky request does
+            // not wait for the others.
+            let waits = b.risky(wf, tx) && !cfg.broken.risky_skip_wait;
+            !others.is_empty() && (waits || others.iter().any(|o| b.risky(wf, *o)))
         }
         None => false,
     }
