@@ -235,6 +235,7 @@ pub(crate) fn prefix_view(run: &PaneRun, n: usize) -> RunView<'_> {
         undelivered: 0,
         end: events.last().map_or(SimTime::ZERO, |e| e.time),
         end_index: events.len() as u64,
+        by_value: run.spec.toggles.by_value,
     }
 }
 

@@ -83,6 +83,7 @@ mod tests {
             undelivered: 0,
             end: SimTime::from_secs(1),
             end_index: obs.len() as u64,
+            by_value: None,
         }
     }
 

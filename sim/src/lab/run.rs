@@ -38,6 +38,9 @@ pub struct Bugs {
     /// Nodes keep answering while a forced write is outstanding, from state
     /// a crash can still take back (breaks write-ahead in every protocol).
     pub answer_from_volatile_state: bool,
+    /// Under by value, risky requests act without waiting for other sagas'
+    /// pending changes (breaks the promise `risky_isolated` judges).
+    pub risky_requests_skip_the_wait: bool,
 }
 
 /// Everything that determines a run.
@@ -165,6 +168,7 @@ fn world_parts(spec: &RunSpec) -> (WorldConfig, Vec<(String, LabNode)>) {
             accept_late_actions: spec.bugs.services_accept_late_actions,
             ignore_locks: spec.bugs.participants_ignore_locks,
             undo_group_forward: spec.bugs.orchestrator_undoes_group_forward,
+            risky_skip_wait: spec.bugs.risky_requests_skip_the_wait,
         },
     });
     let ids = (0..spec.workflow.services.len()).map(|i| ServiceId(i as u16));
@@ -312,6 +316,7 @@ pub fn view<'a>(spec: &'a RunSpec, world: &'a World<LabNode>) -> RunView<'a> {
         undelivered: undelivered(world),
         end: world.now(),
         end_index: world.trace().len(),
+        by_value: spec.toggles.by_value,
     }
 }
 

@@ -316,6 +316,7 @@ mod tests {
             undelivered: 0,
             end: SimTime::from_millis(7),
             end_index: 7,
+            by_value: None,
         };
         let order: Vec<(char, u64)> = in_trace_order(&view)
             .map(|e| match e {

@@ -254,6 +254,7 @@ mod tests {
                 undelivered: 0,
                 end: SimTime::from_millis(end_ms),
                 end_index: self.len,
+                by_value: None,
             };
             per_node(&view)
                 .into_iter()

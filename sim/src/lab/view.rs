@@ -34,6 +34,9 @@ pub struct RunView<'a> {
     pub end: SimTime,
     /// Trace length at the end (for violations about the final state).
     pub end_index: u64,
+    /// The by-value countermeasure in force, if any: its risky requests
+    /// are promised no isolation anomaly (judged by `risky_isolated`).
+    pub by_value: Option<crate::protocols::countermeasure::ByValue>,
 }
 
 impl RunView<'_> {

@@ -3,6 +3,12 @@
 //! changes the values it saw include. A read that included a saga's change
 //! which was later compensated is a dirty read: the isolation sagas give up
 //! and 2PC's locks provide (a 2PC participant only shows committed changes).
+//!
+//! A service answers as any reader is answered
+//! ([`super::service::Service::visible_to_readers`]): changes flagged
+//! pending are left out, every saga's under the semantic lock and the
+//! risky requests' under by value, so the countermeasures' promise covers
+//! this reader too; a low-value request's pending change is shown.
 
 use super::workload::ServiceId;
 use super::{Config, LabNode, Obs};

@@ -8,7 +8,7 @@
 //! | `commutative_updates` | registers are written by deltas: an action subtracts, a compensation adds back ([`super::register`]) | lost updates by compensation | nothing at run time; only operations that *are* commutative qualify (a status cannot be) |
 //! | `pessimistic_view` | writing compensatable steps move after the pivot, as retriable steps ([`pessimistic_view`]) | dirty reads (and compensations' lost updates): what others read is never undone | the moved steps must eventually succeed (retried without limit); the pivot runs earlier, so more sagas reach it before a cheap check fails |
 //! | `reread_value` | a step relying on an earlier read compares it with the current value and refuses when it changed, so the saga fails backward ([`super::register`]) | lost updates and overdraws from stale reads | more sagas compensated (aborts and their messages), the client retries |
-//! | `by_value` | per request, by business risk: a request whose value (`[workload] values`) reaches the threshold runs under the semantic lock (its actions mark pending; it is told "busy" where another saga has a pending mark), the others run as the bare saga but are told "busy" against a risky request's marks ([`ByValue`]) | every class for the risky requests (no anomaly involves one); the low-value requests keep their anomalies among themselves — the business decision | latency and busy retries for the risky requests and for whoever touches what they hold; release messages for every saga (the risky ones wait on everyone's marks) |
+//! | `by_value` | per request, by business risk: a request whose value (`[workload] values`) reaches the threshold runs under the semantic lock (its actions mark pending; it is told "busy" where another saga has a pending mark), the others run as the bare saga but are told "busy" against a risky request's marks, and readers (the auditor) are told a risky request's change is pending ([`ByValue`], [`flagged`]) | every class for the risky requests (no anomaly involves one); the low-value requests keep their anomalies among themselves — the business decision | latency and busy retries for the risky requests and for whoever touches what they hold; release messages for every saga (the risky ones wait on everyone's marks) |
 //! | `version_file` | a service keeps every operation on a register and computes its value by replaying the live ones in order; an undone operation is dropped ([`super::register`]) | lost updates by compensation, for operations that do not commute | storage (every operation kept), a replay per compensation |
 //!
 //! Two-phase commit with strict two-phase locking needs none of these: its
@@ -17,7 +17,7 @@
 
 use super::Config;
 use super::service::Service;
-use super::workload::{StepId, StepKind, TxId, Workflow};
+use super::workload::{StepId, StepKind, TxId, Workflow, value_in};
 use serde::{Deserialize, Serialize};
 
 /// The by-value countermeasure (Richardson: choose the concurrency
@@ -70,7 +70,12 @@ where
 impl ByValue {
     /// Whether request `tx` of `wf` is risky.
     pub fn risky(self, wf: &Workflow, tx: TxId) -> bool {
-        wf.value_of(tx) >= i64::from(self.threshold)
+        self.risky_value(wf.value_of(tx))
+    }
+
+    /// Whether a request of `value` is risky.
+    pub fn risky_value(self, value: i64) -> bool {
+        value >= i64::from(self.threshold)
     }
 }
 
@@ -87,10 +92,29 @@ pub fn busy(cfg: &Config, service: &Service, resource: &str, tx: TxId) -> bool {
         _ if t.semantic_lock => !others.is_empty(),
         Some(b) => {
             let wf = &cfg.workflow;
-            !others.is_empty() && (b.risky(wf, tx) || others.iter().any(|o| b.risky(wf, *o)))
+            // Broken on purpose (negative controls): a risky request does
+            // not wait for the others.
+            let waits = b.risky(wf, tx) && !cfg.broken.risky_skip_wait;
+            !others.is_empty() && (waits || others.iter().any(|o| b.risky(wf, *o)))
         }
         None => false,
     }
+}
+
+/// Whether `service` flags `tx`'s changes to readers as pending (the
+/// reader discounts them): `tx` holds a mark there and either every saga
+/// locks (the semantic lock) or `tx` is a risky request (by value). A
+/// low-value request's pending change is not flagged: a reader sees it,
+/// the accepted risk of cheap orders. The auditor is such a reader: were a
+/// risky request's pending change shown to it, the auditor would count
+/// what the risky request's later compensation undoes, the dirty read by
+/// value promises to prevent.
+pub fn flagged(service: &Service, tx: TxId) -> bool {
+    let locks = service.semantic_lock
+        || service
+            .by_value
+            .is_some_and(|b| b.risky_value(value_in(&service.regs.values, tx)));
+    locks && service.holds_marks(tx)
 }
 
 /// The pessimistic view: every compensatable step before the pivot that
@@ -161,6 +185,29 @@ mod tests {
                 .by_value,
             None
         );
+    }
+
+    /// Under by value a reader is told a risky request's change is
+    /// pending (and discounts it) until the saga is released; a low-value
+    /// request's pending change is shown. Without any lock nothing is
+    /// flagged.
+    #[test]
+    fn by_value_flags_only_the_risky_requests_pending_changes() {
+        use super::super::workload::{Op, ServiceId};
+        let wf = Workflow::holiday();
+        let (pay, step) = (ServiceId(3), StepId(3));
+        let mut s = Service::new(pay, &wf.services[3], true);
+        s.regs.values = std::sync::Arc::new(vec![1, 2]);
+        s.marks_until_release = true;
+        for tx in [TxId(0), TxId(1)] {
+            let act = s.plan(tx, step, &wf.steps[3], Op::Action, false);
+            s.apply(&act);
+        }
+        assert_eq!(s.visible_to_readers(), [TxId(0), TxId(1)], "no lock");
+        s.by_value = Some(ByValue { threshold: 2 });
+        assert_eq!(s.visible_to_readers(), [TxId(0)], "T1 (value 2) pending");
+        s.release(TxId(1));
+        assert_eq!(s.visible_to_readers(), [TxId(0), TxId(1)], "T1 ended");
     }
 
     #[test]

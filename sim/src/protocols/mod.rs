@@ -71,6 +71,9 @@ pub struct Broken {
     /// The orchestrator undoes a parallel group in the order its members
     /// completed, not the reverse.
     pub undo_group_forward: bool,
+    /// Under by value, a risky request acts where another saga has a
+    /// change pending instead of being told "busy".
+    pub risky_skip_wait: bool,
 }
 
 impl Config {

@@ -81,6 +81,8 @@ pub struct Service {
     pub idempotency: bool,
     /// Flag pending saga changes to readers (the semantic lock toggle).
     pub semantic_lock: bool,
+    /// Flag the risky requests' pending changes to readers (by value).
+    pub by_value: Option<super::countermeasure::ByValue>,
     /// Broken on purpose: apply actions that arrive after their
     /// compensation (negative controls only).
     pub accept_late_actions: bool,
@@ -109,6 +111,7 @@ impl Service {
             values: spec.resources.clone(),
             idempotency,
             semantic_lock: false,
+            by_value: None,
             accept_late_actions: false,
             table: BTreeMap::new(),
             regs: Registers {
@@ -131,6 +134,7 @@ impl Service {
             cfg.toggles.idempotency,
         );
         s.semantic_lock = cfg.toggles.semantic_lock;
+        s.by_value = cfg.toggles.by_value;
         s.marks_until_release = cfg.toggles.releases_marks();
         s.accept_late_actions = cfg.broken.accept_late_actions;
         let wf = &cfg.workflow;
@@ -180,14 +184,13 @@ impl Service {
         v
     }
 
-    /// What a reader takes as real: everything visible, except, under the
-    /// semantic lock, changes flagged pending (the reader is told they are
-    /// tentative and discounts them).
+    /// What a reader takes as real: everything visible, except changes
+    /// flagged pending (the reader is told they are tentative and
+    /// discounts them): every saga's under the semantic lock, the risky
+    /// requests' under by value (see [`super::countermeasure::flagged`]).
     pub fn visible_to_readers(&self) -> Vec<TxId> {
         let mut v = self.visible();
-        if self.semantic_lock {
-            v.retain(|tx| !self.pending.values().any(|m| m.contains(tx)));
-        }
+        v.retain(|tx| !super::countermeasure::flagged(self, *tx));
         v
     }
 
@@ -432,6 +435,7 @@ impl Clone for Service {
             values: self.values.clone(),
             idempotency: self.idempotency,
             semantic_lock: self.semantic_lock,
+            by_value: self.by_value,
             accept_late_actions: self.accept_late_actions,
             table: self.table.clone(),
             regs: self.regs.clone(),
@@ -451,6 +455,7 @@ impl Clone for Service {
             values,
             idempotency,
             semantic_lock,
+            by_value,
             accept_late_actions,
             table,
             regs,
@@ -468,6 +473,7 @@ impl Clone for Service {
         }
         self.idempotency = *idempotency;
         self.semantic_lock = *semantic_lock;
+        self.by_value = *by_value;
         self.accept_late_actions = *accept_late_actions;
         self.table.clone_from(table);
         self.regs.clone_from(regs);

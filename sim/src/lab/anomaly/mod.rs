@@ -9,6 +9,9 @@
 //!   changed by another since it last looked.
 //! - [`overdraw`]: a write that takes a resource below zero.
 //!
+//! [`risky_isolated`] turns them into an invariant where `by_value` is on:
+//! no anomaly may name a risky request.
+//!
 //! Each finding is one instance (one read or one write), not a pair of
 //! transactions, and names the transactions, the resource and the trace
 //! index. Under strict two-phase locking none of them can happen: a 2PC
@@ -19,6 +22,7 @@ pub mod fuzzy_read;
 pub mod history;
 pub mod lost_update;
 pub mod overdraw;
+pub mod risky_isolated;
 
 pub use history::{Access, AccessKind, History};
 

@@ -4,6 +4,7 @@
 use super::{AnomalyClass, detect};
 use crate::engine::{NodeId, Observation, SimTime};
 use crate::lab::view::RunView;
+use crate::protocols::countermeasure::ByValue;
 use crate::protocols::service::Reply;
 use crate::protocols::workload::{
     Arrival, Op, ServiceId, ServiceSpec, StepId, StepKind, StepSpec, TxId, Workflow,
@@ -91,6 +92,7 @@ fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u
         undelivered: 0,
         end: SimTime::from_secs(1),
         end_index: obs.len() as u64,
+        by_value: None,
     };
     detect(&view)
         .into_iter()
@@ -218,4 +220,77 @@ fn two_pc_prepare_reads_without_locks_lose_an_update() {
         ],
     );
     assert_eq!(found, vec![]);
+}
+
+/// The `risky_isolated` violations of a saga history (as the txs they
+/// name) when requests have `values` and `by_value` is `threshold`.
+fn risky(obs: Vec<(u32, Obs)>, values: Vec<u32>, threshold: Option<u32>) -> Vec<Option<u32>> {
+    let mut wf = workflow();
+    wf.values = values;
+    let obs: Vec<Observation<Obs>> = obs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (node, obs))| Observation {
+            index: i as u64,
+            time: SimTime::from_millis(i as u64),
+            node: NodeId(node),
+            obs,
+        })
+        .collect();
+    let view = RunView {
+        protocol: Protocol::Orchestrated,
+        workflow: &wf,
+        obs: &obs,
+        faults: &[],
+        final_values: Vec::new(),
+        outcomes: BTreeMap::new(),
+        healed: true,
+        undelivered: 0,
+        end: SimTime::from_secs(1),
+        end_index: obs.len() as u64,
+        by_value: threshold.map(|threshold| ByValue { threshold }),
+    };
+    super::risky_isolated::check(&view)
+        .into_iter()
+        .map(|v| {
+            assert_eq!(v.invariant, super::risky_isolated::NAME);
+            v.tx
+        })
+        .collect()
+}
+
+/// `risky_isolated` trips on every anomaly naming a request of value at
+/// least the threshold, as reader or victim, and on nothing else.
+#[test]
+fn risky_isolated_trips_on_anomalies_naming_a_risky_request_only() {
+    // T0 charges, T1 charges on top, T0's refund restores the old balance:
+    // a lost update (T0 wipes T1) and a dirty read (T1 read T0's charge).
+    let interleaved = || {
+        vec![
+            (1, local(0, 0, A, -100)),
+            (1, local(1, 0, A, -200)),
+            (1, local(0, 0, C, 300)),
+        ]
+    };
+    // T1 (value 2) risky: both anomalies name it, one violation each.
+    assert_eq!(
+        risky(interleaved(), vec![1, 2], Some(2)),
+        [Some(1), Some(1)]
+    );
+    // T0 (value 2) risky: both name T0 too (as the writer, as the one read).
+    assert_eq!(
+        risky(interleaved(), vec![2, 1], Some(2)),
+        [Some(0), Some(0)]
+    );
+    // Two cheap requests: their anomalies are the business's choice.
+    assert_eq!(risky(interleaved(), vec![1, 1], Some(2)), []);
+    // Without by value there is no promise to break.
+    assert_eq!(risky(interleaved(), vec![1, 2], None), []);
+    // Serial: T0 is undone before T1 starts.
+    let serial = vec![
+        (1, local(0, 0, A, -100)),
+        (1, local(0, 0, C, 100)),
+        (1, local(1, 0, A, -200)),
+    ];
+    assert_eq!(risky(serial, vec![1, 2], Some(2)), []);
 }

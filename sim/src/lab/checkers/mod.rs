@@ -18,6 +18,7 @@ mod prepared_abort;
 mod saga_shape;
 mod termination;
 
+use super::anomaly::risky_isolated;
 use super::report::Violation;
 use super::view::RunView;
 use crate::protocols::Protocol;
@@ -127,6 +128,12 @@ pub const CHECKERS: &[Checker] = &[
         check: no_overdraw::check,
     },
     Checker {
+        name: risky_isolated::NAME,
+        guards: "under by_value, no isolation anomaly names a risky request",
+        protocols: SAGAS,
+        check: risky_isolated::check,
+    },
+    Checker {
         name: termination::NAME,
         guards: "every transaction terminates once faults heal",
         protocols: ALL,
@@ -153,6 +160,7 @@ pub const INVARIANTS: &[&str] = &[
     at_most_once::NAME,
     conservation::NAME,
     no_overdraw::NAME,
+    risky_isolated::NAME,
     termination::NAME,
 ];
 

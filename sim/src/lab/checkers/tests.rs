@@ -71,6 +71,7 @@ fn judge(
         undelivered,
         end: SimTime::from_secs(1),
         end_index: log.0.len() as u64,
+        by_value: None,
     };
     let mut names: Vec<String> = check_all(&view).into_iter().map(|v| v.invariant).collect();
     names.sort();
@@ -479,6 +480,8 @@ fn every_invariant_has_a_checker_and_a_trip_test_here() {
         "applied_matches_outcome",
         "consistent_outcome",
         "no_overdraw",
+        // Tripped on hand-made histories in lab/anomaly/tests.rs.
+        "risky_isolated",
         "saga_shape",
         "compensation_without_action",
         "action_after_compensation",
