@@ -7,7 +7,7 @@
 //! spec and seed, trace hash included (a test holds the two together);
 //! only the allocations are shared between seeds.
 
-use super::checkers::check_all;
+use super::checkers::{Scratch, check_all_with};
 use super::outcome::latencies;
 use super::report::Violation;
 use super::run::{RunSpec, build_world, drive, view};
@@ -38,6 +38,8 @@ pub struct Runner {
     /// The world is as built for `spec.seed`: the first run of that seed
     /// needs no reset.
     fresh: bool,
+    /// The checkers' tables, kept from run to run.
+    scratch: Scratch,
 }
 
 impl Runner {
@@ -48,6 +50,7 @@ impl Runner {
             spec,
             world,
             fresh: true,
+            scratch: Scratch::default(),
         }
     }
 
@@ -61,10 +64,12 @@ impl Runner {
         self.spec.seed = seed;
         drive(&mut self.world, &self.spec);
         let view = view(&self.spec, &self.world);
+        let mut violations = Vec::new();
+        check_all_with(&view, &mut self.scratch, &mut violations);
         Verdict {
             events: self.world.stats().steps,
             latencies_ms: latencies(&view),
-            violations: check_all(&view),
+            violations,
             outcomes: view.outcomes,
             trace_hash: self.world.trace().hash(),
         }
