@@ -19,7 +19,7 @@ pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>
     net.reset(tx_rows(view), wf.steps.len());
     // Per resource: its starting amount and that plus every change.
     let by_resource = &mut scratch.resources;
-    by_resource.reset(wf);
+    by_resource.restart();
     for o in view.obs {
         if let Obs::Local {
             tx, step, delta, ..

@@ -38,7 +38,7 @@ pub struct Checker {
     /// The protocols it applies to.
     pub protocols: &'static [Protocol],
     /// The check: adds what it finds to the list, using the scratch
-    /// tables.
+    /// tables (prepared for the view: [`Scratch::prepare`]).
     pub check: fn(&RunView<'_>, &mut Scratch, &mut Vec<Violation>),
 }
 
@@ -46,7 +46,9 @@ impl Checker {
     /// The violations of this invariant in `view`.
     pub fn run(&self, view: &RunView<'_>) -> Vec<Violation> {
         let mut out = Vec::new();
-        (self.check)(view, &mut Scratch::default(), &mut out);
+        let mut scratch = Scratch::default();
+        scratch.prepare(view);
+        (self.check)(view, &mut scratch, &mut out);
         out
     }
 }
@@ -183,6 +185,7 @@ pub fn check_all(view: &RunView<'_>) -> Vec<Violation> {
 /// find to `out` in checker order, with tables kept in `scratch` (a sweep
 /// worker keeps one for all its runs).
 pub fn check_all_with(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    scratch.prepare(view);
     for c in CHECKERS {
         if c.protocols.contains(&view.protocol) {
             (c.check)(view, scratch, out);

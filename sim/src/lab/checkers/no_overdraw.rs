@@ -13,7 +13,7 @@ pub const NAME: &str = "no_overdraw";
 pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     let wf = view.workflow;
     let values = &mut scratch.resources;
-    values.reset(wf);
+    values.restart();
     for o in view.obs {
         let Obs::Local {
             tx, step, delta, ..

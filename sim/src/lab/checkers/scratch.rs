@@ -4,6 +4,7 @@
 //! empties its own tables before use: what one run left behind never
 //! reaches the next run's verdict.
 
+use super::RunView;
 use super::grid::Grid;
 use super::slots::ResourceSlots;
 use crate::engine::NodeId;
@@ -51,4 +52,12 @@ pub struct Scratch {
     pub(super) net: Grid<(i64, u64)>,
     /// conservation and no_overdraw: the resources and their amounts.
     pub(super) resources: ResourceSlots,
+}
+
+impl Scratch {
+    /// Number what the checkers share of `view`'s workflow, once per run,
+    /// before any checker reads the scratch.
+    pub fn prepare(&mut self, view: &RunView<'_>) {
+        self.resources.number(view.workflow);
+    }
 }

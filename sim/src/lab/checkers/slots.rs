@@ -20,9 +20,10 @@ pub struct ResourceSlots {
 }
 
 impl ResourceSlots {
-    /// Number `wf`'s resources and place its steps; every amount starts
+    /// Number `wf`'s resources and place its steps (once per run: the
+    /// checkers that keep amounts share the numbering); every amount starts
     /// at its starting value.
-    pub fn reset(&mut self, wf: &Workflow) {
+    pub fn number(&mut self, wf: &Workflow) {
         self.amounts.clear();
         self.step_slot.clear();
         self.service_first.clear();
@@ -49,6 +50,13 @@ impl ResourceSlots {
                     }),
             };
             self.step_slot.push(slot);
+        }
+    }
+
+    /// Every amount back to its starting value, for the next checker.
+    pub fn restart(&mut self) {
+        for (start, now) in &mut self.amounts {
+            *now = *start;
         }
     }
 
