@@ -38,7 +38,8 @@ pub struct Runner {
     /// The world is as built for `spec.seed`: the first run of that seed
     /// needs no reset.
     fresh: bool,
-    /// The checkers' tables, kept from run to run.
+    /// The checkers' tables, kept from run to run (the spec's workflow
+    /// never changes: they are made for it once).
     scratch: Scratch,
 }
 
@@ -46,11 +47,12 @@ impl Runner {
     /// Build `spec`'s world once (its seed is replaced by each run's).
     pub fn new(spec: RunSpec) -> Self {
         let world = build_world(&spec);
+        let scratch = Scratch::new(&spec.workflow);
         Runner {
             spec,
             world,
             fresh: true,
-            scratch: Scratch::default(),
+            scratch,
         }
     }
 

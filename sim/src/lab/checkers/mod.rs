@@ -38,7 +38,7 @@ pub struct Checker {
     /// The protocols it applies to.
     pub protocols: &'static [Protocol],
     /// The check: adds what it finds to the list, using the scratch
-    /// tables (prepared for the view: [`Scratch::prepare`]).
+    /// tables (made for the view's workflow: [`Scratch::new`]).
     pub check: fn(&RunView<'_>, &mut Scratch, &mut Vec<Violation>),
 }
 
@@ -46,9 +46,7 @@ impl Checker {
     /// The violations of this invariant in `view`.
     pub fn run(&self, view: &RunView<'_>) -> Vec<Violation> {
         let mut out = Vec::new();
-        let mut scratch = Scratch::default();
-        scratch.prepare(view);
-        (self.check)(view, &mut scratch, &mut out);
+        (self.check)(view, &mut Scratch::new(view.workflow), &mut out);
         out
     }
 }
@@ -177,15 +175,15 @@ pub const INVARIANTS: &[&str] = &[
 /// Run every checker that applies to the view's protocol.
 pub fn check_all(view: &RunView<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
-    check_all_with(view, &mut Scratch::default(), &mut out);
+    check_all_with(view, &mut Scratch::new(view.workflow), &mut out);
     out
 }
 
 /// Run every checker that applies to the view's protocol, adding what they
-/// find to `out` in checker order, with tables kept in `scratch` (a sweep
-/// worker keeps one for all its runs).
+/// find to `out` in checker order, with tables kept in `scratch`, made for
+/// the view's workflow (a sweep worker keeps one for all the runs of a
+/// workflow).
 pub fn check_all_with(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
-    scratch.prepare(view);
     for c in CHECKERS {
         if c.protocols.contains(&view.protocol) {
             (c.check)(view, scratch, out);

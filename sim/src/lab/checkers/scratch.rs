@@ -4,11 +4,10 @@
 //! empties its own tables before use: what one run left behind never
 //! reaches the next run's verdict.
 
-use super::RunView;
 use super::grid::Grid;
 use super::slots::ResourceSlots;
 use crate::engine::NodeId;
-use crate::protocols::workload::StepId;
+use crate::protocols::workload::{StepId, Workflow};
 
 /// Every checker's reusable tables.
 #[derive(Clone, Debug, Default)]
@@ -55,9 +54,17 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Number what the checkers share of `view`'s workflow, once per run,
-    /// before any checker reads the scratch.
-    pub fn prepare(&mut self, view: &RunView<'_>) {
-        self.resources.number(view.workflow);
+    /// A scratch for runs of `workflow`.
+    pub fn new(workflow: &Workflow) -> Self {
+        let mut scratch = Scratch::default();
+        scratch.prepare(workflow);
+        scratch
+    }
+
+    /// Number what the checkers share of `workflow` (its resources),
+    /// before any checker reads the scratch: once for all the runs of one
+    /// workflow.
+    pub fn prepare(&mut self, workflow: &Workflow) {
+        self.resources.number(workflow);
     }
 }

@@ -555,7 +555,7 @@ fn a_kept_scratch_carries_nothing_from_run_to_run() {
             Outcome::Unfinished,
         ),
     ];
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::new(&wf);
     for (protocol, broken, clean, outcome) in &cases {
         let broken_view = view_of(*protocol, &wf, broken, *outcome, false, 0);
         let fresh = check_all(&broken_view);
