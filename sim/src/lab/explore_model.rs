@@ -270,7 +270,7 @@ impl Model for WorldModel {
             if !now || !checker.protocols.contains(&self.spec.protocol) {
                 continue;
             }
-            for found in (checker.check)(&v) {
+            for found in checker.run(&v) {
                 if !out.contains(&found.invariant) {
                     out.push(found.invariant);
                 }

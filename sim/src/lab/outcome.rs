@@ -1,7 +1,7 @@
 //! How each transaction ended, read from the observations.
 
 use super::view::RunView;
-use crate::engine::{NodeId, Observation};
+use crate::engine::{Observation, SimTime};
 use crate::protocols::workload::{TxId, Workflow};
 use crate::protocols::{Obs, Outcome, Protocol};
 use std::collections::BTreeMap;
@@ -27,16 +27,26 @@ enum Local {
 }
 
 fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<TxId, Outcome> {
-    let mut last: BTreeMap<(TxId, NodeId), Local> = BTreeMap::new();
+    // Only the workload's transactions get an outcome: a table with a row
+    // per transaction and a column per node that observed anything (a
+    // sweep classifies tens of thousands of runs; maps cost more than the
+    // counting).
+    let txs = workflow.transactions as usize;
+    let nodes = obs.iter().map(|o| o.node.0 as usize + 1).max().unwrap_or(0);
+    let row = |tx: TxId| (tx.0 as usize) < txs;
+    // The last state each node reached, per transaction.
+    let mut last: Vec<Option<Local>> = vec![None; txs * nodes];
     // Transactions the coordinator (or the client) knows anything of.
-    let mut heard_of = std::collections::BTreeSet::new();
+    let mut heard_of = vec![false; txs];
     for o in obs {
         if let Obs::TxStarted { tx }
         | Obs::TxFinished { tx, .. }
         | Obs::Decided { tx, .. }
         | Obs::ClientTold { tx, .. } = o.obs
         {
-            heard_of.insert(tx);
+            if row(tx) {
+                heard_of[tx.0 as usize] = true;
+            }
         }
         let state = match o.obs {
             Obs::Prepared { .. } => Local::Prepared,
@@ -44,17 +54,21 @@ fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<Tx
             Obs::Aborted { .. } => Local::Aborted,
             _ => continue,
         };
-        last.insert((o.obs.tx(), o.node), state);
+        let tx = o.obs.tx();
+        if row(tx) {
+            last[tx.0 as usize * nodes + o.node.0 as usize] = Some(state);
+        }
     }
-    let participants = workflow.participants().len();
+    // Services with a step take part (`Workflow::participants`, counted
+    // without building its list).
+    let participants = (0..workflow.services.len())
+        .filter(|i| workflow.steps.iter().any(|s| s.service.index() == *i))
+        .count();
     workflow
         .tx_ids()
         .map(|tx| {
-            let states: Vec<Local> = last
-                .range((tx, NodeId(0))..=(tx, NodeId(u32::MAX)))
-                .map(|(_, s)| *s)
-                .collect();
-            let n = |s| states.iter().filter(|x| **x == s).count();
+            let states = &last[tx.0 as usize * nodes..(tx.0 as usize + 1) * nodes];
+            let n = |s| states.iter().filter(|x| **x == Some(s)).count();
             let (c, a, p) = (n(Local::Committed), n(Local::Aborted), n(Local::Prepared));
             let outcome = if c > 0 && (a > 0 || c + p < participants && p == 0) {
                 Outcome::Inconsistent
@@ -62,7 +76,7 @@ fn two_pc_outcomes(workflow: &Workflow, obs: &[Observation<Obs>]) -> BTreeMap<Tx
                 Outcome::Blocked
             } else if c == participants {
                 Outcome::Committed
-            } else if states.is_empty() && !heard_of.contains(&tx) {
+            } else if states.iter().all(Option::is_none) && !heard_of[tx.0 as usize] {
                 // The request never reached the coordinator and nobody
                 // answered: not aborted, just not done (as the sagas say).
                 Outcome::Unfinished
@@ -109,7 +123,13 @@ pub fn latencies(view: &RunView<'_>) -> BTreeMap<TxId, f64> {
         .obs
         .iter()
         .any(|o| matches!(o.obs, Obs::Requested { .. }));
-    let mut start = BTreeMap::new();
+    // When each transaction started, by transaction number (a vector, not
+    // a map: a sweep measures tens of thousands of runs).
+    let txs = view.obs.iter().filter_map(|o| match o.obs {
+        Obs::Requested { tx } | Obs::TxStarted { tx } => Some(tx.0 as usize + 1),
+        _ => None,
+    });
+    let mut start: Vec<Option<SimTime>> = vec![None; txs.max().unwrap_or(0)];
     let mut lat = BTreeMap::new();
     for o in view.obs {
         let (starts, ends) = match o.obs {
@@ -121,9 +141,9 @@ pub fn latencies(view: &RunView<'_>) -> BTreeMap<TxId, f64> {
         };
         let tx = o.obs.tx();
         if starts {
-            start.entry(tx).or_insert(o.time);
+            start[tx.0 as usize].get_or_insert(o.time);
         }
-        if let (true, Some(s)) = (ends, start.get(&tx)) {
+        if let (true, Some(Some(s))) = (ends, start.get(tx.0 as usize)) {
             lat.entry(tx)
                 .or_insert_with(|| (o.time - *s).as_millis_f64());
         }

@@ -7,7 +7,7 @@
 //! spec and seed, trace hash included (a test holds the two together);
 //! only the allocations are shared between seeds.
 
-use super::checkers::check_all;
+use super::checkers::{Scratch, check_all_with};
 use super::outcome::latencies;
 use super::report::Violation;
 use super::run::{RunSpec, build_world, drive, view};
@@ -38,16 +38,21 @@ pub struct Runner {
     /// The world is as built for `spec.seed`: the first run of that seed
     /// needs no reset.
     fresh: bool,
+    /// The checkers' tables, kept from run to run (the spec's workflow
+    /// never changes: they are made for it once).
+    scratch: Scratch,
 }
 
 impl Runner {
     /// Build `spec`'s world once (its seed is replaced by each run's).
     pub fn new(spec: RunSpec) -> Self {
         let world = build_world(&spec);
+        let scratch = Scratch::new(&spec.workflow);
         Runner {
             spec,
             world,
             fresh: true,
+            scratch,
         }
     }
 
@@ -61,10 +66,12 @@ impl Runner {
         self.spec.seed = seed;
         drive(&mut self.world, &self.spec);
         let view = view(&self.spec, &self.world);
+        let mut violations = Vec::new();
+        check_all_with(&view, &mut self.scratch, &mut violations);
         Verdict {
             events: self.world.stats().steps,
             latencies_ms: latencies(&view),
-            violations: check_all(&view),
+            violations,
             outcomes: view.outcomes,
             trace_hash: self.world.trace().hash(),
         }

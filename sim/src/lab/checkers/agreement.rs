@@ -3,18 +3,18 @@
 //! inquiry (the coordinator's or a peer's) is a decision too: a participant
 //! acts on it, so it must agree with every other.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, node_cols, tx_rows, violation};
 use crate::engine::NodeId;
 use crate::protocols::workload::TxId;
 use crate::protocols::{Obs, Outcome};
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "agreement";
 
 /// One party's word on a transaction: who, where in the trace, commit or
 /// abort.
-struct Claim {
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Claim {
     who: Who,
     index: u64,
     commit: bool,
@@ -22,7 +22,7 @@ struct Claim {
 
 /// Who made a claim; put in words only for a violation (a sweep judges
 /// thousands of runs that agree).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Who {
     Decided(NodeId),
     Answered(NodeId),
@@ -43,54 +43,61 @@ impl std::fmt::Display for Who {
     }
 }
 
-/// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    let mut claims: BTreeMap<TxId, Vec<Claim>> = BTreeMap::new();
+/// Check it. Claims disagree exactly when a transaction has a claim of
+/// commit and a claim of abort, so only the earliest of each is kept: the
+/// earlier of the two is the first word, the other the first to
+/// contradict it.
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    // Per transaction: the earliest claim of abort (column 0) and of
+    // commit (column 1).
+    let claims = &mut scratch.claims;
+    claims.reset(tx_rows(view), 2);
     // The last outcome each participant reached.
-    let mut finals: BTreeMap<(TxId, u32), (u64, bool)> = BTreeMap::new();
+    let finals = &mut scratch.last_ends;
+    finals.reset(tx_rows(view), node_cols(view));
+    let mut claim = |tx: TxId, who: Who, index: u64, commit: bool| {
+        let slot = claims.at(tx, usize::from(commit));
+        if slot.is_none_or(|c| index < c.index) {
+            *slot = Some(Claim { who, index, commit });
+        }
+    };
     for o in view.obs {
-        let mut claim = |who: Who, commit| {
-            claims.entry(o.obs.tx()).or_default().push(Claim {
-                who,
-                index: o.index,
-                commit,
-            });
-        };
         match o.obs {
-            Obs::Decided { commit, .. } => claim(Who::Decided(o.node), commit),
-            Obs::Answered { commit, .. } => claim(Who::Answered(o.node), commit),
-            Obs::Committed { tx } => {
-                finals.insert((tx, o.node.0), (o.index, true));
-            }
-            Obs::Aborted { tx, .. } => {
-                finals.insert((tx, o.node.0), (o.index, false));
-            }
+            Obs::Decided { tx, commit, .. } => claim(tx, Who::Decided(o.node), o.index, commit),
+            Obs::Answered { tx, commit, .. } => claim(tx, Who::Answered(o.node), o.index, commit),
+            Obs::Committed { tx } => *finals.at(tx, o.node.0 as usize) = Some((o.index, true)),
+            Obs::Aborted { tx, .. } => *finals.at(tx, o.node.0 as usize) = Some((o.index, false)),
             // What the client was told, and what the coordinator reported
             // to it, are claims too (blocked or unfinished claim nothing).
-            Obs::ClientTold { outcome, .. } => {
+            Obs::ClientTold { tx, outcome } => {
                 if let Some(commit) = commit_of(outcome) {
-                    claim(Who::Client, commit);
+                    claim(tx, Who::Client, o.index, commit);
                 }
             }
-            Obs::TxFinished { outcome, .. } => {
+            Obs::TxFinished { tx, outcome } => {
                 if let Some(commit) = commit_of(outcome) {
-                    claim(Who::Reported(o.node), commit);
+                    claim(tx, Who::Reported(o.node), o.index, commit);
                 }
             }
             _ => {}
         }
     }
-    for ((tx, node), (index, commit)) in finals {
-        let who = Who::Ended(node);
-        claims
-            .entry(tx)
-            .or_default()
-            .push(Claim { who, index, commit });
+    for (tx, row) in finals.rows() {
+        for (node, end) in row.iter().enumerate() {
+            if let Some((index, commit)) = *end {
+                claim(tx, Who::Ended(node as u32), index, commit);
+            }
+        }
     }
-    claims
-        .into_iter()
-        .filter_map(|(tx, c)| disagreement(tx, &c))
-        .collect()
+    for (tx, row) in claims.rows() {
+        if let [Some(abort), Some(commit)] = row {
+            let (first, other) = match abort.index < commit.index {
+                true => (abort, commit),
+                false => (commit, abort),
+            };
+            out.push(disagreement(tx, first, other));
+        }
+    }
 }
 
 fn commit_of(outcome: Outcome) -> Option<bool> {
@@ -101,15 +108,10 @@ fn commit_of(outcome: Outcome) -> Option<bool> {
     }
 }
 
-/// The first claim that contradicts the earliest one, as a violation.
-fn disagreement(tx: TxId, claims: &[Claim]) -> Option<Violation> {
-    let first = claims.iter().min_by_key(|c| c.index)?;
-    let other = claims
-        .iter()
-        .filter(|c| c.commit != first.commit)
-        .min_by_key(|c| c.index)?;
+/// `other` contradicts `first`, the earliest claim, as a violation.
+fn disagreement(tx: TxId, first: &Claim, other: &Claim) -> Violation {
     let word = |c: &Claim| if c.commit { "commit" } else { "abort" };
-    Some(violation(
+    violation(
         NAME,
         Some(tx),
         first.index.max(other.index),
@@ -120,5 +122,5 @@ fn disagreement(tx: TxId, claims: &[Claim]) -> Option<Violation> {
             other.who,
             word(other)
         ),
-    ))
+    )
 }

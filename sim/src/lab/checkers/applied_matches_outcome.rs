@@ -3,20 +3,21 @@
 //! applied none. Catches a "commit" that a participant could not honour
 //! (it voted yes on a seat another transaction also counted on).
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::service::Reply;
-use crate::protocols::workload::{Op, StepId, TxId};
+use crate::protocols::workload::Op;
 use crate::protocols::{Obs, Outcome};
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "applied_matches_outcome";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     // Per (transaction, step): how often the action was applied, its net
     // change, and the last trace position that touched it.
-    let mut applied: BTreeMap<(TxId, StepId), (u32, i64, u64)> = BTreeMap::new();
+    let wf = view.workflow;
+    let applied = &mut scratch.applied;
+    applied.reset(tx_rows(view), wf.steps.len());
     for o in view.obs {
         if let Obs::Local {
             tx,
@@ -26,20 +27,18 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             reply: Reply::Done,
         } = &o.obs
         {
-            let e = applied.entry((*tx, *step)).or_insert((0, 0, 0));
+            let e = applied.at(*tx, step.index());
             *e = (e.0 + 1, e.1 + delta, o.index);
         }
     }
-    let wf = view.workflow;
-    let mut out = Vec::new();
     for (tx, outcome) in &view.outcomes {
         for (i, spec) in wf.steps.iter().enumerate() {
-            let step = StepId(i as u16);
-            let (times, net, index) =
-                applied
-                    .get(&(*tx, step))
-                    .copied()
-                    .unwrap_or((0, 0, view.end_index));
+            // A cell applied nowhere counts no times; its violation points
+            // at the end of the run.
+            let (times, net, index) = match applied.get(*tx, i) {
+                Some(&(times, net, index)) if times > 0 => (times, net, index),
+                _ => (0, 0, view.end_index),
+            };
             let wrong = match outcome {
                 Outcome::Committed if times != 1 || net != -spec.amount * wf.value_of(*tx) => {
                     format!("committed, but {} applied {times} times", spec.name)
@@ -52,5 +51,4 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             out.push(violation(NAME, Some(*tx), index, format!("{tx}: {wrong}")));
         }
     }
-    out
 }

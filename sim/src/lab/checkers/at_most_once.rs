@@ -2,19 +2,20 @@
 //! idempotency key (transaction, step, operation). Duplicated or retried
 //! messages must change nothing.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
 use crate::protocols::service::Reply;
 use crate::protocols::workload::Op;
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "at_most_once";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    let mut applied = BTreeMap::new();
-    let mut out = Vec::new();
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    // Columns: each step's action, then each step's compensation.
+    let steps = view.workflow.steps.len();
+    let applied = &mut scratch.applications;
+    applied.reset(tx_rows(view), 2 * steps);
     for o in view.obs {
         if let Obs::Local {
             tx,
@@ -27,7 +28,11 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             if *delta == 0 {
                 continue;
             }
-            let n = applied.entry((*tx, *step, *op)).or_insert(0u32);
+            let col = match op {
+                Op::Action => step.index(),
+                Op::Compensation => steps + step.index(),
+            };
+            let n = applied.at(*tx, col);
             *n += 1;
             if *n == 2 {
                 let spec = view.workflow.step(*step);
@@ -45,5 +50,4 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             }
         }
     }
-    out
 }

@@ -1,42 +1,34 @@
 //! 2PC atomicity: no participant commits a transaction that another aborts.
 
-use super::{RunView, Violation, violation};
-use crate::engine::NodeId;
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
-use crate::protocols::workload::TxId;
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "atomicity";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    // First commit and first abort seen per transaction, with who and where
-    // (named only for a violation: a sweep judges thousands of runs).
-    let mut commits: BTreeMap<TxId, (u64, NodeId)> = BTreeMap::new();
-    let mut aborts: BTreeMap<TxId, (u64, NodeId)> = BTreeMap::new();
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    // First commit (column 0) and first abort (column 1) seen per
+    // transaction, with who and where (named only for a violation: a sweep
+    // judges thousands of runs).
+    let firsts = &mut scratch.first_ends;
+    firsts.reset(tx_rows(view), 2);
     for o in view.obs {
-        let who = o.node;
-        match o.obs {
-            Obs::Committed { tx } => {
-                commits.entry(tx).or_insert((o.index, who));
-            }
-            Obs::Aborted { tx, .. } => {
-                aborts.entry(tx).or_insert((o.index, who));
-            }
-            _ => {}
-        }
+        let (tx, col) = match o.obs {
+            Obs::Committed { tx } => (tx, 0),
+            Obs::Aborted { tx, .. } => (tx, 1),
+            _ => continue,
+        };
+        firsts.at(tx, col).get_or_insert((o.index, o.node));
     }
-    commits
-        .iter()
-        .filter_map(|(tx, (ci, cn))| {
-            let (ai, an) = aborts.get(tx)?;
-            Some(violation(
+    for (tx, row) in firsts.rows() {
+        if let [Some((ci, cn)), Some((ai, an))] = row {
+            out.push(violation(
                 NAME,
-                Some(*tx),
+                Some(tx),
                 (*ci).max(*ai),
                 format!("{tx}: {cn} committed but {an} aborted"),
-            ))
-        })
-        .collect()
+            ));
+        }
+    }
 }

@@ -3,10 +3,9 @@
 //! applied after its compensation (no "hanging" action), and nothing at or
 //! after the pivot is ever compensated.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
-use crate::protocols::workload::{Op, StepId, TxId};
-use std::collections::BTreeSet;
+use crate::protocols::workload::Op;
 
 /// The invariant's name for a compensation without its action.
 pub const UNPAIRED: &str = "compensation_without_action";
@@ -16,11 +15,11 @@ pub const HANGING: &str = "action_after_compensation";
 pub const PAST_PIVOT: &str = "compensation_after_pivot";
 
 /// Check all three.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     let pivot = view.workflow.pivot();
-    let mut applied: BTreeSet<(TxId, StepId)> = BTreeSet::new();
-    let mut compensated: BTreeSet<(TxId, StepId)> = BTreeSet::new();
-    let mut out = Vec::new();
+    // Per (transaction, step): applied, compensated.
+    let seen = &mut scratch.paired;
+    seen.reset(tx_rows(view), view.workflow.steps.len());
     for o in view.obs {
         let Obs::Local {
             tx,
@@ -32,19 +31,19 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
         else {
             continue;
         };
-        let key = (*tx, *step);
+        let (applied, compensated) = seen.at(*tx, step.index());
         let name = &view.workflow.step(*step).name;
         match op {
             Op::Action if *delta != 0 => {
-                if compensated.contains(&key) {
+                if *compensated {
                     let msg = format!("{tx}: {name} applied after its compensation");
                     out.push(violation(HANGING, Some(*tx), o.index, msg));
                 }
-                applied.insert(key);
+                *applied = true;
             }
             Op::Action => {}
             Op::Compensation => {
-                if *delta != 0 && !applied.contains(&key) {
+                if *delta != 0 && !*applied {
                     let msg = format!("{tx}: {name} compensated but never applied");
                     out.push(violation(UNPAIRED, Some(*tx), o.index, msg));
                 }
@@ -52,9 +51,8 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                     let msg = format!("{tx}: {name} compensated at or after the pivot");
                     out.push(violation(PAST_PIVOT, Some(*tx), o.index, msg));
                 }
-                compensated.insert(key);
+                *compensated = true;
             }
         }
     }
-    out
 }

@@ -4,41 +4,48 @@
 //! every service's final amounts equal its starting amounts plus the changes
 //! it reported.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
-use crate::protocols::workload::{ServiceId, StepId, TxId};
-use std::collections::BTreeMap;
+use crate::protocols::workload::StepId;
 
 /// The invariant's name.
 pub const NAME: &str = "conservation";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     let wf = view.workflow;
-    let mut net: BTreeMap<(TxId, StepId), (i64, u64)> = BTreeMap::new();
-    let mut by_resource: BTreeMap<(ServiceId, &str), i64> = BTreeMap::new();
+    // Per (transaction, step): the net change and where it last moved.
+    let net = &mut scratch.net;
+    net.reset(tx_rows(view), wf.steps.len());
+    // Per resource: its starting amount and that plus every change.
+    let by_resource = &mut scratch.resources;
+    by_resource.restart();
     for o in view.obs {
         if let Obs::Local {
             tx, step, delta, ..
         } = &o.obs
         {
-            let e = net.entry((*tx, *step)).or_insert((0, 0));
+            let e = net.at(*tx, step.index());
             e.0 += delta;
             e.1 = o.index;
-            let spec = wf.step(*step);
-            *by_resource
-                .entry((spec.service, spec.resource.as_str()))
-                .or_insert(0) += delta;
+            let slot = by_resource.of(*step);
+            by_resource.amounts[slot].1 += delta;
         }
     }
-    let mut out = Vec::new();
-    for ((tx, step), (sum, index)) in &net {
-        let spec = wf.step_for(*tx, *step);
+    let moved = net.rows().flat_map(|(tx, row)| {
+        let cells = row.iter().enumerate();
+        cells.map(move |(i, cell)| (tx, StepId(i as u16), cell))
+    });
+    for (tx, step, (sum, index)) in moved {
+        if *sum == 0 {
+            continue;
+        }
+        let spec = wf.step_for(tx, step);
         // A compensation that keeps a fee nets the fee.
-        if *sum != 0 && *sum != -spec.amount && *sum != -spec.fee() {
+        if *sum != -spec.amount && *sum != -spec.fee() {
             out.push(violation(
                 NAME,
-                Some(*tx),
+                Some(tx),
                 *index,
                 // The step's action takes its amount (a negative change).
                 match -sum {
@@ -54,10 +61,12 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             ));
         }
     }
+    // The services' own resources fill the first slots, in this order.
+    let mut slots = by_resource.amounts.iter();
     for (i, svc) in wf.services.iter().enumerate() {
-        let id = ServiceId(i as u16);
-        for (res, start) in &svc.resources {
-            let reported = by_resource.get(&(id, res.as_str())).copied().unwrap_or(0);
+        for (res, slot) in svc.resources.keys().zip(&mut slots) {
+            let (start, now) = *slot;
+            let reported = now - start;
             let actual = view.final_values[i].get(res).copied().unwrap_or(0);
             if start + reported != actual {
                 out.push(violation(
@@ -72,5 +81,4 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             }
         }
     }
-    out
 }

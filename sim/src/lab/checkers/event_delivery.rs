@@ -2,10 +2,8 @@
 //! delivery is acknowledged and every outbox entry confirmed), and the
 //! events per saga are bounded (no cycles).
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
-use crate::protocols::workload::TxId;
-use std::collections::BTreeMap;
 
 /// The invariant's name for unconsumed events.
 pub const DISCARDED: &str = "no_event_discarded";
@@ -13,8 +11,7 @@ pub const DISCARDED: &str = "no_event_discarded";
 pub const BOUNDED: &str = "events_bounded";
 
 /// Check both.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    let mut out = Vec::new();
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     if view.healed && view.undelivered > 0 {
         let msg = format!(
             "{} events still unacknowledged or unrelayed with every fault healed",
@@ -25,17 +22,16 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
     // Requested, one done or failed per step, one compensation per step,
     // and the end marker.
     let bound = 2 * view.workflow.steps.len() + 2;
-    let mut per_tx: BTreeMap<TxId, (usize, u64)> = BTreeMap::new();
+    let per_tx = &mut scratch.published;
+    per_tx.reset(tx_rows(view), 1);
     for o in view.obs {
         if let Obs::Published { tx, .. } = o.obs {
-            let e = per_tx.entry(tx).or_insert((0, 0));
-            e.0 += 1;
-            e.1 = o.index;
-            if e.0 == bound + 1 {
+            let n = per_tx.at(tx, 0);
+            *n += 1;
+            if *n == bound + 1 {
                 let msg = format!("{tx}: more than {bound} events");
                 out.push(violation(BOUNDED, Some(tx), o.index, msg));
             }
         }
     }
-    out
 }

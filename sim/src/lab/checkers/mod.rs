@@ -1,6 +1,7 @@
 //! The invariant checkers, one per invariant (TigerBeetle's style). Each
-//! reads a [`RunView`] and returns the violations it finds, each naming the
-//! invariant, the transaction and the trace position.
+//! reads a [`RunView`] and adds the violations it finds, each naming the
+//! invariant, the transaction and the trace position. Their tables live in
+//! a [`Scratch`] that a sweep keeps from run to run.
 
 mod agreement;
 mod applied_matches_outcome;
@@ -12,11 +13,16 @@ mod conservation;
 mod consistent_outcome;
 mod decision_stability;
 mod event_delivery;
+mod grid;
 mod no_overdraw;
 mod outbox;
 mod prepared_abort;
 mod saga_shape;
+mod scratch;
+mod slots;
 mod termination;
+
+pub use scratch::Scratch;
 
 use super::anomaly::risky_isolated;
 use super::report::Violation;
@@ -32,8 +38,18 @@ pub struct Checker {
     pub guards: &'static str,
     /// The protocols it applies to.
     pub protocols: &'static [Protocol],
-    /// The check.
-    pub check: fn(&RunView<'_>) -> Vec<Violation>,
+    /// The check: adds what it finds to the list, using the scratch
+    /// tables (made for the view's workflow: [`Scratch::new`]).
+    pub check: fn(&RunView<'_>, &mut Scratch, &mut Vec<Violation>),
+}
+
+impl Checker {
+    /// The violations of this invariant in `view`.
+    pub fn run(&self, view: &RunView<'_>) -> Vec<Violation> {
+        let mut out = Vec::new();
+        (self.check)(view, &mut Scratch::new(view.workflow), &mut out);
+        out
+    }
 }
 
 const ALL: &[Protocol] = &Protocol::ALL;
@@ -131,7 +147,7 @@ pub const CHECKERS: &[Checker] = &[
         name: risky_isolated::NAME,
         guards: "under by_value, no isolation anomaly names a risky request",
         protocols: SAGAS,
-        check: risky_isolated::check,
+        check: risky_isolated_check,
     },
     Checker {
         name: termination::NAME,
@@ -166,11 +182,35 @@ pub const INVARIANTS: &[&str] = &[
 
 /// Run every checker that applies to the view's protocol.
 pub fn check_all(view: &RunView<'_>) -> Vec<Violation> {
-    CHECKERS
+    let mut out = Vec::new();
+    check_all_with(view, &mut Scratch::new(view.workflow), &mut out);
+    out
+}
+
+/// Run every checker that applies to the view's protocol, adding what they
+/// find to `out` in checker order, with tables kept in `scratch`, made for
+/// the view's workflow (a sweep worker keeps one for all the runs of a
+/// workflow).
+pub fn check_all_with(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    for c in CHECKERS {
+        if c.protocols.contains(&view.protocol) {
+            (c.check)(view, scratch, out);
+        }
+    }
+}
+
+/// Rows for a grid with a row per transaction of the run's workload.
+fn tx_rows(view: &RunView<'_>) -> usize {
+    view.workflow.transactions as usize
+}
+
+/// Columns for a grid with a column per node that observed anything.
+fn node_cols(view: &RunView<'_>) -> usize {
+    view.obs
         .iter()
-        .filter(|c| c.protocols.contains(&view.protocol))
-        .flat_map(|c| (c.check)(view))
-        .collect()
+        .map(|o| o.node.0 as usize + 1)
+        .max()
+        .unwrap_or(0)
 }
 
 fn violation(invariant: &str, tx: Option<TxId>, trace_index: u64, message: String) -> Violation {
@@ -180,6 +220,12 @@ fn violation(invariant: &str, tx: Option<TxId>, trace_index: u64, message: Strin
         trace_index,
         message,
     }
+}
+
+/// `risky_isolated` lives with the anomaly detector it reads; it needs no
+/// scratch (it is off unless `by_value` is in force).
+fn risky_isolated_check(view: &RunView<'_>, _: &mut Scratch, out: &mut Vec<Violation>) {
+    out.extend(risky_isolated::check(view));
 }
 
 #[cfg(test)]

@@ -3,24 +3,17 @@
 //! the money was spent would). Walks every applied change in trace order
 //! from the starting amounts.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, violation};
 use crate::protocols::Obs;
-use crate::protocols::workload::ServiceId;
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "no_overdraw";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     let wf = view.workflow;
-    let mut values: BTreeMap<(ServiceId, &str), i64> = BTreeMap::new();
-    for (i, s) in wf.services.iter().enumerate() {
-        for (res, start) in &s.resources {
-            values.insert((ServiceId(i as u16), res.as_str()), *start);
-        }
-    }
-    let mut out = Vec::new();
+    let values = &mut scratch.resources;
+    values.restart();
     for o in view.obs {
         let Obs::Local {
             tx, step, delta, ..
@@ -29,9 +22,8 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             continue;
         };
         let spec = wf.step(*step);
-        let v = values
-            .entry((spec.service, spec.resource.as_str()))
-            .or_insert(0);
+        let slot = values.of(*step);
+        let v = &mut values.amounts[slot].1;
         let before = *v;
         *v += delta;
         // Report the crossing, not every change while below.
@@ -45,5 +37,4 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             ));
         }
     }
-    out
 }

@@ -3,20 +3,47 @@
 //! nobody noticing (the dual-write problem the outbox solves); an event
 //! without its commit tells the next service something that never happened.
 
-use super::{RunView, Violation, violation};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
 use crate::protocols::Obs;
 use crate::protocols::saga_choreographed::EventKind;
 use crate::protocols::service::Reply;
-use crate::protocols::workload::{Op, TxId};
-use std::collections::BTreeMap;
+use crate::protocols::workload::{Op, StepId};
 
 /// The invariant's name.
 pub const NAME: &str = "event_iff_commit";
 
+/// The kinds of event a local commit makes, numbered for a grid column:
+/// each step's done, then each step's failed, then each step's compensated
+/// (the order `EventKind` sorts them in). Other kinds have no column.
+fn column(kind: EventKind, steps: usize) -> Option<usize> {
+    match kind {
+        EventKind::StepDone(s) => Some(s.index()),
+        EventKind::StepFailed(s) => Some(steps + s.index()),
+        EventKind::Compensated(s) => Some(2 * steps + s.index()),
+        _ => None,
+    }
+}
+
+/// The event kind of grid column `col`.
+fn kind(col: usize, steps: usize) -> EventKind {
+    let step = StepId((col % steps) as u16);
+    match col / steps {
+        0 => EventKind::StepDone(step),
+        1 => EventKind::StepFailed(step),
+        _ => EventKind::Compensated(step),
+    }
+}
+
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    let mut commits: BTreeMap<(TxId, EventKind), u64> = BTreeMap::new();
-    let mut events: BTreeMap<(TxId, EventKind), u64> = BTreeMap::new();
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    let steps = view.workflow.steps.len();
+    if steps == 0 {
+        return;
+    }
+    // Where each commit, and each event of a commit's kind, first showed.
+    let (commits, events) = (&mut scratch.commits, &mut scratch.events);
+    commits.reset(tx_rows(view), 3 * steps);
+    events.reset(tx_rows(view), 3 * steps);
     for o in view.obs {
         match &o.obs {
             Obs::Local {
@@ -31,30 +58,42 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                     (Op::Action, _) => EventKind::StepFailed(*step),
                     (Op::Compensation, _) => EventKind::Compensated(*step),
                 };
-                commits.entry((*tx, kind)).or_insert(o.index);
+                if let Some(col) = column(kind, steps) {
+                    commits.at(*tx, col).get_or_insert(o.index);
+                }
             }
+            // Events of other kinds (requested, a compensation that failed,
+            // the end) need no commit and no commit needs them.
             Obs::Published { tx, event } => {
-                events.entry((*tx, *event)).or_insert(o.index);
+                if let Some(col) = column(*event, steps) {
+                    events.at(*tx, col).get_or_insert(o.index);
+                }
             }
             _ => {}
         }
     }
-    let mut out = Vec::new();
     // A commit may still be on its way to the broker while faults last.
     if view.healed {
-        for ((tx, kind), index) in &commits {
-            if !events.contains_key(&(*tx, *kind)) {
-                let msg = format!("{tx}: committed locally but \"{kind}\" was never published");
-                out.push(violation(NAME, Some(*tx), *index, msg));
+        for (tx, row) in commits.rows() {
+            for (col, index) in row.iter().enumerate() {
+                let Some(index) = index else { continue };
+                if events.get(tx, col).is_none_or(Option::is_none) {
+                    let kind = kind(col, steps);
+                    let msg = format!("{tx}: committed locally but \"{kind}\" was never published");
+                    out.push(violation(NAME, Some(tx), *index, msg));
+                }
             }
         }
     }
-    for ((tx, kind), index) in &events {
-        let needs_commit = matches!(kind, EventKind::StepDone(_) | EventKind::Compensated(_));
-        if needs_commit && !commits.contains_key(&(*tx, *kind)) {
-            let msg = format!("{tx}: \"{kind}\" published without its local commit");
-            out.push(violation(NAME, Some(*tx), *index, msg));
+    for (tx, row) in events.rows() {
+        for (col, index) in row.iter().enumerate() {
+            let Some(index) = index else { continue };
+            let kind = kind(col, steps);
+            let needs_commit = matches!(kind, EventKind::StepDone(_) | EventKind::Compensated(_));
+            if needs_commit && commits.get(tx, col).is_none_or(Option::is_none) {
+                let msg = format!("{tx}: \"{kind}\" published without its local commit");
+                out.push(violation(NAME, Some(tx), *index, msg));
+            }
         }
     }
-    out
 }

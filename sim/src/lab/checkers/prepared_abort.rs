@@ -1,26 +1,24 @@
 //! A prepared 2PC participant never aborts on its own: once it voted yes,
 //! only the decision may end the transaction, even across its crashes.
 
-use super::{RunView, Violation, violation};
-use crate::engine::NodeId;
-use crate::protocols::workload::TxId;
+use super::{RunView, Scratch, Violation, node_cols, tx_rows, violation};
 use crate::protocols::{AbortWhy, Obs};
-use std::collections::BTreeSet;
 
 /// The invariant's name.
 pub const NAME: &str = "prepared_never_aborts_alone";
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
-    let mut prepared: BTreeSet<(NodeId, TxId)> = BTreeSet::new();
-    let mut out = Vec::new();
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
+    let prepared = &mut scratch.prepared;
+    prepared.reset(tx_rows(view), node_cols(view));
     for o in view.obs {
         match o.obs {
             Obs::Prepared { tx } => {
-                prepared.insert((o.node, tx));
+                *prepared.at(tx, o.node.0 as usize) = true;
             }
             Obs::Aborted { tx, why }
-                if why != AbortWhy::Decision && prepared.contains(&(o.node, tx)) =>
+                if why != AbortWhy::Decision
+                    && prepared.get(tx, o.node.0 as usize) == Some(&true) =>
             {
                 let why = match why {
                     AbortWhy::VotedNo => "as if it had voted no",
@@ -36,5 +34,4 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             _ => {}
         }
     }
-    out
 }

@@ -3,31 +3,41 @@
 //! exactly those undone, in reverse order). *Stuck* sagas are flagged by
 //! their outcome and left to an operator.
 
-use super::{RunView, Violation, violation};
-use crate::protocols::workload::{Op, StepId, TxId, Workflow};
+use super::{RunView, Scratch, Violation, tx_rows, violation};
+use crate::protocols::workload::{Op, StepId, Workflow};
 use crate::protocols::{Obs, Outcome};
-use std::collections::BTreeMap;
 
 /// The invariant's name.
 pub const NAME: &str = "saga_shape";
 
-#[derive(Default)]
-struct Steps {
-    net: BTreeMap<StepId, i64>,
+/// What the run did to one step of one transaction.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StepCell {
+    net: i64,
     /// Whether the last operation that ran on the step was its action
     /// (read-only steps and registers, whose changes need not net out).
-    acted: BTreeMap<StepId, bool>,
-    /// Steps in the order their compensation first ran.
-    compensation_order: Vec<StepId>,
+    acted: Option<bool>,
+    /// When (counting compensations of the run) its compensation first
+    /// ran: the transaction's compensation order.
+    compensated: Option<u32>,
     /// Orchestrator: where it learned that a group member settled.
-    settled_at: BTreeMap<StepId, u64>,
-    last_index: u64,
+    settled_at: Option<u64>,
 }
 
 /// Check it.
-pub fn check(view: &RunView<'_>) -> Vec<Violation> {
+pub fn check(view: &RunView<'_>, scratch: &mut Scratch, out: &mut Vec<Violation>) {
     let wf = view.workflow;
-    let mut per_tx: BTreeMap<TxId, Steps> = BTreeMap::new();
+    let Scratch {
+        saga_steps: cells,
+        saga_last: last,
+        saga_seq: seq,
+        saga_order: order,
+        ..
+    } = scratch;
+    cells.reset(tx_rows(view), wf.steps.len());
+    // Per transaction: the last index of a local change.
+    last.reset(tx_rows(view), 1);
+    let mut compensations = 0;
     for o in view.obs {
         if let Obs::Local {
             tx,
@@ -37,38 +47,51 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
             reply,
         } = &o.obs
         {
-            let s = per_tx.entry(*tx).or_default();
-            *s.net.entry(*step).or_insert(0) += delta;
+            let c = cells.at(*tx, step.index());
+            c.net += delta;
             if *reply == crate::protocols::service::Reply::Done {
-                s.acted.insert(*step, *op == Op::Action);
+                c.acted = Some(*op == Op::Action);
             }
-            if *op == Op::Compensation && !s.compensation_order.contains(step) {
-                s.compensation_order.push(*step);
+            if *op == Op::Compensation && c.compensated.is_none() {
+                c.compensated = Some(compensations);
+                compensations += 1;
             }
-            s.last_index = o.index;
+            *last.at(*tx, 0) = o.index;
         }
         // The orchestrator's view of a group member's completion.
         if let Obs::Settled { tx, step } = &o.obs {
-            let s = per_tx.entry(*tx).or_default();
-            s.settled_at.entry(*step).or_insert(o.index);
+            cells
+                .at(*tx, step.index())
+                .settled_at
+                .get_or_insert(o.index);
         }
     }
-    let mut out = Vec::new();
     for (tx, outcome) in &view.outcomes {
-        let empty = Steps::default();
-        let s = per_tx.get(tx).unwrap_or(&empty);
+        if !matches!(outcome, Outcome::Completed | Outcome::Compensated) {
+            continue;
+        }
+        // A transaction the log never names did nothing.
+        let row = cells.row(*tx);
+        let cell = |step: StepId| row.get(step.index()).copied().unwrap_or_default();
+        let last_index = last.get(*tx, 0).copied().unwrap_or(0);
+        // Steps in the order their compensation first ran.
+        seq.clear();
+        seq.extend((0..row.len()).filter_map(|i| Some((row[i].compensated?, StepId(i as u16)))));
+        seq.sort_unstable();
+        order.clear();
+        order.extend(seq.iter().map(|(_, s)| *s));
         // A counter's step is applied when its changes do not net out (or
         // net out to the fee a semantic compensation keeps); a read-only or
         // register step when its action ran last (a register's compensation
         // restores a value, which need not net out).
         let applied = |step: StepId| {
             if wf.step(step).amount == 0 || wf.is_register(step) {
-                return s.acted.get(&step).copied().unwrap_or(false);
+                return cell(step).acted.unwrap_or(false);
             }
-            let net = s.net.get(&step).copied().unwrap_or(0);
+            let net = cell(step).net;
             net != 0 && net != -wf.step_for(*tx, step).fee()
         };
-        let mut bad = |msg: String| out.push(violation(NAME, Some(*tx), s.last_index, msg));
+        let mut bad = |msg: String| out.push(violation(NAME, Some(*tx), last_index, msg));
         match outcome {
             Outcome::Completed => {
                 if let Some(step) = wf.step_ids().find(|st| !applied(*st)) {
@@ -77,16 +100,16 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                         wf.step(step).name
                     ));
                 }
-                if !s.compensation_order.is_empty() {
+                if !order.is_empty() {
                     bad(format!("{tx} completed but ran compensations"));
                 }
             }
-            Outcome::Compensated => {
+            _ => {
                 if let Some(step) = wf.step_ids().find(|st| applied(*st)) {
                     // A counter left moved the way its compensation moves
                     // it was undone more often than done, not left applied.
                     let spec = wf.step(step);
-                    let net = s.net.get(&step).copied().unwrap_or(0);
+                    let net = cell(step).net;
                     let over = spec.amount != 0
                         && !wf.is_register(step)
                         && net.signum() == spec.amount.signum();
@@ -102,30 +125,28 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
                     });
                 }
                 if wf.has_groups() {
-                    if let Some(msg) = group_order(wf, s) {
+                    if let Some(msg) = group_order(wf, order, row) {
                         bad(format!("{tx} compensated out of order: {msg}"));
                     }
                     continue;
                 }
                 // Exactly a prefix 0..=k undone, from k down to 0.
-                let k = s.compensation_order.first().map_or(0, |s| s.0 + 1);
-                let expected: Vec<StepId> = (0..k).rev().map(StepId).collect();
-                if s.compensation_order != expected {
-                    let names = |v: &[StepId]| -> String {
-                        let v: Vec<&str> = v.iter().map(|x| wf.step(*x).name.as_str()).collect();
+                let k = order.first().map_or(0, |s| s.0 + 1);
+                let expected = (0..k).rev().map(StepId);
+                if !order.iter().copied().eq(expected.clone()) {
+                    let names = |v: &mut dyn Iterator<Item = StepId>| -> String {
+                        let v: Vec<&str> = v.map(|x| wf.step(x).name.as_str()).collect();
                         v.join(", ")
                     };
                     bad(format!(
                         "{tx} compensated out of reverse order: undid {}; expected {}",
-                        names(&s.compensation_order),
-                        names(&expected)
+                        names(&mut order.iter().copied()),
+                        names(&mut expected.clone())
                     ));
                 }
             }
-            _ => {}
         }
     }
-    out
 }
 
 /// With parallel groups: the stages are undone from the one that failed
@@ -135,21 +156,21 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
 /// reverse of the order it learned they completed (or gave up on them:
 /// `Obs::Settled`); the choreography's
 /// members undo their own action at once, in any order.
-fn group_order(wf: &Workflow, s: &Steps) -> Option<String> {
-    let order = &s.compensation_order;
+fn group_order(wf: &Workflow, order: &[StepId], row: &[StepCell]) -> Option<String> {
     let first = *order.first()?;
     let failed = wf.stage_of(first);
     let name = |x: &StepId| wf.step(*x).name.clone();
     if let Some(missing) = (0..failed.start).map(StepId).find(|x| !order.contains(x)) {
         return Some(format!("{} was never undone", name(&missing)));
     }
+    let settled_at = |s: StepId| row.get(s.index()).and_then(|c| c.settled_at);
     for pair in order.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         let (sa, sb) = (wf.stage_of(a), wf.stage_of(b));
         if sb.start > sa.start {
             return Some(format!("{} undone before {}", name(&a), name(&b)));
         }
-        let (Some(ia), Some(ib)) = (s.settled_at.get(&a), s.settled_at.get(&b)) else {
+        let (Some(ia), Some(ib)) = (settled_at(a), settled_at(b)) else {
             continue;
         };
         if sa == sb && ia < ib {

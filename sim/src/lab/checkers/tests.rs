@@ -3,7 +3,7 @@
 //! the same log without the fault must not. These complement the negative
 //! controls that break a protocol run (tests/ and sim/tests/).
 
-use super::{INVARIANTS, check_all};
+use super::{INVARIANTS, Scratch, check_all, check_all_with};
 use crate::engine::{NodeId, Observation, SimTime};
 use crate::lab::view::RunView;
 use crate::protocols::saga_choreographed::EventKind;
@@ -50,6 +50,22 @@ fn judge(
     healed: bool,
     undelivered: usize,
 ) -> Vec<String> {
+    let view = view_of(protocol, wf, log, outcome, healed, undelivered);
+    let mut names: Vec<String> = check_all(&view).into_iter().map(|v| v.invariant).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The view of `log`, its final state matching the observed changes.
+fn view_of<'a>(
+    protocol: Protocol,
+    wf: &'a Workflow,
+    log: &'a Log,
+    outcome: Outcome,
+    healed: bool,
+    undelivered: usize,
+) -> RunView<'a> {
     let mut finals: Vec<BTreeMap<String, i64>> =
         wf.services.iter().map(|s| s.resources.clone()).collect();
     for o in &log.0 {
@@ -60,7 +76,7 @@ fn judge(
                 .unwrap() += delta;
         }
     }
-    let view = RunView {
+    RunView {
         protocol,
         workflow: wf,
         obs: &log.0,
@@ -72,11 +88,7 @@ fn judge(
         end: SimTime::from_secs(1),
         end_index: log.0.len() as u64,
         by_value: None,
-    };
-    let mut names: Vec<String> = check_all(&view).into_iter().map(|v| v.invariant).collect();
-    names.sort();
-    names.dedup();
-    names
+    }
 }
 
 /// A clean 2PC commit of the holiday booking by four participants.
@@ -495,4 +507,73 @@ fn every_invariant_has_a_checker_and_a_trip_test_here() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
+}
+
+/// A sweep worker keeps one scratch for all its runs: what a broken run
+/// left in the checkers' tables must not show in the next run's verdict,
+/// and a used scratch must judge a run as a fresh one does. The broken
+/// logs break table-keeping checkers of each protocol (atomicity and
+/// agreement; saga shape and at-most-once; the outbox), and the clean log
+/// after each must still break nothing.
+#[test]
+fn a_kept_scratch_carries_nothing_from_run_to_run() {
+    let wf = Workflow::holiday();
+    let aborted = two_pc_commit().at(
+        2,
+        Obs::Aborted {
+            tx: T,
+            why: AbortWhy::Decision,
+        },
+    );
+    let forward = Log::default()
+        .at(1, local(0, Op::Action, -1, Reply::Done))
+        .at(1, local(0, Op::Action, -1, Reply::Done))
+        .at(2, local(1, Op::Action, -1, Reply::Done))
+        .at(1, local(0, Op::Compensation, 1, Reply::Done))
+        .at(2, local(1, Op::Compensation, 1, Reply::Done));
+    let unpublished = Log::default().at(
+        0,
+        Obs::Published {
+            tx: T,
+            event: EventKind::StepDone(StepId(0)),
+        },
+    );
+    let cases = [
+        (
+            Protocol::TwoPc,
+            aborted,
+            two_pc_commit(),
+            Outcome::Committed,
+        ),
+        (
+            Protocol::Orchestrated,
+            forward,
+            compensated(),
+            Outcome::Compensated,
+        ),
+        (
+            Protocol::Choreographed,
+            unpublished,
+            Log::default(),
+            Outcome::Unfinished,
+        ),
+    ];
+    let mut scratch = Scratch::new(&wf);
+    for (protocol, broken, clean, outcome) in &cases {
+        let broken_view = view_of(*protocol, &wf, broken, *outcome, false, 0);
+        let fresh = check_all(&broken_view);
+        assert!(
+            !fresh.is_empty(),
+            "{}: the broken log breaks something",
+            protocol.name()
+        );
+        let mut kept = Vec::new();
+        check_all_with(&broken_view, &mut scratch, &mut kept);
+        assert_eq!(kept, fresh, "{}", protocol.name());
+        let clean_view = view_of(*protocol, &wf, clean, *outcome, false, 0);
+        let mut after = Vec::new();
+        check_all_with(&clean_view, &mut scratch, &mut after);
+        assert_eq!(after, check_all(&clean_view), "{}", protocol.name());
+        assert!(after.is_empty(), "{}: {after:?}", protocol.name());
+    }
 }
