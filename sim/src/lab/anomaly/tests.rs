@@ -68,11 +68,9 @@ fn local(tx: u32, step: u16, op: Op, delta: i64) -> Obs {
 const A: Op = Op::Action;
 const C: Op = Op::Compensation;
 
-/// The anomalies of `obs` (node 1 is the account, node 2 the shop).
-fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u32>)> {
-    let wf = workflow();
-    let obs: Vec<Observation<Obs>> = obs
-        .into_iter()
+/// `obs` as a trace's observations: one a millisecond, in order.
+fn observations(obs: Vec<(u32, Obs)>) -> Vec<Observation<Obs>> {
+    obs.into_iter()
         .enumerate()
         .map(|(i, (node, obs))| Observation {
             index: i as u64,
@@ -80,11 +78,20 @@ fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u
             node: NodeId(node),
             obs,
         })
-        .collect();
-    let view = RunView {
+        .collect()
+}
+
+/// The view of a history: what the detector and `risky_isolated` read.
+fn history<'a>(
+    protocol: Protocol,
+    wf: &'a Workflow,
+    obs: &'a [Observation<Obs>],
+    by_value: Option<ByValue>,
+) -> RunView<'a> {
+    RunView {
         protocol,
-        workflow: &wf,
-        obs: &obs,
+        workflow: wf,
+        obs,
         faults: &[],
         final_values: Vec::new(),
         outcomes: BTreeMap::new(),
@@ -92,9 +99,15 @@ fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u
         undelivered: 0,
         end: SimTime::from_secs(1),
         end_index: obs.len() as u64,
-        by_value: None,
-    };
-    detect(&view)
+        by_value,
+    }
+}
+
+/// The anomalies of `obs` (node 1 is the account, node 2 the shop).
+fn classes(protocol: Protocol, obs: Vec<(u32, Obs)>) -> Vec<(AnomalyClass, Vec<u32>)> {
+    let wf = workflow();
+    let obs = observations(obs);
+    detect(&history(protocol, &wf, &obs, None))
         .into_iter()
         .map(|a| (a.class, a.txs))
         .collect()
@@ -227,30 +240,9 @@ fn two_pc_prepare_reads_without_locks_lose_an_update() {
 fn risky(obs: Vec<(u32, Obs)>, values: Vec<u32>, threshold: Option<u32>) -> Vec<Option<u32>> {
     let mut wf = workflow();
     wf.values = values;
-    let obs: Vec<Observation<Obs>> = obs
-        .into_iter()
-        .enumerate()
-        .map(|(i, (node, obs))| Observation {
-            index: i as u64,
-            time: SimTime::from_millis(i as u64),
-            node: NodeId(node),
-            obs,
-        })
-        .collect();
-    let view = RunView {
-        protocol: Protocol::Orchestrated,
-        workflow: &wf,
-        obs: &obs,
-        faults: &[],
-        final_values: Vec::new(),
-        outcomes: BTreeMap::new(),
-        healed: true,
-        undelivered: 0,
-        end: SimTime::from_secs(1),
-        end_index: obs.len() as u64,
-        by_value: threshold.map(|threshold| ByValue { threshold }),
-    };
-    super::risky_isolated::check(&view)
+    let obs = observations(obs);
+    let by_value = threshold.map(|threshold| ByValue { threshold });
+    super::risky_isolated::check(&history(Protocol::Orchestrated, &wf, &obs, by_value))
         .into_iter()
         .map(|v| {
             assert_eq!(v.invariant, super::risky_isolated::NAME);
