@@ -2,19 +2,21 @@
 //! event at a time.
 
 use super::queue::EventQueue;
-use super::rng::{Stream, stream};
+use super::rng::{LazyStream, Stream, stream};
 use super::trigger::{Fired, Triggers};
 use super::write_ahead::{Input, hold_outputs_for_writes};
 use super::{
     Ctx, DropReason, Effect, EventFault, EventKind, Fault, MessageFault, MsgId, NetConfig, Network,
     Node, NodeId, PartitionId, ScheduledFault, SimTime, TimerId, Trace,
 };
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 mod reset;
+mod timers;
 mod wire;
+
+use timers::ArmedTimers;
 
 /// How a world is set up.
 #[derive(Clone, Debug, Default)]
@@ -100,13 +102,14 @@ pub(super) struct Slot<N: Node> {
     /// Shared until appended to, like `state`.
     pub(super) durable: std::sync::Arc<Vec<N::Record>>,
     /// Armed timers and the token of their live schedule.
-    pub(super) timers: BTreeMap<TimerId, u64>,
+    pub(super) timers: ArmedTimers,
     /// A forced write is outstanding: the node is inside `fsync` and
     /// handles nothing until it returns (write-ahead, THEORY.md).
     pub(super) blocked: bool,
     /// Inputs that arrived while blocked, in arrival order.
     pub(super) inbox: VecDeque<Input<N>>,
-    pub(super) rng: ChaCha8Rng,
+    /// The node's own stream, made on its first draw.
+    pub(super) rng: LazyStream,
 }
 
 /// A message still on the wire.
@@ -167,10 +170,10 @@ impl<N: Node> World<N> {
                 up: true,
                 incarnation: 0,
                 durable: std::sync::Arc::default(),
-                timers: BTreeMap::new(),
+                timers: ArmedTimers::default(),
                 blocked: false,
                 inbox: VecDeque::new(),
-                rng: stream(seed, Stream::Node(i as u32)),
+                rng: LazyStream::new(seed, Stream::Node(i as u32)),
             })
             .collect();
         let mut faults = faults;
@@ -431,7 +434,7 @@ impl<N: Node> World<N> {
             let id = NodeId(i as u32);
             self.trace.push(self.now, EventKind::Start { node: id });
             let slot = &mut self.nodes[i];
-            let mut ctx = Ctx::new(self.now, id, &mut slot.rng, &mut self.outbox);
+            let mut ctx = Ctx::lazy(self.now, id, &mut slot.rng, &mut self.outbox);
             std::sync::Arc::make_mut(&mut slot.state).on_start(&mut ctx);
             self.flush(id);
         }
@@ -505,7 +508,7 @@ impl<N: Node> World<N> {
             self.triggers.delivered::<N>(from, to, &msg)
         };
         let slot = &mut self.nodes[to.index()];
-        let mut ctx = Ctx::new(self.now, to, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, to, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_message(from, msg, &mut ctx);
         self.flush(to);
         self.apply_fired(fired);
@@ -527,7 +530,7 @@ impl<N: Node> World<N> {
         self.stats.timers += 1;
         self.trace.push(self.now, EventKind::Timer { node, timer });
         let slot = &mut self.nodes[node.index()];
-        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, node, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_timer(timer, &mut ctx);
         self.flush(node);
     }
@@ -691,7 +694,7 @@ impl<N: Node> World<N> {
         slot.state = std::sync::Arc::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Restart { node });
         let slot = &mut self.nodes[node.index()];
-        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, node, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_recover(&slot.durable, &mut ctx);
         self.flush(node);
     }

@@ -2,7 +2,7 @@
 //! every allocation (a sweep runs thousands of seeds of one scenario).
 
 use super::World;
-use crate::engine::rng::{Stream, fork, seeded};
+use crate::engine::rng::{Stream, stream};
 use crate::engine::{Node, SimTime, Stats};
 
 impl<N: Node> World<N> {
@@ -18,8 +18,7 @@ impl<N: Node> World<N> {
             self.faults.clone_from(&self.armed.0);
             self.triggers.rewind(self.armed.1);
         }
-        let base = seeded(seed);
-        for (i, slot) in self.nodes.iter_mut().enumerate() {
+        for slot in self.nodes.iter_mut() {
             // Reuse the allocations unless a clone shares them.
             match std::sync::Arc::get_mut(&mut slot.state) {
                 Some(state) => state.clone_from(&*slot.boot),
@@ -34,12 +33,12 @@ impl<N: Node> World<N> {
             slot.timers.clear();
             slot.blocked = false;
             slot.inbox.clear();
-            slot.rng = fork(&base, Stream::Node(i as u32));
+            slot.rng.reseed(seed);
         }
         self.now = SimTime::ZERO;
         self.started = false;
         self.queue.clear();
-        self.net.reset(fork(&base, Stream::Network));
+        self.net.reset(stream(seed, Stream::Network));
         self.next_fault = 0;
         self.released.clear();
         self.next_msg = 0;
