@@ -71,17 +71,20 @@ pub(super) enum Pending<N: Node> {
         token: u64,
     },
     /// A forced write completes; the effects queued behind it run.
+    /// The record is boxed (here and in `Durable`): writes are rare
+    /// beside deliveries and timers, and an unboxed record would make
+    /// every queued event as large as the largest record.
     Resume {
         node: NodeId,
         incarnation: u32,
-        record: N::Record,
+        record: Box<N::Record>,
         rest: Vec<Effect<N>>,
     },
     /// A lazy write completes.
     Durable {
         node: NodeId,
         incarnation: u32,
-        record: N::Record,
+        record: Box<N::Record>,
     },
 }
 
@@ -452,7 +455,7 @@ impl<N: Node> World<N> {
             } => {
                 // A crash since the write began loses it and what waited on it.
                 if self.nodes[node.index()].incarnation == incarnation {
-                    self.make_durable(node, record, true);
+                    self.make_durable(node, *record, true);
                     if self.nodes[node.index()].incarnation != incarnation {
                         // A fault tied to this write crashed the node.
                         return;
@@ -469,7 +472,7 @@ impl<N: Node> World<N> {
                 record,
             } => {
                 if self.nodes[node.index()].incarnation == incarnation {
-                    self.make_durable(node, record, false);
+                    self.make_durable(node, *record, false);
                 }
             }
         }
@@ -601,7 +604,7 @@ impl<N: Node> World<N> {
                             Pending::Resume {
                                 node,
                                 incarnation,
-                                record,
+                                record: Box::new(record),
                                 rest,
                             },
                         );
@@ -612,7 +615,7 @@ impl<N: Node> World<N> {
                         Pending::Durable {
                             node,
                             incarnation,
-                            record,
+                            record: Box::new(record),
                         },
                     );
                 }

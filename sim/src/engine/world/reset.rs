@@ -26,9 +26,13 @@ impl<N: Node> World<N> {
             }
             slot.up = true;
             slot.incarnation = 0;
-            match std::sync::Arc::get_mut(&mut slot.durable) {
-                Some(log) => log.clear(),
-                None => slot.durable = std::sync::Arc::default(),
+            // A node that wrote nothing (a client, say) needs nothing
+            // here, not even the atomic check whether a clone shares it.
+            if !slot.durable.is_empty() {
+                match std::sync::Arc::get_mut(&mut slot.durable) {
+                    Some(log) => log.clear(),
+                    None => slot.durable = std::sync::Arc::default(),
+                }
             }
             slot.timers.clear();
             slot.blocked = false;
