@@ -6,6 +6,7 @@
 //! protocol code can therefore be driven by the simulator, by a unit test with
 //! no world at all, or by a real runtime.
 
+use super::rng::LazyStream;
 use super::{NodeId, SimTime, TimerId};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Debug;
@@ -89,8 +90,16 @@ pub enum Effect<N: Node> {
 pub struct Ctx<'a, N: Node> {
     now: SimTime,
     me: NodeId,
-    rng: &'a mut ChaCha8Rng,
+    rng: RngRef<'a>,
     out: &'a mut Vec<Effect<N>>,
+}
+
+/// Where a handler's random stream comes from.
+enum RngRef<'a> {
+    /// A stream the caller made (unit tests driving a node by hand).
+    Ready(&'a mut ChaCha8Rng),
+    /// The world's stream for this node, made on the first draw.
+    Lazy(&'a mut LazyStream),
 }
 
 impl<'a, N: Node> Ctx<'a, N> {
@@ -102,7 +111,28 @@ impl<'a, N: Node> Ctx<'a, N> {
         rng: &'a mut ChaCha8Rng,
         out: &'a mut Vec<Effect<N>>,
     ) -> Self {
-        Ctx { now, me, rng, out }
+        Ctx {
+            now,
+            me,
+            rng: RngRef::Ready(rng),
+            out,
+        }
+    }
+
+    /// The world's context for one handler call: the node's stream is
+    /// made only if the handler draws from it.
+    pub(super) fn lazy(
+        now: SimTime,
+        me: NodeId,
+        rng: &'a mut LazyStream,
+        out: &'a mut Vec<Effect<N>>,
+    ) -> Self {
+        Ctx {
+            now,
+            me,
+            rng: RngRef::Lazy(rng),
+            out,
+        }
     }
 
     /// The current virtual time.
@@ -117,7 +147,10 @@ impl<'a, N: Node> Ctx<'a, N> {
 
     /// This node's own seeded random stream (for retry jitter and the like).
     pub fn rng(&mut self) -> &mut ChaCha8Rng {
-        self.rng
+        match &mut self.rng {
+            RngRef::Ready(rng) => rng,
+            RngRef::Lazy(stream) => stream.get(),
+        }
     }
 
     /// Send `msg` to `to`.

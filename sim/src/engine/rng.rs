@@ -32,7 +32,11 @@ impl Stream {
 
 /// The random stream for `purpose` in the run seeded with `seed`.
 pub fn stream(seed: u64, purpose: Stream) -> ChaCha8Rng {
-    fork(&seeded(seed), purpose)
+    // What `fork(&seeded(seed), purpose)` gives, without copying the
+    // generator's 256-byte buffer: a fresh generator is forked in place.
+    let mut rng = seeded(seed);
+    rng.set_stream(purpose.number());
+    rng
 }
 
 /// The generator every stream of the run seeded with `seed` forks from:
@@ -48,6 +52,41 @@ pub fn fork(base: &ChaCha8Rng, purpose: Stream) -> ChaCha8Rng {
     let mut rng = base.clone();
     rng.set_stream(purpose.number());
     rng
+}
+
+/// The stream for one purpose of a run, made the first time it is drawn
+/// from. Making a stream writes ~300 bytes of generator state, and a sweep
+/// resets thousands of worlds whose nodes mostly never draw: those pay
+/// nothing. A stream made late gives the numbers it would have given made
+/// early, because no other stream shares its state.
+#[derive(Clone, Debug)]
+pub(crate) struct LazyStream {
+    seed: u64,
+    purpose: Stream,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl LazyStream {
+    /// The stream [`stream`] gives for `seed` and `purpose`, not made yet.
+    pub(crate) fn new(seed: u64, purpose: Stream) -> Self {
+        LazyStream {
+            seed,
+            purpose,
+            rng: None,
+        }
+    }
+
+    /// The same purpose's stream under another seed, not made yet.
+    pub(crate) fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.rng = None;
+    }
+
+    /// The stream, made now if this is its first draw.
+    pub(crate) fn get(&mut self) -> &mut ChaCha8Rng {
+        let (seed, purpose) = (self.seed, self.purpose);
+        self.rng.get_or_insert_with(|| stream(seed, purpose))
+    }
 }
 
 #[cfg(test)]
@@ -82,5 +121,21 @@ mod tests {
             let got: Vec<u64> = (0..40).map(|_| r.random()).collect();
             assert_eq!(got, want, "{purpose:?}");
         }
+    }
+
+    #[test]
+    fn a_lazy_stream_is_the_stream_whenever_it_is_made() {
+        let want: Vec<u64> = {
+            let mut r = stream(9, Stream::Node(2));
+            (0..40).map(|_| r.random()).collect()
+        };
+        let mut lazy = LazyStream::new(7, Stream::Node(2));
+        let _: u64 = lazy.get().random();
+        // Reseeding forgets the draws made under the old seed.
+        lazy.reseed(9);
+        let got: Vec<u64> = (0..40).map(|_| lazy.get().random()).collect();
+        assert_eq!(got, want);
+        let other: u64 = LazyStream::new(9, Stream::Node(3)).get().random();
+        assert_ne!(other, want[0], "another node, another stream");
     }
 }

@@ -2,19 +2,21 @@
 //! event at a time.
 
 use super::queue::EventQueue;
-use super::rng::{Stream, stream};
+use super::rng::{LazyStream, Stream, stream};
 use super::trigger::{Fired, Triggers};
 use super::write_ahead::{Input, hold_outputs_for_writes};
 use super::{
     Ctx, DropReason, Effect, EventFault, EventKind, Fault, MessageFault, MsgId, NetConfig, Network,
     Node, NodeId, PartitionId, ScheduledFault, SimTime, TimerId, Trace,
 };
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 mod reset;
+mod timers;
 mod wire;
+
+use timers::ArmedTimers;
 
 /// How a world is set up.
 #[derive(Clone, Debug, Default)]
@@ -69,17 +71,20 @@ pub(super) enum Pending<N: Node> {
         token: u64,
     },
     /// A forced write completes; the effects queued behind it run.
+    /// The record is boxed (here and in `Durable`): writes are rare
+    /// beside deliveries and timers, and an unboxed record would make
+    /// every queued event as large as the largest record.
     Resume {
         node: NodeId,
         incarnation: u32,
-        record: N::Record,
+        record: Box<N::Record>,
         rest: Vec<Effect<N>>,
     },
     /// A lazy write completes.
     Durable {
         node: NodeId,
         incarnation: u32,
-        record: N::Record,
+        record: Box<N::Record>,
     },
 }
 
@@ -100,13 +105,14 @@ pub(super) struct Slot<N: Node> {
     /// Shared until appended to, like `state`.
     pub(super) durable: std::sync::Arc<Vec<N::Record>>,
     /// Armed timers and the token of their live schedule.
-    pub(super) timers: BTreeMap<TimerId, u64>,
+    pub(super) timers: ArmedTimers,
     /// A forced write is outstanding: the node is inside `fsync` and
     /// handles nothing until it returns (write-ahead, THEORY.md).
     pub(super) blocked: bool,
     /// Inputs that arrived while blocked, in arrival order.
     pub(super) inbox: VecDeque<Input<N>>,
-    pub(super) rng: ChaCha8Rng,
+    /// The node's own stream, made on its first draw.
+    pub(super) rng: LazyStream,
 }
 
 /// A message still on the wire.
@@ -167,10 +173,10 @@ impl<N: Node> World<N> {
                 up: true,
                 incarnation: 0,
                 durable: std::sync::Arc::default(),
-                timers: BTreeMap::new(),
+                timers: ArmedTimers::default(),
                 blocked: false,
                 inbox: VecDeque::new(),
-                rng: stream(seed, Stream::Node(i as u32)),
+                rng: LazyStream::new(seed, Stream::Node(i as u32)),
             })
             .collect();
         let mut faults = faults;
@@ -431,7 +437,7 @@ impl<N: Node> World<N> {
             let id = NodeId(i as u32);
             self.trace.push(self.now, EventKind::Start { node: id });
             let slot = &mut self.nodes[i];
-            let mut ctx = Ctx::new(self.now, id, &mut slot.rng, &mut self.outbox);
+            let mut ctx = Ctx::lazy(self.now, id, &mut slot.rng, &mut self.outbox);
             std::sync::Arc::make_mut(&mut slot.state).on_start(&mut ctx);
             self.flush(id);
         }
@@ -449,7 +455,7 @@ impl<N: Node> World<N> {
             } => {
                 // A crash since the write began loses it and what waited on it.
                 if self.nodes[node.index()].incarnation == incarnation {
-                    self.make_durable(node, record, true);
+                    self.make_durable(node, *record, true);
                     if self.nodes[node.index()].incarnation != incarnation {
                         // A fault tied to this write crashed the node.
                         return;
@@ -466,7 +472,7 @@ impl<N: Node> World<N> {
                 record,
             } => {
                 if self.nodes[node.index()].incarnation == incarnation {
-                    self.make_durable(node, record, false);
+                    self.make_durable(node, *record, false);
                 }
             }
         }
@@ -505,7 +511,7 @@ impl<N: Node> World<N> {
             self.triggers.delivered::<N>(from, to, &msg)
         };
         let slot = &mut self.nodes[to.index()];
-        let mut ctx = Ctx::new(self.now, to, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, to, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_message(from, msg, &mut ctx);
         self.flush(to);
         self.apply_fired(fired);
@@ -527,7 +533,7 @@ impl<N: Node> World<N> {
         self.stats.timers += 1;
         self.trace.push(self.now, EventKind::Timer { node, timer });
         let slot = &mut self.nodes[node.index()];
-        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, node, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_timer(timer, &mut ctx);
         self.flush(node);
     }
@@ -598,7 +604,7 @@ impl<N: Node> World<N> {
                             Pending::Resume {
                                 node,
                                 incarnation,
-                                record,
+                                record: Box::new(record),
                                 rest,
                             },
                         );
@@ -609,7 +615,7 @@ impl<N: Node> World<N> {
                         Pending::Durable {
                             node,
                             incarnation,
-                            record,
+                            record: Box::new(record),
                         },
                     );
                 }
@@ -691,7 +697,7 @@ impl<N: Node> World<N> {
         slot.state = std::sync::Arc::clone(&slot.boot);
         self.trace.push(self.now, EventKind::Restart { node });
         let slot = &mut self.nodes[node.index()];
-        let mut ctx = Ctx::new(self.now, node, &mut slot.rng, &mut self.outbox);
+        let mut ctx = Ctx::lazy(self.now, node, &mut slot.rng, &mut self.outbox);
         std::sync::Arc::make_mut(&mut slot.state).on_recover(&slot.durable, &mut ctx);
         self.flush(node);
     }

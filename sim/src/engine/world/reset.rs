@@ -2,7 +2,7 @@
 //! every allocation (a sweep runs thousands of seeds of one scenario).
 
 use super::World;
-use crate::engine::rng::{Stream, fork, seeded};
+use crate::engine::rng::{Stream, stream};
 use crate::engine::{Node, SimTime, Stats};
 
 impl<N: Node> World<N> {
@@ -18,8 +18,7 @@ impl<N: Node> World<N> {
             self.faults.clone_from(&self.armed.0);
             self.triggers.rewind(self.armed.1);
         }
-        let base = seeded(seed);
-        for (i, slot) in self.nodes.iter_mut().enumerate() {
+        for slot in self.nodes.iter_mut() {
             // Reuse the allocations unless a clone shares them.
             match std::sync::Arc::get_mut(&mut slot.state) {
                 Some(state) => state.clone_from(&*slot.boot),
@@ -27,19 +26,23 @@ impl<N: Node> World<N> {
             }
             slot.up = true;
             slot.incarnation = 0;
-            match std::sync::Arc::get_mut(&mut slot.durable) {
-                Some(log) => log.clear(),
-                None => slot.durable = std::sync::Arc::default(),
+            // A node that wrote nothing (a client, say) needs nothing
+            // here, not even the atomic check whether a clone shares it.
+            if !slot.durable.is_empty() {
+                match std::sync::Arc::get_mut(&mut slot.durable) {
+                    Some(log) => log.clear(),
+                    None => slot.durable = std::sync::Arc::default(),
+                }
             }
             slot.timers.clear();
             slot.blocked = false;
             slot.inbox.clear();
-            slot.rng = fork(&base, Stream::Node(i as u32));
+            slot.rng.reseed(seed);
         }
         self.now = SimTime::ZERO;
         self.started = false;
         self.queue.clear();
-        self.net.reset(fork(&base, Stream::Network));
+        self.net.reset(stream(seed, Stream::Network));
         self.next_fault = 0;
         self.released.clear();
         self.next_msg = 0;
