@@ -2,7 +2,8 @@
 //! side of a scenario, beyond the network and the faults. A register in
 //! place of a counter (with a countermeasure that keeps it from losing
 //! updates: a sweep looks for bugs, not for the anomaly a bare register
-//! shows by design), the isolation countermeasures, a semantic
+//! shows by design), the isolation countermeasures (the pessimistic view
+//! only where its moved steps cannot be refused for good), a semantic
 //! compensation's fee, a parallel group, a crash tied to an event (a
 //! service crashes when a given message reaches it, and comes back later),
 //! and locking by value where the scenario gives its requests values.
@@ -13,15 +14,18 @@
 
 use rand::RngExt;
 use txlab_sim::lab::scenario::format::{ScenarioFile, StepFile};
-use txlab_sim::lab::scenario::knob_rules::{may_group, tied_crash};
-use txlab_sim::protocols::Protocol;
+use txlab_sim::lab::scenario::knob_rules::{
+    may_group, pessimistic_view_keeps_its_contract, tied_crash,
+};
 use txlab_sim::protocols::countermeasure::ByValue;
+use txlab_sim::protocols::{Protocol, Toggles};
 
 /// The group name the swarm gives the steps it runs in parallel.
 pub const SWARM_GROUP: &str = "swarm-group";
 
-/// Turn the knobs of `file` for one seed.
-pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
+/// Turn the knobs of `file` for one seed, keeping or (for a negative
+/// control) ignoring the countermeasures' contracts.
+pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt, contracts: Contracts) {
     if rng.random_bool(0.3) && !file.steps.is_empty() {
         let step = &file.steps[rng.random_range(0..file.steps.len())];
         let (service, resource) = (step.service.clone(), step.resource.clone());
@@ -42,6 +46,7 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
         }
     }
     let grouped = file.steps.iter().any(|s| s.group.is_some());
+    let given = file.toggles.clone();
     let t = &mut file.toggles;
     for on in [
         &mut t.semantic_lock,
@@ -56,6 +61,9 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
     // (validation refuses the pair): a grouped scenario keeps it off.
     if grouped {
         t.pessimistic_view = false;
+    }
+    if contracts == Contracts::Kept {
+        keep_pessimistic_views_contract(file, &given);
     }
     if rng.random_bool(0.2) && !file.steps.is_empty() {
         let i = rng.random_range(0..file.steps.len());
@@ -72,6 +80,37 @@ pub fn draw_workload_knobs(file: &mut ScenarioFile, rng: &mut impl RngExt) {
         draw_tied_crash(file, rng);
     }
     draw_by_value(file, rng);
+}
+
+/// Whether the swarm keeps its draws within each countermeasure's
+/// contract. Only a negative control ignores them, to show that the
+/// checkers catch what the contracts keep out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contracts {
+    /// Draws that would break a countermeasure's contract are undone.
+    Kept,
+    /// Every draw stands (negative controls only).
+    Ignored,
+}
+
+/// Pessimistic view retries its moved steps without limit, so they must
+/// never be refused for good ([`pessimistic_view_keeps_its_contract`]):
+/// where the drawn toggles break that, the draw that did is undone (the
+/// pessimistic view if drawn, else a drawn reread value), so a stalled
+/// saga in a sweep is a bug, not the configuration. What the scenario
+/// itself sets (`given`) stays: a lesson may show the broken contract.
+/// No draw is consumed, so the seed's later draws stay as they were
+/// (but for a group, which a pessimistic view no longer rules out).
+fn keep_pessimistic_views_contract(file: &mut ScenarioFile, given: &Toggles) {
+    if pessimistic_view_keeps_its_contract(file) {
+        return;
+    }
+    let t = &mut file.toggles;
+    if !given.pessimistic_view {
+        t.pessimistic_view = false;
+    } else if !given.reread_value {
+        t.reread_value = false;
+    }
 }
 
 /// Lock by value, at a threshold among the scenario's own request values.

@@ -8,7 +8,7 @@
 mod swarm;
 mod totals;
 
-pub use swarm::seed_scenario;
+pub use swarm::{seed_scenario, swarm_scenario};
 pub use totals::{BUCKETS_PER_MS, ProtocolTotals};
 
 use std::collections::BTreeMap;

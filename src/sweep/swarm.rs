@@ -1,6 +1,7 @@
 //! Swarm testing: each seed draws its own network, slow services and
 //! faults from its fault stream, on top of what the scenario sets.
 
+use crate::knobs::Contracts;
 use rand::RngExt;
 use txlab_sim::engine::rng::{Stream, stream};
 use txlab_sim::lab::scenario::format::{
@@ -15,9 +16,19 @@ pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Result<Scenario
     if !swarm {
         return Ok(base.with_seed(seed));
     }
+    swarm_scenario(base, seed, Contracts::Kept)
+}
+
+/// The swarm's scenario for `seed`, its draws keeping the
+/// countermeasures' contracts or, for a negative control, not.
+pub fn swarm_scenario(
+    base: &Scenario,
+    seed: u64,
+    contracts: Contracts,
+) -> Result<Scenario, ScenarioError> {
     let mut file = base.file.clone();
     file.seed = seed;
-    swarm_faults(&mut file, seed);
+    swarm_faults(&mut file, seed, contracts);
     Scenario::from_file(
         file,
         &format!("{}#swarm-{seed}", base.origin),
@@ -31,7 +42,7 @@ pub fn seed_scenario(base: &Scenario, seed: u64, swarm: bool) -> Result<Scenario
 /// central node while requests arrive), and a partition (one-way or
 /// between two nodes), and a drop or duplicate of one chosen message. What the scenario itself sets is kept: its faults,
 /// its link overrides and a write latency it chose.
-fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
+fn swarm_faults(file: &mut ScenarioFile, seed: u64, contracts: Contracts) {
     let mut rng = stream(seed, Stream::Faults);
     let mut names: Vec<String> = vec!["coordinator".into()];
     names.extend(file.services.iter().map(|s| s.name.clone()));
@@ -63,7 +74,7 @@ fn swarm_faults(file: &mut ScenarioFile, seed: u64) {
     }
     // Registers, countermeasures, fees, groups, tied crashes: after all
     // the rest, for the same reason.
-    crate::knobs::draw_workload_knobs(file, &mut rng);
+    crate::knobs::draw_workload_knobs(file, &mut rng, contracts);
 }
 
 /// Drop or duplicate the Nth message of one kind of one protocol: a

@@ -7,7 +7,9 @@
 //! register comes with `commutative_updates` or `version_file` (a bare one
 //! loses updates by design), and nothing turns `pessimistic_view` (its
 //! moved steps must never be refused, which a case's rejections would
-//! break).
+//! break; the swarm draws it only where
+//! [`crate::lab::scenario::knob_rules::pessimistic_view_keeps_its_contract`]
+//! holds, and a case could check the same).
 
 use crate::lab::scenario::format::ScenarioFile;
 use crate::protocols::Protocol;
