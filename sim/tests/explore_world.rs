@@ -226,6 +226,45 @@ fn results_are_identical_across_runs_and_thread_counts() {
     }
 }
 
+/// Blocked means the doubt cannot end (THEORY.md: the coordinator is down
+/// and no peer can help). With two crashes the coordinator can go down
+/// while the participant asks, then come back: presumed abort answers an
+/// inquiry it has no record of with ABORT, so a participant that stopped
+/// asking only because the retry bound ran out is not blocked. Each kind
+/// is named apart.
+#[test]
+fn a_participant_the_retry_bound_stopped_is_not_blocked() {
+    let model = quiet(&smaller(1).spec_for(Protocol::TwoPc), 2).crashes_only();
+    let r = search(&model, Strategy::Bfs, 1);
+    assert!(
+        r.complete && r.violations.is_empty(),
+        "{:?}",
+        invariants(&r)
+    );
+    for words in ["blocked", "in doubt at the retry bound", "down in doubt"] {
+        assert!(r.terminal.contains_key(words), "{words}: {:?}", r.terminal);
+    }
+}
+
+/// The retry bound stops the broker's redelivery, not the broker: where a
+/// crashed service missed every redelivery the bound allows and then
+/// restarted, the event is still in the broker's hands and would be
+/// delivered again. A correct choreographed saga (outbox and inbox on)
+/// must not be reported there (found by review: `no_event_discarded` and
+/// `event_iff_commit` with `--faults 2 --crashes-only --retries 1`).
+#[test]
+fn what_the_retry_bound_holds_back_is_no_violation() {
+    let spec = smaller(2).spec_for(Protocol::Choreographed);
+    let model = quiet(&spec, 2).crashes_only().with_retries(1);
+    let options = Options {
+        max_states: Some(4_000),
+        ..Options::default()
+    };
+    let r = explore(&model, &options, &|_| {});
+    assert!(r.distinct_states >= 4_000, "{}", r.distinct_states);
+    assert_eq!(invariants(&r), Vec::<&str>::new());
+}
+
 /// A correct choreographed saga (outbox and inbox on) breaks no invariant
 /// when one event is dropped: the broker delivers it again on its
 /// redelivery timer. End-of-run properties are judged where the run has

@@ -9,10 +9,11 @@
 //!
 //! Invariants: the checkers that judge a run in progress (atomicity,
 //! decisions, agreement, at most once, ...) run in every state; the others
-//! compare what a finished run applied with its outcome, and run in
-//! terminal states (no step at all left, faults included). Termination, a
-//! liveness property, is judged only where nothing is pending at all, not
-//! where the retry bound alone switched the last timers off.
+//! compare what a finished run did with its outcome, and run where no step
+//! is left. Where the retry bound alone stopped an armed timer there (a
+//! broker that would redeliver, an outbox relay), a violation counts only
+//! if it survives letting the run go on without the bound. Termination, a
+//! liveness property, is judged only where nothing at all is pending.
 //!
 //! End states, tallied by outcome: states where the protocol has no step
 //! left (nothing on the wire or on its way to disk, no timer with firings
@@ -27,8 +28,9 @@ use super::run::{RunSpec, build_chosen_world, view};
 use super::script::choice_words;
 use crate::engine::{Choice, NodeId, TimerId, World, stable_hash};
 use crate::explore::Model;
+use crate::protocols::lab_node::Record;
 use crate::protocols::workload::TxId;
-use crate::protocols::{LabNode, Obs, Outcome};
+use crate::protocols::{LabNode, Obs, Outcome, Protocol, two_pc};
 use std::collections::BTreeMap;
 
 /// Checkers whose invariant must hold at every step of a run, not only at
@@ -56,6 +58,10 @@ pub enum Timers {
     #[default]
     WhenQuiet,
 }
+
+/// How many steps a run found broken where the retry bound stopped it is
+/// let go on, to see whether what the bound held back repairs it.
+const GOING_ON: usize = 500;
 
 /// How many times each timer (per node and timer id) may fire on one path
 /// unless told otherwise: a first timeout and two retries.
@@ -174,16 +180,99 @@ impl WorldModel {
         }
         let names: Vec<&str> = o
             .iter()
-            .map(|(tx, outcome)| match outcome {
-                // Blocked means someone is in doubt at the end. When every
-                // such participant is down, nobody is waiting: each learns
-                // the decision when it restarts (the coordinator keeps it
-                // until the last ACK). THEORY.md reports the two apart.
-                Outcome::Blocked if in_doubt_only_down(world, *tx) => "down in doubt",
+            .map(|(tx, outcome)| match (self.spec.protocol, outcome) {
+                (_, Outcome::Inconsistent) => outcome.name(),
+                (Protocol::TwoPc, _) => self.doubt_words(world, *tx).unwrap_or(outcome.name()),
                 _ => outcome.name(),
             })
             .collect();
         names.join(", ")
+    }
+
+    /// A 2PC transaction someone is still in doubt about, in words read
+    /// from the configuration: an up participant's doubt from what it
+    /// observed last, a down one's from its log (what it observed before
+    /// the crash is gone with its memory). `None` when nobody is in doubt.
+    /// THEORY.md: uncertainty blocks only when it cannot end, because the
+    /// coordinator is down (and, with cooperative termination, no up peer
+    /// knows the outcome or may still abort).
+    fn doubt_words(&self, world: &World<LabNode>, tx: TxId) -> Option<&'static str> {
+        let participants = 1..=self.spec.workflow.services.len() as u32;
+        let mut prepared_last: BTreeMap<NodeId, bool> = BTreeMap::new();
+        for o in world.trace().observations() {
+            if let Obs::Prepared { tx: t } | Obs::Committed { tx: t } | Obs::Aborted { tx: t, .. } =
+                o.obs
+                && t == tx
+            {
+                prepared_last.insert(o.node, matches!(o.obs, Obs::Prepared { .. }));
+            }
+        }
+        let in_doubt = |n: NodeId| {
+            if world.is_up(n) {
+                prepared_last.get(&n) == Some(&true)
+            } else {
+                let log = world.durable_log(n);
+                let has = |f: &dyn Fn(&two_pc::Record) -> bool| {
+                    log.iter().any(|r| matches!(r, Record::TwoPc(x) if f(x)))
+                };
+                has(&|r| matches!(r, two_pc::Record::Prepared { tx: t, .. } if *t == tx))
+                    && !has(&|r| matches!(r, two_pc::Record::Outcome { tx: t, .. } if *t == tx))
+            }
+        };
+        let doubting: Vec<NodeId> = participants
+            .clone()
+            .map(NodeId)
+            .filter(|n| in_doubt(*n))
+            .collect();
+        if doubting.is_empty() {
+            return None;
+        }
+        if doubting.iter().all(|n| !world.is_up(*n)) {
+            // Nobody waits: each learns the decision when it restarts.
+            return Some("down in doubt");
+        }
+        // The coordinator is node 0 in a 2PC world.
+        let peer_helps = self.spec.toggles.cooperative_termination
+            && participants
+                .map(NodeId)
+                .any(|n| world.is_up(n) && !in_doubt(n));
+        if world.is_up(NodeId(0)) || peer_helps {
+            // Someone up could end the doubt: only the retry bound stopped
+            // the participant asking again. Not blocked; not an ending
+            // either, but the explorer stops here.
+            Some("in doubt at the retry bound")
+        } else {
+            Some("blocked")
+        }
+    }
+
+    /// Whether the end-of-run invariant `name`, broken in `s`, is still
+    /// broken after the run goes on without the retry bound (no fault;
+    /// messages and writes before timers, each in a fixed order) for up to
+    /// [`GOING_ON`] steps.
+    fn survives_going_on(&self, s: &WorldState, name: &str) -> bool {
+        let mut world = s.world.clone();
+        let mut next = Vec::new();
+        for _ in 0..GOING_ON {
+            next.clear();
+            world.choices(&mut next);
+            let pick = next
+                .iter()
+                .find(|c| !matches!(c, Choice::Timer { .. }))
+                .or(next.first())
+                .copied();
+            match pick {
+                Some(c) => {
+                    world.choose(c);
+                }
+                None => break,
+            }
+        }
+        let v = view(&self.spec, &world);
+        CHECKERS
+            .iter()
+            .filter(|c| c.name == name)
+            .any(|c| !c.run(&v).is_empty())
     }
 
     fn protocol_steps(&self, s: &WorldState, out: &mut Vec<Choice>) {
@@ -245,35 +334,47 @@ impl Model for WorldModel {
     }
 
     fn violations(&self, s: &WorldState, terminal: bool, out: &mut Vec<String>) {
-        // Liveness is judged only where nothing at all is pending: not
-        // where the retry bound alone switched the last timers off.
-        let quiet = terminal && {
-            let mut left = Vec::new();
-            s.world.choices(&mut left);
-            left.is_empty()
-        };
+        // Termination is judged only where nothing at all is pending: not
+        // where the retry bound alone switched the last timers off (a
+        // participant that would ask again may yet learn the outcome).
+        let mut left = Vec::new();
+        s.world.choices(&mut left);
+        let quiet = terminal && left.is_empty();
         let v = view(&self.spec, &s.world);
+        let mut at_end = Vec::new();
         for checker in CHECKERS {
-            let now = if checker.name == "termination" {
-                quiet
-            } else if EVERY_STATE.contains(&checker.name) {
+            let now = if EVERY_STATE.contains(&checker.name) {
                 true
+            } else if checker.name == "termination" {
+                quiet
             } else {
-                // End-of-run properties hold once the run has ended:
-                // where no step is left, not merely at rest, where an
-                // armed timer (a broker's redelivery, an outbox relay, a
-                // retransmission) still moves things on. Judged at rest,
-                // a dropped event the broker was about to deliver again
-                // was reported as discarded.
+                // The other end-of-run properties once no step is left.
                 terminal
             };
             if !now || !checker.protocols.contains(&self.spec.protocol) {
                 continue;
             }
             for found in checker.run(&v) {
-                if !out.contains(&found.invariant) {
-                    out.push(found.invariant);
+                let list = if EVERY_STATE.contains(&checker.name) {
+                    &mut *out
+                } else {
+                    &mut at_end
+                };
+                if !list.contains(&found.invariant) {
+                    list.push(found.invariant);
                 }
+            }
+        }
+        if !at_end.is_empty() && !quiet {
+            // Where the retry bound stopped an armed timer, what it would
+            // still do may repair the run (a broker that redelivers a
+            // dropped event): keep only what survives letting the run go
+            // on without the bound.
+            at_end.retain(|name| self.survives_going_on(s, name));
+        }
+        for name in at_end {
+            if !out.contains(&name) {
+                out.push(name);
             }
         }
     }
@@ -303,23 +404,6 @@ impl Model for WorldModel {
         // would count one ending once per path to it.
         s.world.configuration()
     }
-}
-
-/// Whether every 2PC participant left in doubt about `tx` (prepared, with
-/// no outcome observed after) is down.
-fn in_doubt_only_down(world: &World<LabNode>, tx: TxId) -> bool {
-    let mut last: BTreeMap<NodeId, bool> = BTreeMap::new();
-    for o in world.trace().observations() {
-        let in_doubt = match o.obs {
-            Obs::Prepared { tx: t } if t == tx => true,
-            Obs::Committed { tx: t } | Obs::Aborted { tx: t, .. } if t == tx => false,
-            _ => continue,
-        };
-        last.insert(o.node, in_doubt);
-    }
-    last.iter()
-        .filter(|(_, in_doubt)| **in_doubt)
-        .all(|(node, _)| !world.is_up(*node))
 }
 
 /// Replay `spec`'s `[explore]` path in the chosen world it was found in,

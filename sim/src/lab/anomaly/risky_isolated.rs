@@ -6,7 +6,10 @@
 //! requests keep their anomalies among themselves: that is the business's
 //! choice, not a violation.
 //!
-//! Off (no violation possible) when `by_value` is not in force.
+//! Off (no violation possible) when `by_value` is not in force. The
+//! promise assumes idempotent consumers: with idempotency off, a risky
+//! request's own duplicated action can overdraw, and is named here too
+//! (`at_most_once` reports the cause).
 
 use super::{Anomaly, detect};
 use crate::lab::report::Violation;
@@ -40,8 +43,13 @@ pub fn check(view: &RunView<'_>) -> Vec<Violation> {
 /// The violation in words: which risky request, which anomaly.
 fn words(a: &Anomaly, tx: u32, value: i64, threshold: u32) -> String {
     let class = a.class.name().replace('_', " ");
+    let article = if class.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!(
-        "T{tx} (value {value}, risky at threshold {threshold}) is named in a {class} on {}: {}",
+        "T{tx} (value {value}, risky at threshold {threshold}) is named in {article} {class} on {}: {}",
         a.resource, a.text
     )
 }
