@@ -208,12 +208,7 @@ impl Participant {
         for r in self.resources() {
             self.locks.insert(r, tx);
         }
-        // The values this vote was decided on: the commit writes registers
-        // from them (under the locks, they are still current then).
-        for s in self.my_steps() {
-            let v = self.service.value(&self.cfg.workflow.step(s).resource);
-            self.service.regs.memory.note_read(tx, s, v);
-        }
+        self.note_reads(tx);
         ctx.record(Obs::LocksHeld { tx });
         ctx.persist(
             Record::Prepared {
@@ -233,6 +228,26 @@ impl Participant {
             },
         );
         ctx.set_timer(timer(IN_DOUBT, tx), self.cfg.timing.inquiry);
+    }
+
+    /// Note the values this vote was decided on: the commit writes
+    /// registers from them (under the locks, they are still current then).
+    /// Steps of `tx` on one resource compose, as under strict 2PL: a later
+    /// step reads what the earlier ones will have left, not the value
+    /// before the transaction, or its write would overwrite theirs.
+    fn note_reads(&mut self, tx: TxId) {
+        let wf = Arc::clone(&self.cfg.workflow);
+        // What `tx`'s steps so far will have taken from each resource.
+        let mut taken: BTreeMap<&str, i64> = BTreeMap::new();
+        for s in self.my_steps() {
+            let resource = wf.step(s).resource.as_str();
+            let so_far = taken.entry(resource).or_insert(0);
+            let v = self.service.value(resource) - *so_far;
+            self.service.regs.memory.note_read(tx, s, v);
+            // Every kind of write takes the step's amount: a delta, or a
+            // register set to its read minus the amount.
+            *so_far += wf.step_for(tx, s).amount;
+        }
     }
 
     /// Whether every local step of `tx` could commit: business rules, the
