@@ -131,6 +131,14 @@ enum Command {
     },
     /// Visit every state of a small configuration: prove the invariants
     /// within the bounds, or write the shortest counterexample as a repro.
+    ///
+    /// End states are where the protocol has no step left (a crash may
+    /// still be allowed), each distinct configuration once, by outcome. For
+    /// 2PC: "blocked" (someone up is in doubt and the coordinator is down),
+    /// "down in doubt" (only crashed participants are in doubt; they learn
+    /// the decision when they restart), "in doubt at the retry bound"
+    /// (someone up could end the doubt; only --retries stopped the asking).
+    /// More in docs/scenarios.md, "Explore".
     Explore {
         /// A scenario file or a lesson name (omit with --model).
         scenario: Option<String>,

@@ -184,7 +184,19 @@ impl App {
         if let Some(s) = crate::counterexample::status(&app.rec.scenario) {
             app.status = s;
         }
+        app.focus_counterexample();
         app
+    }
+
+    /// On an explorer's repro, focus the pane of the protocol its path was
+    /// found in: that is where the counterexample plays.
+    fn focus_counterexample(&mut self) {
+        if let Some(explore) = &self.rec.scenario.file.explore {
+            let protocol = explore.protocol;
+            if let Some(i) = self.panes.iter().position(|p| p.protocol == protocol) {
+                self.focus = i;
+            }
+        }
     }
 
     /// Presenter mode on or off; on, the default theme becomes the
@@ -283,6 +295,7 @@ impl App {
         self.message = None;
         self.playing = false;
         self.seek(0);
+        self.focus_counterexample();
     }
 
     /// The narration to show at the cursor: the latest line reached and

@@ -48,4 +48,22 @@ amount = 100
             Some("counterexample: shortest path to at_most_once, 2 steps")
         );
     }
+
+    /// A repro opens on the pane of the protocol its path was found in,
+    /// whether given at start or opened later; a lesson on the first.
+    #[test]
+    fn a_repro_opens_on_its_protocol_pane() {
+        let text = format!(
+            "{FILE}[explore]\nprotocol = \"choreographed\"\npath = [\"timer client 128849018880\"]\n"
+        );
+        let repro = || Scenario::parse(text.as_bytes(), "repro").unwrap();
+        let plain = || Scenario::parse(FILE.as_bytes(), "plain").unwrap();
+        let focused = |app: &crate::app::App| app.panes[app.focus].protocol;
+        let app = crate::app::App::new(repro(), Vec::new());
+        assert_eq!(focused(&app), txlab_sim::protocols::Protocol::Choreographed);
+        let mut app = crate::app::App::new(plain(), Vec::new());
+        assert_eq!(app.focus, 0);
+        app.open(repro());
+        assert_eq!(focused(&app), txlab_sim::protocols::Protocol::Choreographed);
+    }
 }

@@ -80,7 +80,7 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("·", "idle: nothing yet"),
     ("…", "working on a transaction"),
     ("◐ PREPARED", "2PC: voted yes, holds locks"),
-    ("? IN DOUBT", "2PC: prepared, no decision: blocked"),
+    ("? IN DOUBT", "2PC: undecided; blocked if coordinator down"),
     ("✓", "committed / step applied (green)"),
     ("✗", "aborted (red); on an arrow: dropped"),
     ("↺ ↩", "saga compensating / compensated (cyan)"),
