@@ -193,6 +193,10 @@ enum Command {
         /// Only crash and restart as faults (no drop or duplicate).
         #[arg(long)]
         crashes_only: bool,
+        /// Override one setting of the scenario, as in the file
+        /// (repeatable): `--set toggles.idempotency=true`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// List the lessons.
     List,
@@ -392,6 +396,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
             retries,
             crashes_only,
             max_states,
+            set,
         }) => {
             if threads == 0 {
                 return Err(BadInput("--threads must be at least 1".into()));
@@ -415,6 +420,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
                 rms,
                 retries,
                 crashes_only,
+                set,
                 timers: match timers {
                     TimersArg::Any => txlab_sim::lab::explore_model::Timers::Any,
                     TimersArg::WhenQuiet => txlab_sim::lab::explore_model::Timers::WhenQuiet,

@@ -308,6 +308,8 @@ pub struct ExploreArgs {
     pub retries: u8,
     /// Crash and restart as the only faults.
     pub crashes_only: bool,
+    /// `--set PATH=VALUE` overrides of the scenario.
+    pub set: Vec<String>,
     /// Search options.
     pub options: Options,
 }
@@ -348,6 +350,11 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
                 "explore: give a scenario ({s}) or --model, not both"
             )));
         }
+        (Some(_), None) if !a.set.is_empty() => {
+            return Err(BadInput(
+                "--set changes a scenario; --model has none".into(),
+            ));
+        }
         (Some(m), None) if m == "two-phase" => {
             let max = txlab_sim::explore::MAX_RMS;
             let rms = match a.rms {
@@ -375,7 +382,7 @@ pub fn explore_cmd(a: ExploreArgs) -> Result<ExitCode, BadInput> {
             if a.rms.is_some() {
                 return Err(BadInput("--rms goes with --model two-phase".into()));
             }
-            let scenario = crate::source::load(arg)?;
+            let scenario = crate::source::load_with(arg, &a.set)?;
             if let Some(p) = a.protocols.first() {
                 if let Some(note) = ignored_by_explore(&scenario.spec_for(*p)) {
                     eprintln!("txlab explore: {note}");

@@ -16,7 +16,6 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
-/// One service, one step: small enough to explore in a debug build.
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
@@ -31,6 +30,7 @@ fn at_most_once(json: &serde_json::Value) -> &serde_json::Value {
         .unwrap_or_else(|| panic!("at_most_once found: {json}"))
 }
 
+/// One service, one step: small enough to explore in a debug build.
 fn one_service(idempotency: bool) -> String {
     format!(
         r#"
@@ -337,4 +337,33 @@ fn a_repro_that_no_longer_breaks_its_invariant_says_so() {
     let o = txlab(&["run", &edited, "--protocol", "orchestrated"]);
     let err = stderr(&o);
     assert!(err.contains("no longer breaks at_most_once"), "{err}");
+}
+
+/// `--set` changes the explored scenario as it changes a run: the broken
+/// service with idempotency switched on absorbs the duplicate (THEORY.md:
+/// an idempotent consumer applies a command once), so nothing is found;
+/// without the override the same file is caught. With --model there is no
+/// scenario to change: bad input.
+#[test]
+fn set_overrides_the_explored_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "broken.toml", &one_service(false));
+    let out = dir.path().join("repros");
+    let (o, _) = explore_json(&file, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let (o, json) = explore_json(&file, &out, &["--set", "toggles.idempotency=true"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json["violations"].as_array().map(Vec::len), Some(0));
+    let (o, _) = explore_json(&file, &out, &["--set", "toggles.nope=1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = txlab(&[
+        "explore",
+        "--model",
+        "two-phase",
+        "--rms",
+        "2",
+        "--set",
+        "a=1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
