@@ -8,8 +8,8 @@
 mod support;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use support::{Case, HolidayCase, case, case_with_knobs, cases, repro};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use support::{Case, HolidayCase, case, case_with_knobs, cases, must_find, repro};
 use txlab_sim::engine::{Fault, NodeId, ScheduledFault, SimTime};
 use txlab_sim::lab::{RunReport, run};
 use txlab_sim::protocols::{Outcome, Protocol};
@@ -125,31 +125,6 @@ proptest! {
             };
             prop_assert_eq!(before(&a), before(&b), "{}: {}", p.name(), repro("prefix", &c));
         }
-    }
-}
-
-/// Run proptest's runner on a property that must be broken, and return
-/// the shrunk counterexample.
-fn must_find(
-    strategy: impl Strategy<Value = Case>,
-    property: impl Fn(&Case) -> Result<(), TestCaseError>,
-) -> Case {
-    // A fixed runner seed: the control finds and shrinks the same case on
-    // every run, so its size bound is a stable fact, not a coin toss.
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    match runner.run(&strategy, |c| property(&c)) {
-        Err(TestError::Fail(_, c)) => {
-            println!("shrunk counterexample: {c:?}");
-            c
-        }
-        Err(e) => panic!("the runner aborted: {e}"),
-        Ok(()) => panic!("the checker never tripped: a negative control must find a failing case"),
     }
 }
 

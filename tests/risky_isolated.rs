@@ -8,8 +8,7 @@
 mod support;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
-use support::{Case, HolidayCase, case_with_knobs, repro};
+use support::{HolidayCase, case_with_knobs, must_find, repro};
 use txlab::library;
 use txlab::sweep::{SweepConfig, seed_scenario, sweep};
 use txlab_sim::lab::scenario::Scenario;
@@ -83,27 +82,6 @@ fn a_swarm_finds_risky_requests_that_skip_the_wait() {
         seeds_caught += u32::from(caught);
     }
     assert!(seeds_caught > 0, "the swarm never caught the skipped wait");
-}
-
-/// Run proptest's runner on a property that must be broken, and return
-/// the shrunk counterexample (a fixed runner seed: the same case on every
-/// run).
-fn must_find(
-    strategy: impl Strategy<Value = Case>,
-    property: impl Fn(&Case) -> Result<(), TestCaseError>,
-) -> Case {
-    let config = Config {
-        cases: 256,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
-    let mut runner = TestRunner::new_with_rng(config, rng);
-    match runner.run(&strategy, |c| property(&c)) {
-        Err(TestError::Fail(_, c)) => c,
-        Err(e) => panic!("the runner aborted: {e}"),
-        Ok(()) => panic!("the checker never tripped: a negative control must find a failing case"),
-    }
 }
 
 /// The property tests judge every checker on cases with the workload

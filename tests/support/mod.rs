@@ -124,3 +124,29 @@ pub fn cases() -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(256)
 }
+
+/// Run proptest's runner on a property that must be broken (a negative
+/// control), and return the shrunk counterexample. The runner's seed is
+/// fixed: the control finds and shrinks the same case on every run, so a
+/// bound on its size is a stable fact, not a coin toss.
+pub fn must_find(
+    strategy: impl Strategy<Value = Case>,
+    property: impl Fn(&Case) -> Result<(), proptest::test_runner::TestCaseError>,
+) -> Case {
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    match runner.run(&strategy, |c| property(&c)) {
+        Err(TestError::Fail(_, c)) => {
+            println!("shrunk counterexample: {c:?}");
+            c
+        }
+        Err(e) => panic!("the runner aborted: {e}"),
+        Ok(()) => panic!("the checker never tripped: a negative control must find a failing case"),
+    }
+}
