@@ -246,6 +246,71 @@ fn a_participant_the_retry_bound_stopped_is_not_blocked() {
     }
 }
 
+/// Doubt is read from the configuration, not from what was observed on the
+/// way (found by review). With a slow disk, car hears ABORT and notes it,
+/// but crashes before its lazy abort record lands; it restarts prepared,
+/// holding its locks, and the coordinator then crashes for good. Car asks
+/// three times in vain. By THEORY.md it is blocked (up, in doubt, the
+/// coordinator down, no cooperative termination); its last observation
+/// before the crash said "aborted".
+#[test]
+fn a_participant_that_restarted_prepared_is_blocked_not_aborted() {
+    use txlab_sim::explore::Model;
+    let text = include_str!("../../scenarios/flight-sold-out.toml");
+    let mut file = Scenario::parse(text.as_bytes(), "sold-out").unwrap().file;
+    file.network.write_latency_ms = 10;
+    file.expect.clear();
+    let words = [
+        "timer client 128849018880",
+        "deliver #0",
+        "deliver #1",
+        "deliver #2",
+        "deliver #3",
+        "deliver #4",
+        "write car",
+        "write hotel",
+        "write payment",
+        "deliver #5",
+        "deliver #10",
+        "crash car",
+        "restart car",
+        "crash coordinator",
+        "deliver #6",
+        "deliver #7",
+        "deliver #8",
+        "deliver #9",
+        "deliver #11",
+        "deliver #12",
+        "write hotel",
+        "write payment",
+        "write flight",
+        "timer car 4294967296",
+        "deliver #13",
+        "timer car 4294967296",
+        "deliver #14",
+        "timer car 4294967296",
+        "deliver #15",
+    ];
+    file.explore = Some(txlab_sim::lab::scenario::format::ExploreFile {
+        protocol: Protocol::TwoPc,
+        invariant: String::new(),
+        path: words.iter().map(|w| w.to_string()).collect(),
+    });
+    let spec = Scenario::from_file(file, "restarted", Default::default())
+        .unwrap()
+        .spec_for(Protocol::TwoPc);
+    let choices = spec.script.as_ref().unwrap().choices.clone();
+    let model = WorldModel::new(&spec, 3).crashes_only();
+    let mut state = model.init_states().remove(0);
+    for c in &choices {
+        state = model.next_state(&state, c).expect("the path replays");
+    }
+    let mut left = Vec::new();
+    model.actions(&state, &mut left);
+    assert!(left.is_empty(), "an end state: {left:?}");
+    assert_eq!(model.outcome(&state, true).as_deref(), Some("blocked"));
+}
+
 /// The retry bound stops the broker's redelivery, not the broker: where a
 /// crashed service missed every redelivery the bound allows and then
 /// restarted, the event is still in the broker's hands and would be

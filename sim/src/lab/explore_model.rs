@@ -21,6 +21,8 @@
 //! distinct configuration of the world once (nodes, logs, what is armed),
 //! however it was reached. A 2PC transaction left in doubt only at nodes
 //! that are down is "down in doubt", not "blocked": nobody waits on it.
+//! Doubt is read from the configuration (an up participant's phase, a down
+//! one's log), not from what was observed on the way.
 
 use super::checkers::CHECKERS;
 use super::outcome::outcomes;
@@ -190,26 +192,19 @@ impl WorldModel {
     }
 
     /// A 2PC transaction someone is still in doubt about, in words read
-    /// from the configuration: an up participant's doubt from what it
-    /// observed last, a down one's from its log (what it observed before
-    /// the crash is gone with its memory). `None` when nobody is in doubt.
+    /// from the configuration: an up participant's doubt from its phase, a
+    /// down one's from its log (its memory is gone with the crash). `None` when nobody is in doubt.
     /// THEORY.md: uncertainty blocks only when it cannot end, because the
     /// coordinator is down (and, with cooperative termination, no up peer
     /// knows the outcome or may still abort).
     fn doubt_words(&self, world: &World<LabNode>, tx: TxId) -> Option<&'static str> {
         let participants = 1..=self.spec.workflow.services.len() as u32;
-        let mut prepared_last: BTreeMap<NodeId, bool> = BTreeMap::new();
-        for o in world.trace().observations() {
-            if let Obs::Prepared { tx: t } | Obs::Committed { tx: t } | Obs::Aborted { tx: t, .. } =
-                o.obs
-                && t == tx
-            {
-                prepared_last.insert(o.node, matches!(o.obs, Obs::Prepared { .. }));
-            }
-        }
         let in_doubt = |n: NodeId| {
             if world.is_up(n) {
-                prepared_last.get(&n) == Some(&true)
+                // Its phase now: a participant that restarted prepared is
+                // in doubt again, whatever it observed before the crash.
+                matches!(world.node(n), LabNode::Participant(p)
+                    if matches!(p.phases.get(&tx), Some(two_pc::ParticipantPhase::Prepared { .. })))
             } else {
                 let log = world.durable_log(n);
                 let has = |f: &dyn Fn(&two_pc::Record) -> bool| {
