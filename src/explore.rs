@@ -183,9 +183,16 @@ fn repro(
         path.len(),
         scenario.name()
     );
+    // The lesson's story (its narration, quiz and takeaway) is about its
+    // own run, not this path: a repro keeps only what it needs to replay.
+    file.takeaway = format!(
+        "The shortest path the explorer found to {invariant} under {}; the other protocols run the scenario as written.",
+        protocol.name()
+    );
     file.faults.clear();
     file.expect.clear();
     file.narration.clear();
+    file.question.clear();
     file.explore = Some(ExploreFile {
         protocol,
         invariant: invariant.to_string(),

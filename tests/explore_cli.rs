@@ -367,3 +367,23 @@ fn set_overrides_the_explored_scenario() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// A repro keeps what it needs to replay, not the lesson's story: the
+/// lesson's narration, quiz and takeaway are about its own run (found by
+/// review: duplicate-payment's repro asked about the broker's events while
+/// showing a car booked twice).
+#[test]
+fn a_repro_drops_the_lessons_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, json) = explore_json("duplicate-payment", dir.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = std::fs::read_to_string(at_most_once(&json)["repro"].as_str().unwrap()).unwrap();
+    let file = txlab_sim::lab::scenario::Scenario::parse(text.as_bytes(), "repro")
+        .unwrap()
+        .file;
+    assert!(
+        file.question.is_empty() && file.narration.is_empty(),
+        "{text}"
+    );
+    assert!(file.takeaway.contains("at_most_once"), "{}", file.takeaway);
+}
