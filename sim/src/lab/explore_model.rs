@@ -241,11 +241,11 @@ impl WorldModel {
         }
     }
 
-    /// Whether the end-of-run invariant `name`, broken in `s`, is still
+    /// Keep of `broken` (end-of-run invariants broken in `s`) those still
     /// broken after the run goes on without the retry bound (no fault;
     /// messages and writes before timers, each in a fixed order) for up to
     /// [`GOING_ON`] steps.
-    fn survives_going_on(&self, s: &WorldState, name: &str) -> bool {
+    fn survive_going_on(&self, s: &WorldState, broken: &mut Vec<String>) {
         let mut world = s.world.clone();
         let mut next = Vec::new();
         for _ in 0..GOING_ON {
@@ -264,10 +264,12 @@ impl WorldModel {
             }
         }
         let v = view(&self.spec, &world);
-        CHECKERS
-            .iter()
-            .filter(|c| c.name == name)
-            .any(|c| !c.run(&v).is_empty())
+        broken.retain(|name| {
+            CHECKERS
+                .iter()
+                .filter(|c| c.name == name.as_str())
+                .any(|c| !c.run(&v).is_empty())
+        });
     }
 
     fn protocol_steps(&self, s: &WorldState, out: &mut Vec<Choice>) {
@@ -332,29 +334,22 @@ impl Model for WorldModel {
         // Termination is judged only where nothing at all is pending: not
         // where the retry bound alone switched the last timers off (a
         // participant that would ask again may yet learn the outcome).
-        let mut left = Vec::new();
-        s.world.choices(&mut left);
-        let quiet = terminal && left.is_empty();
+        let quiet = terminal && {
+            let mut left = Vec::new();
+            s.world.choices(&mut left);
+            left.is_empty()
+        };
         let v = view(&self.spec, &s.world);
         let mut at_end = Vec::new();
         for checker in CHECKERS {
-            let now = if EVERY_STATE.contains(&checker.name) {
-                true
-            } else if checker.name == "termination" {
-                quiet
-            } else {
-                // The other end-of-run properties once no step is left.
-                terminal
-            };
+            let every_state = EVERY_STATE.contains(&checker.name);
+            // The other end-of-run properties once no step is left.
+            let now = every_state || terminal && (checker.name != "termination" || quiet);
             if !now || !checker.protocols.contains(&self.spec.protocol) {
                 continue;
             }
+            let list = if every_state { &mut *out } else { &mut at_end };
             for found in checker.run(&v) {
-                let list = if EVERY_STATE.contains(&checker.name) {
-                    &mut *out
-                } else {
-                    &mut at_end
-                };
                 if !list.contains(&found.invariant) {
                     list.push(found.invariant);
                 }
@@ -365,7 +360,7 @@ impl Model for WorldModel {
             // still do may repair the run (a broker that redelivers a
             // dropped event): keep only what survives letting the run go
             // on without the bound.
-            at_end.retain(|name| self.survives_going_on(s, name));
+            self.survive_going_on(s, &mut at_end);
         }
         for name in at_end {
             if !out.contains(&name) {
